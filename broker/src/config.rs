@@ -1,0 +1,299 @@
+//! The broker's typed configuration: a TOML file (every key optional, defaults below),
+//! overridden by command-line flags, validated once at start-up.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tether_certs::TlsVersion;
+
+/// Why the configuration is unusable. The binary exits with status 64 on any of these.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("config {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: Box<toml::de::Error>,
+    },
+    /// A value is out of range.
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+/// Everything `tether-broker run` can be told.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// TLS settings.
+    pub tls: TlsSettings,
+    /// Technician logins and tokens.
+    pub auth: AuthSettings,
+    /// One-time customer codes.
+    pub codes: CodeSettings,
+    /// Connection and queue limits.
+    pub limits: Limits,
+}
+
+/// TLS settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSettings {
+    /// Oldest TLS version accepted: "1.3" (default) or "1.2".
+    pub min_version: String,
+    /// An operator's own certificate chain (PEM); with `key`, replaces the self-made one.
+    pub cert: Option<PathBuf>,
+    /// The private key for `cert` (PEM).
+    pub key: Option<PathBuf>,
+}
+
+/// Technician login settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    /// How long a bearer token lives, in seconds.
+    pub token_ttl_secs: u64,
+    /// Failed logins from one address within `failure_window_secs` before it is blocked.
+    pub max_failures_per_source: u32,
+    /// The window for counting failures, seconds.
+    pub failure_window_secs: u64,
+    /// How long a blocked address stays blocked, seconds.
+    pub block_secs: u64,
+}
+
+/// One-time code settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CodeSettings {
+    /// How long a code works, seconds.
+    pub ttl_secs: u64,
+    /// Failed guesses from one address within `failure_window_secs` before it is blocked.
+    pub max_failures_per_source: u32,
+    /// The window for counting failures, seconds.
+    pub failure_window_secs: u64,
+    /// How long a blocked address stays blocked, seconds.
+    pub block_secs: u64,
+    /// Failed guesses after which every live code is burned.
+    pub max_failures_per_code: u32,
+}
+
+/// Connection and queue limits.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Connections served at once; further ones wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Seconds allowed for TLS, the websocket upgrade and `hello` together.
+    pub handshake_timeout_secs: u64,
+    /// Seconds of silence after which a connection is closed (pings keep live ones busy).
+    pub idle_timeout_secs: u64,
+    /// Seconds between the broker's websocket pings.
+    pub ping_interval_secs: u64,
+    /// Bytes a peer's never-dropped queues (control, chat, input...) may hold before the
+    /// session ends with an overflow error.
+    pub max_queued_bytes: usize,
+    /// Messages those queues may hold.
+    pub max_queued_messages: usize,
+    /// Seconds sessions get to finish after a shutdown signal.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7443)),
+            tls: TlsSettings::default(),
+            auth: AuthSettings::default(),
+            codes: CodeSettings::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings { min_version: "1.3".into(), cert: None, key: None }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            token_ttl_secs: 12 * 3600,
+            max_failures_per_source: 10,
+            failure_window_secs: 60,
+            block_secs: 300,
+        }
+    }
+}
+
+impl Default for CodeSettings {
+    fn default() -> Self {
+        CodeSettings {
+            ttl_secs: 600,
+            max_failures_per_source: 5,
+            failure_window_secs: 60,
+            block_secs: 300,
+            max_failures_per_code: 10,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 10_000,
+            handshake_timeout_secs: 10,
+            idle_timeout_secs: 90,
+            ping_interval_secs: 30,
+            max_queued_bytes: 8 << 20,
+            max_queued_messages: 4096,
+            shutdown_grace_secs: 5,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` (every key optional) and validates it.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let config: Config = toml::from_str(&text)
+            .map_err(|source| ConfigError::Parse { path: path.into(), source: Box::new(source) })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every value is usable.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.into()));
+        self.min_tls_version()?;
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            return bad("tls.cert and tls.key must be given together");
+        }
+        let positive = [
+            ("auth.token_ttl_secs", self.auth.token_ttl_secs),
+            ("auth.failure_window_secs", self.auth.failure_window_secs),
+            ("codes.ttl_secs", self.codes.ttl_secs),
+            ("codes.failure_window_secs", self.codes.failure_window_secs),
+            ("limits.handshake_timeout_secs", self.limits.handshake_timeout_secs),
+            ("limits.idle_timeout_secs", self.limits.idle_timeout_secs),
+            ("limits.ping_interval_secs", self.limits.ping_interval_secs),
+            ("limits.max_connections", self.limits.max_connections as u64),
+            ("limits.max_queued_messages", self.limits.max_queued_messages as u64),
+            ("codes.max_failures_per_source", self.codes.max_failures_per_source.into()),
+            ("codes.max_failures_per_code", self.codes.max_failures_per_code.into()),
+            ("auth.max_failures_per_source", self.auth.max_failures_per_source.into()),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Invalid(format!("{name} must be greater than 0")));
+        }
+        if self.limits.max_queued_bytes < tether_protocol::MAX_MESSAGE_BYTES {
+            return bad("limits.max_queued_bytes must hold at least one maximum-size message");
+        }
+        if self.limits.ping_interval_secs >= self.limits.idle_timeout_secs {
+            return bad("limits.ping_interval_secs must be shorter than limits.idle_timeout_secs");
+        }
+        Ok(())
+    }
+
+    /// The oldest TLS version accepted.
+    pub fn min_tls_version(&self) -> Result<TlsVersion, ConfigError> {
+        match self.tls.min_version.as_str() {
+            "1.3" => Ok(TlsVersion::Tls13),
+            "1.2" => Ok(TlsVersion::Tls12),
+            other => Err(ConfigError::Invalid(format!(
+                "tls.min_version {other:?} is not \"1.2\" or \"1.3\""
+            ))),
+        }
+    }
+
+    /// `limits.handshake_timeout_secs` as a duration.
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_secs(self.limits.handshake_timeout_secs)
+    }
+}
+
+/// The commented default configuration `init` writes beside the database.
+pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optional; the values shown are the defaults.
+# listen = "127.0.0.1:7443"
+
+[tls]
+# min_version = "1.3"          # "1.2" to also accept TLS 1.2
+# cert = "/etc/tether/fullchain.pem"   # your own certificate chain instead of the self-made one
+# key = "/etc/tether/privkey.pem"
+
+[auth]
+# token_ttl_secs = 43200       # technician bearer tokens live 12 hours
+# max_failures_per_source = 10 # failed logins per address per window before a block
+# failure_window_secs = 60
+# block_secs = 300
+
+[codes]
+# ttl_secs = 600               # one-time customer codes work for 10 minutes
+# max_failures_per_source = 5  # failed guesses per address per window before a block
+# failure_window_secs = 60
+# block_secs = 300
+# max_failures_per_code = 10   # failed guesses after which live codes are burned
+
+[limits]
+# max_connections = 10000
+# handshake_timeout_secs = 10
+# idle_timeout_secs = 90
+# ping_interval_secs = 30
+# max_queued_bytes = 8388608   # per peer, for never-dropped channels
+# max_queued_messages = 4096
+# shutdown_grace_secs = 5
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_is_the_defaults() {
+        let parsed: Config = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(parsed, Config::default());
+        let uncommented: String = EXAMPLE
+            .lines()
+            .map(|l| l.strip_prefix("# ").filter(|r| r.contains(" = ")).unwrap_or(l))
+            .map(|l| l.split(" #").next().unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut with_values: Config = toml::from_str(&uncommented).unwrap();
+        with_values.tls.cert = None;
+        with_values.tls.key = None;
+        assert_eq!(with_values, Config::default(), "documented defaults are the real ones");
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn rejects_bad_values_and_unknown_keys() {
+        for text in [
+            "[tls]\nmin_version = \"1.1\"",
+            "[codes]\nttl_secs = 0",
+            "[tls]\ncert = \"a.pem\"",
+            "[limits]\nping_interval_secs = 100\nidle_timeout_secs = 50",
+            "[limits]\nmax_queued_bytes = 10",
+        ] {
+            let c: Config = toml::from_str(text).unwrap();
+            assert!(c.validate().is_err(), "{text}");
+        }
+        assert!(toml::from_str::<Config>("[codes]\nttl = 5").is_err());
+        assert!(toml::from_str::<Config>("lisen = \"1.2.3.4:5\"").is_err());
+    }
+}

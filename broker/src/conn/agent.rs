@@ -1,0 +1,95 @@
+//! The agent's phases: a support request becomes a ticket (or a redeemed code names one), then
+//! the agent waits for a technician and the session runs.
+
+use tether_protocol::{ClientMessage, ErrorCode, Role, ServerMessage, TicketStatus};
+
+use super::{Conn, Inbound, Refusal};
+use crate::state::{lock, unix_now};
+use crate::store::{NewTicket, TicketRecord};
+
+/// Field limits for a support request, in characters.
+const MAX_NAME: usize = 200;
+const MAX_CONTACT: usize = 200;
+const MAX_ISSUE: usize = 4000;
+
+/// Reads the support request, logs the ticket and waits for a technician.
+pub(super) async fn request(conn: &mut Conn) -> Result<(), Refusal> {
+    let limit = conn.broker.config.handshake_timeout();
+    let req = match tokio::time::timeout(limit, conn.recv()).await {
+        Err(_) => return Err(Refusal::new(ErrorCode::Timeout, "no support request after hello")),
+        Ok(Ok(Inbound::Control(ClientMessage::Request(req)))) => req,
+        Ok(Ok(Inbound::Closed)) => {
+            return Err(Refusal::new(ErrorCode::PeerGone, "left before asking"));
+        }
+        Ok(Ok(_)) => {
+            return Err(Refusal::new(
+                ErrorCode::Malformed,
+                "an agent without a code must send a support request after hello",
+            ));
+        }
+        Ok(Err(r)) => return Err(r),
+    };
+    let ticket = NewTicket {
+        channel: "agent".into(),
+        client: field("name", &req.name, MAX_NAME, true)?,
+        contact: field("contact", &req.contact, MAX_CONTACT, false)?,
+        issue: field("issue", &req.issue, MAX_ISSUE, true)?,
+        priority: req.priority,
+        status: TicketStatus::Queued,
+    };
+    let priority = req.priority;
+    let now = unix_now();
+    let ticket = conn.broker.store.call(move |s| s.create_ticket(&ticket, now)).await?;
+    tracing::Span::current().record("ticket.id", tracing::field::display(ticket.id));
+    tracing::info!(priority = priority.name(), "support request logged");
+    conn.outbox.control(&ServerMessage::TicketCreated { ticket: ticket.summary(true) })?;
+    wait_and_relay(conn, ticket).await
+}
+
+/// Waits at `ticket` for a technician, then relays the session.
+pub(super) async fn wait_and_relay(conn: &mut Conn, ticket: TicketRecord) -> Result<(), Refusal> {
+    tracing::Span::current().record("ticket.id", tracing::field::display(ticket.id));
+    if lock(&conn.broker.rendezvous).in_session(ticket.id) {
+        return Err(Refusal::new(
+            ErrorCode::Busy,
+            format!("ticket {} already has a session", ticket.id),
+        ));
+    }
+    conn.pair_and_relay(Role::Agent, ticket.id, ticket.client).await
+}
+
+/// A trimmed text field within its limit.
+fn field(name: &str, value: &str, max: usize, required: bool) -> Result<String, Refusal> {
+    let value = value.trim();
+    if required && value.is_empty() {
+        return Err(Refusal::new(ErrorCode::Malformed, format!("the {name} may not be empty")));
+    }
+    if value.chars().count() > max {
+        return Err(Refusal::new(
+            ErrorCode::Malformed,
+            format!("the {name} is longer than {max} characters"),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Refusal::new(
+            ErrorCode::Malformed,
+            format!("the {name} contains control characters"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_trimmed_and_bounded() {
+        assert_eq!(field("name", "  Bob ", 10, true).unwrap(), "Bob");
+        assert!(field("name", "   ", 10, true).is_err());
+        assert_eq!(field("contact", "", 10, false).unwrap(), "");
+        assert!(field("name", &"x".repeat(11), 10, true).is_err());
+        assert!(field("name", "a\u{1b}[31m", 10, true).is_err(), "no terminal escapes");
+        assert!(field("issue", "line 1\nline 2", 100, true).is_ok());
+    }
+}

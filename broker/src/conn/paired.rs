@@ -1,0 +1,262 @@
+//! Pairing and the relay. A connection arrives at its ticket, waits for the other side, then
+//! relays until the session ends. On the relay path the reader decodes only the frame header,
+//! checks direction, size and consent, and hands the very same `Bytes` to the peer's outbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tether_protocol::{
+    Channel, ClientMessage, ErrorCode, FrameHeader, HEADER_LEN, Role, ServerMessage, TicketId,
+};
+
+use super::{Conn, Inbound, Refusal};
+use crate::rendezvous::Arrival;
+use crate::session::{Admission, Session};
+use crate::state::lock;
+
+impl Conn {
+    /// Waits at `ticket` as `role` for the other side, then relays the session to its end.
+    pub(super) async fn pair_and_relay(
+        &mut self,
+        role: Role,
+        ticket: TicketId,
+        name: String,
+    ) -> Result<(), Refusal> {
+        let Some(session) = self.wait_for_peer(role, ticket, name).await? else {
+            return Ok(());
+        };
+        tracing::Span::current().record("session.id", session.id.as_str());
+        self.outbox.control(&ServerMessage::Paired(session.info_for(role)))?;
+        self.relay(&session, role).await
+    }
+
+    async fn wait_for_peer(
+        &mut self,
+        role: Role,
+        ticket: TicketId,
+        name: String,
+    ) -> Result<Option<Arc<Session>>, Refusal> {
+        let broker = self.broker.clone();
+        let arrival = lock(&broker.rendezvous).arrive(
+            ticket,
+            self.id,
+            role,
+            name,
+            self.outbox.clone(),
+            &mut |agent, console| {
+                let session = Session::new(
+                    ticket,
+                    console.name.clone(),
+                    agent.name.clone(),
+                    agent.outbox.clone(),
+                    console.outbox.clone(),
+                )
+                .map_err(|err| tracing::error!(%err, "cannot make a session id"))
+                .ok()?;
+                broker.session_started(&session);
+                Some(Arc::new(session))
+            },
+        );
+        let mut paired = match arrival {
+            Arrival::Paired(session) => return Ok(Some(session)),
+            Arrival::Busy => {
+                let who = if role == Role::Agent { "a customer" } else { "a technician" };
+                return Err(Refusal::new(
+                    ErrorCode::Busy,
+                    format!("{ticket} already has {who} or a session"),
+                ));
+            }
+            Arrival::Waiting(rx) => rx,
+        };
+        self.outbox.control(&ServerMessage::Waiting { ticket })?;
+        tracing::info!("waiting for the other side");
+        let outcome = loop {
+            tokio::select! {
+                session = &mut paired => break session.map(Some).map_err(|_| {
+                    Refusal::new(ErrorCode::Internal, "pairing was dropped")
+                }),
+                _ = broker.shutdown.cancelled() => {
+                    break Err(Refusal::new(ErrorCode::ShuttingDown, "the broker is shutting down"));
+                }
+                inbound = self.recv() => match inbound {
+                    Ok(Inbound::Closed) | Ok(Inbound::Control(ClientMessage::Leave { .. })) => {
+                        break Ok(None);
+                    }
+                    Ok(Inbound::Control(msg)) => self.complain(
+                        ErrorCode::Malformed,
+                        format!("{} needs a session; still waiting", msg.kind()),
+                    ),
+                    Ok(Inbound::Frame(..)) => {
+                        self.complain(ErrorCode::Malformed, "binary frames need a session")
+                    }
+                    Err(r) => break Err(r),
+                },
+            }
+        };
+        if !matches!(outcome, Ok(Some(_))) {
+            lock(&broker.rendezvous).leave(ticket, self.id);
+            // Pairing and leaving both happen under the rendezvous lock: if a session was
+            // handed over before we left, it is in the receiver now, and its other side must
+            // hear that we are gone.
+            if let Ok(session) = paired.try_recv() {
+                broker.end_session(
+                    &session,
+                    "the other side left before the session began",
+                    Some(ErrorCode::PeerGone),
+                );
+            }
+        }
+        outcome
+    }
+
+    async fn relay(&mut self, session: &Arc<Session>, role: Role) -> Result<(), Refusal> {
+        let broker = self.broker.clone();
+        let who = match role {
+            Role::Agent => "the customer",
+            Role::Console => "the technician",
+        };
+        let grace = Duration::from_secs(broker.config.limits.shutdown_grace_secs);
+        let mut shutdown_at: Option<tokio::time::Instant> = None;
+        loop {
+            tokio::select! {
+                biased;
+                _ = session.ended() => return Ok(()),
+                _ = broker.shutdown.cancelled(), if shutdown_at.is_none() => {
+                    self.outbox.notice(&ServerMessage::ShuttingDown { grace_secs: grace.as_secs() });
+                    shutdown_at = Some(tokio::time::Instant::now() + grace);
+                }
+                _ = sleep_until(shutdown_at) => {
+                    broker.end_session(session, "the broker shut down", Some(ErrorCode::ShuttingDown));
+                    return Ok(());
+                }
+                inbound = self.recv() => match inbound {
+                    Ok(Inbound::Frame(header, bytes)) => self.relay_frame(session, role, header, bytes),
+                    Ok(Inbound::Control(msg)) => {
+                        if let Some(reason) = self.session_control(session, role, msg)? {
+                            broker.end_session(session, format!("{who} {reason}"), None);
+                            return Ok(());
+                        }
+                    }
+                    Ok(Inbound::Closed) => {
+                        broker.end_session(session, format!("{who} disconnected"), Some(ErrorCode::PeerGone));
+                        return Ok(());
+                    }
+                    Err(r) => {
+                        let reason = format!("{who}'s connection failed: {}", r.message);
+                        broker.end_session(session, reason, Some(r.code));
+                        return Err(r);
+                    }
+                },
+            }
+        }
+    }
+
+    /// The hot path: header checks, consent, then the same bytes onto the peer's queue.
+    fn relay_frame(
+        &mut self,
+        session: &Arc<Session>,
+        role: Role,
+        header: FrameHeader,
+        bytes: Bytes,
+    ) {
+        let channel = header.channel;
+        if !channel.may_send(role) {
+            return self.complain(
+                ErrorCode::WrongDirection,
+                format!("the {} may not send on the {} channel", role.name(), channel.name()),
+            );
+        }
+        if bytes.len() > channel.max_frame_bytes() {
+            return self.complain(
+                ErrorCode::TooLarge,
+                format!(
+                    "{} frames are limited to {} bytes",
+                    channel.name(),
+                    channel.max_frame_bytes()
+                ),
+            );
+        }
+        if channel == Channel::Chat && std::str::from_utf8(&bytes[HEADER_LEN..]).is_err() {
+            return self.complain(ErrorCode::Malformed, "chat text must be UTF-8");
+        }
+        match session.admit(channel, bytes.len()) {
+            Admission::Forward => {
+                if let Err(overflow) = session.peer_outbox(role).frame(channel, bytes) {
+                    let peer = if role == Role::Agent { "technician" } else { "customer" };
+                    self.broker.end_session(
+                        session,
+                        format!("the {peer} fell too far behind ({overflow})"),
+                        Some(ErrorCode::Overflow),
+                    );
+                }
+            }
+            Admission::Drop => {}
+            Admission::Refuse(cap) => {
+                tracing::debug!(channel = channel.name(), "frame refused without consent");
+                self.complain(
+                    ErrorCode::ConsentRequired,
+                    format!("{} refused: the customer has not granted {cap}", channel.name()),
+                );
+            }
+        }
+    }
+
+    /// Handles a control message during a session. Returns why the session ends, if it does.
+    fn session_control(
+        &mut self,
+        session: &Arc<Session>,
+        role: Role,
+        msg: ClientMessage,
+    ) -> Result<Option<String>, Refusal> {
+        match (role, msg) {
+            (Role::Agent, ClientMessage::Consent { capability, granted }) => {
+                tracing::info!(capability = capability.name(), granted, "consent decision");
+                session.set_consent(capability, granted)?;
+            }
+            (Role::Console, ClientMessage::ConsentRequest { capability }) => {
+                tracing::info!(capability = capability.name(), "consent requested");
+                if session.consent().holds(capability) {
+                    self.outbox
+                        .control(&ServerMessage::ConsentChanged { capability, granted: true })?;
+                } else {
+                    session
+                        .outbox(Role::Agent)
+                        .control(&ServerMessage::ConsentRequested { capability })?;
+                }
+            }
+            (Role::Console, ClientMessage::ConsentRelease { capability }) => {
+                tracing::info!(capability = capability.name(), "consent released");
+                session.set_consent(capability, false)?;
+            }
+            (_, ClientMessage::Leave { reason }) => {
+                let reason = reason
+                    .map(|r| r.chars().take(200).collect::<String>())
+                    .filter(|r| !r.trim().is_empty());
+                return Ok(Some(match reason {
+                    Some(r) => format!("ended the session: {r}"),
+                    None => "ended the session".into(),
+                }));
+            }
+            (Role::Console, ClientMessage::Consent { .. }) => self.complain(
+                ErrorCode::Forbidden,
+                "only the customer grants consent; use consent_request",
+            ),
+            (_, ClientMessage::Hello(_)) => {
+                return Err(Refusal::new(ErrorCode::Malformed, "hello was already said"));
+            }
+            (_, other) => self.complain(
+                ErrorCode::Malformed,
+                format!("{} is not allowed during a session", other.kind()),
+            ),
+        }
+        Ok(None)
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

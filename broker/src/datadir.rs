@@ -1,0 +1,166 @@
+//! The broker's data directory: what lives where, and `init`, which fills an empty one with a
+//! CA and server certificate, the code-hashing key, the database and a commented config.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use tether_certs::{CertError, DataDirCerts};
+
+use crate::auth::{AuthError, random_bytes};
+use crate::config;
+use crate::store::{SqliteStore, StoreError};
+
+/// Host names a self-made server certificate covers when none are given.
+pub const DEFAULT_HOSTNAMES: [&str; 2] = ["localhost", "127.0.0.1"];
+
+/// Why a data directory could not be prepared.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataDirError {
+    /// A file or directory could not be made.
+    #[error("{path}: {source}")]
+    Io {
+        /// Where.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Certificates could not be made.
+    #[error(transparent)]
+    Certs(#[from] CertError),
+    /// The database could not be made.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The RNG failed.
+    #[error(transparent)]
+    Random(#[from] AuthError),
+}
+
+/// A broker data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+/// What `init` did.
+#[derive(Debug, Default)]
+pub struct InitReport {
+    /// Files created now (existing ones are kept).
+    pub created: Vec<PathBuf>,
+}
+
+impl DataDir {
+    /// The directory at `root` (not necessarily existing yet).
+    pub fn new(root: impl Into<PathBuf>) -> DataDir {
+        DataDir { root: root.into() }
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The SQLite database.
+    pub fn database(&self) -> PathBuf {
+        self.root.join("tether.db")
+    }
+
+    /// The key one-time codes are hashed with.
+    pub fn code_key(&self) -> PathBuf {
+        self.root.join("code.key")
+    }
+
+    /// The optional configuration file read when `--config` is not given.
+    pub fn config_file(&self) -> PathBuf {
+        self.root.join("broker.toml")
+    }
+
+    /// Certificate and key paths.
+    pub fn certs(&self) -> DataDirCerts {
+        DataDirCerts::in_dir(&self.root)
+    }
+
+    /// Whether `init` has run here.
+    pub fn is_initialised(&self) -> bool {
+        self.certs().exist() && self.code_key().exists() && self.database().exists()
+    }
+
+    /// Creates whatever is missing: the directory (mode 0700), the CA and a server certificate
+    /// for `hostnames`, the code key, the database and a commented `broker.toml`. Existing
+    /// files are never overwritten.
+    pub fn init(&self, hostnames: &[String]) -> Result<InitReport, DataDirError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| DataDirError::Io { path, source }
+        };
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.root)
+            .map_err(io(&self.root))?;
+        let mut report = InitReport::default();
+        let certs = self.certs();
+        if !certs.exist() {
+            let names: Vec<String> = if hostnames.is_empty() {
+                DEFAULT_HOSTNAMES.iter().map(|s| s.to_string()).collect()
+            } else {
+                hostnames.to_vec()
+            };
+            tether_certs::generate(&certs, &names)?;
+            report.created.extend([
+                certs.ca_cert,
+                certs.ca_key,
+                certs.server_cert,
+                certs.server_key,
+            ]);
+        }
+        let key = self.code_key();
+        if !key.exists() {
+            write_new(&key, &random_bytes::<32>()?, 0o600).map_err(io(&key))?;
+            report.created.push(key);
+        }
+        let db = self.database();
+        if !db.exists() {
+            SqliteStore::open(&db)?;
+            report.created.push(db);
+        }
+        let conf = self.config_file();
+        if !conf.exists() {
+            write_new(&conf, config::EXAMPLE.as_bytes(), 0o644).map_err(io(&conf))?;
+            report.created.push(conf);
+        }
+        Ok(report)
+    }
+}
+
+fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut f = OpenOptions::new().write(true).create_new(true).mode(mode).open(path)?;
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn init_creates_everything_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path().join("data"));
+        assert!(!dir.is_initialised());
+        let report = dir.init(&[]).unwrap();
+        assert_eq!(report.created.len(), 7);
+        assert!(dir.is_initialised());
+        let mode = fs::metadata(dir.root()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let key_mode = fs::metadata(dir.code_key()).unwrap().permissions().mode();
+        assert_eq!(key_mode & 0o777, 0o600);
+        let ca_before = fs::read(dir.certs().ca_cert).unwrap();
+        assert!(dir.init(&["other.example".into()]).unwrap().created.is_empty());
+        assert_eq!(fs::read(dir.certs().ca_cert).unwrap(), ca_before, "never overwritten");
+    }
+}

@@ -1,0 +1,183 @@
+//! The HTTP side of a connection: read one request head (bounded in size and time), answer
+//! anything that is not a websocket upgrade on the broker's path with a plain HTTP error, and
+//! upgrade the rest. Doing this ourselves, rather than inside tungstenite, lets a browser or
+//! `curl` pointed at the broker get a clear answer instead of a dropped connection.
+
+use tether_protocol::WS_PATH;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+
+/// The largest request head read.
+const MAX_HEAD: usize = 8 * 1024;
+/// Headers parsed at most.
+const MAX_HEADERS: usize = 32;
+
+/// Why a connection did not become a websocket.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum UpgradeError {
+    /// The socket failed or closed before a whole request arrived.
+    #[error("connection failed before the upgrade: {0}")]
+    Io(#[from] std::io::Error),
+    /// The request was answered with an HTTP error and the connection closed.
+    #[error("answered HTTP {status}: {reason}")]
+    Refused {
+        /// The HTTP status sent.
+        status: u16,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+/// What the request head asked for.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Upgrade { accept: String, head_len: usize },
+    Refuse { status: u16, reason: &'static str },
+}
+
+fn judge(head: &[u8]) -> Option<Verdict> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let head_len = match req.parse(head) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return None,
+        Err(httparse::Error::TooManyHeaders) => {
+            return Some(Verdict::Refuse { status: 431, reason: "too many headers" });
+        }
+        Err(_) => return Some(Verdict::Refuse { status: 400, reason: "not an HTTP request" }),
+    };
+    let refuse = |status, reason| Some(Verdict::Refuse { status, reason });
+    let path = req.path.unwrap_or("");
+    let path = path.split('?').next().unwrap_or("");
+    if req.method != Some("GET") {
+        return refuse(405, "only GET upgrades to a websocket");
+    }
+    if path != WS_PATH {
+        return refuse(404, "not found: the tether websocket is at /v1/ws");
+    }
+    let header = |name: &str| {
+        req.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .and_then(|h| std::str::from_utf8(h.value).ok())
+    };
+    let upgrade_ws = header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let connection_upgrade = header("connection")
+        .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")));
+    if !upgrade_ws || !connection_upgrade {
+        return refuse(426, "this is a tether broker: connect with tether-agent or tether-console");
+    }
+    if header("sec-websocket-version") != Some("13") {
+        return refuse(426, "websocket version 13 required");
+    }
+    match header("sec-websocket-key") {
+        Some(key) if !key.is_empty() => {
+            Some(Verdict::Upgrade { accept: derive_accept_key(key.as_bytes()), head_len })
+        }
+        _ => refuse(400, "missing Sec-WebSocket-Key"),
+    }
+}
+
+/// Reads the request head from `stream` and upgrades it to a websocket with `config`, or
+/// answers with an HTTP error. The caller bounds the time this takes.
+pub(crate) async fn accept_websocket<S>(
+    mut stream: S,
+    config: WebSocketConfig,
+) -> Result<WebSocketStream<S>, UpgradeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    let verdict = loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(UpgradeError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(v) = judge(&buf) {
+            break v;
+        }
+        if buf.len() >= MAX_HEAD {
+            break Verdict::Refuse { status: 431, reason: "request head too large" };
+        }
+    };
+    match verdict {
+        Verdict::Refuse { status, reason } => {
+            let text = match status {
+                400 => "Bad Request",
+                404 => "Not Found",
+                405 => "Method Not Allowed",
+                426 => "Upgrade Required",
+                _ => "Request Header Fields Too Large",
+            };
+            let extra = if status == 426 {
+                "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+            } else {
+                ""
+            };
+            let body = format!("{reason}\n");
+            let response = format!(
+                "HTTP/1.1 {status} {text}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            // The peer may already be gone; the refusal stands either way.
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+            Err(UpgradeError::Refused { status, reason })
+        }
+        Verdict::Upgrade { accept, head_len } => {
+            let response = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {accept}\r\n\r\n"
+            );
+            stream.write_all(response.as_bytes()).await?;
+            stream.flush().await?;
+            // Bytes after the head are the client's first websocket frames.
+            let rest = buf.split_off(head_len);
+            Ok(WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(config)).await)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\
+                        Connection: keep-alive, Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+                        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+
+    #[test]
+    fn accepts_a_websocket_upgrade() {
+        let v = judge(GOOD.as_bytes()).unwrap();
+        assert_eq!(
+            v,
+            Verdict::Upgrade {
+                accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".into(),
+                head_len: GOOD.len()
+            }
+        );
+        assert_eq!(judge(&GOOD.as_bytes()[..20]), None, "partial heads wait for more");
+    }
+
+    #[test]
+    fn refuses_everything_else_with_a_status() {
+        let status = |req: &str| match judge(req.as_bytes()) {
+            Some(Verdict::Refuse { status, .. }) => status,
+            other => panic!("{req:?} gave {other:?}"),
+        };
+        assert_eq!(status("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 404);
+        assert_eq!(status("GET /v1/ws HTTP/1.1\r\nHost: x\r\n\r\n"), 426);
+        assert_eq!(status(&GOOD.replace("GET", "POST")), 405);
+        assert_eq!(status(&GOOD.replace("Version: 13", "Version: 8")), 426);
+        assert_eq!(status(&GOOD.replace("Sec-WebSocket-Key", "X-Key")), 400);
+        assert_eq!(status("\x16\x03\x01garbage\r\n\r\n"), 400);
+        let many: String = (0..40).map(|i| format!("X-{i}: y\r\n")).collect();
+        assert_eq!(status(&format!("GET /v1/ws HTTP/1.1\r\n{many}\r\n")), 431);
+    }
+}

@@ -1,0 +1,31 @@
+//! tether-broker: the daemon between customers' agents and technicians' consoles.
+//!
+//! Layout, one concern per module:
+//! - [`server`]: the listener and graceful shutdown; `conn`: one connection's phases;
+//!   `http`: the websocket upgrade; `outbox`: per-channel queues and the writer task;
+//!   `rendezvous` and `session`: pairing and consent; `state`: what connections share.
+//! - [`auth`], `codes`, `limiter`: credentials, one-time codes, failure limits.
+//! - [`store`]: accounts, tickets, codes and sessions in SQLite behind one trait.
+//! - [`config`], [`datadir`], [`users`], [`logging`]: what the binary sets up.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+mod codes;
+pub mod config;
+mod conn;
+pub mod datadir;
+mod http;
+mod limiter;
+pub mod logging;
+mod outbox;
+mod rendezvous;
+pub mod server;
+mod session;
+mod state;
+pub mod store;
+pub mod users;
+
+pub use codes::display as display_code;
+pub use config::{Config, ConfigError};
+pub use datadir::DataDir;
+pub use server::{RunError, run};

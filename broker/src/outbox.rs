@@ -1,0 +1,366 @@
+//! The outbox: everything waiting to be written to one connection, queued per channel with
+//! the policy of DESIGN.md's channel table, and the writer task that drains it.
+//!
+//! Whoever wants to reach a connection (its own task, its session peer's reader, the broker)
+//! pushes here; only the writer task touches the socket's sending half. Screen frames keep
+//! only the newest; control, input, chat and the other channels are never dropped, and when
+//! they would exceed the byte or message limit the push fails with [`Overflow`] so that the
+//! session ends instead of buffering without bound.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Sink, SinkExt};
+use tether_protocol::{Channel, ServerMessage};
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+/// Limits on the never-dropped queues of one connection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueueLimits {
+    /// Bytes queued at most.
+    pub(crate) max_bytes: usize,
+    /// Messages queued at most.
+    pub(crate) max_messages: usize,
+}
+
+/// A never-dropped queue is full: the receiving peer is not keeping up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the {channel} queue to the peer is full ({queued_bytes} bytes queued)")]
+pub(crate) struct Overflow {
+    pub(crate) channel: &'static str,
+    pub(crate) queued_bytes: usize,
+}
+
+/// What the writer should do next.
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// Send this message.
+    Send(Message),
+    /// Send this close frame and stop.
+    Close(CloseFrame),
+}
+
+/// One connection's outgoing queues.
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    queues: Mutex<Queues>,
+    wake: Notify,
+    limits: QueueLimits,
+}
+
+#[derive(Debug, Default)]
+struct Queues {
+    control: VecDeque<Message>,
+    input: VecDeque<Bytes>,
+    chat: VecDeque<Bytes>,
+    bulk: VecDeque<Bytes>,
+    screen: Option<Bytes>,
+    bytes: usize,
+    messages: usize,
+    screen_replaced: u64,
+    /// Set once: after it, pushes are ignored and the writer closes when drained.
+    close: Option<CloseFrame>,
+    /// The writer is gone; nothing will ever be sent again.
+    dead: bool,
+}
+
+impl Queues {
+    fn pop(&mut self) -> Option<Message> {
+        let msg = if let Some(m) = self.control.pop_front() {
+            Some(m)
+        } else if let Some(b) = self.input.pop_front().or_else(|| self.chat.pop_front()) {
+            Some(Message::Binary(b))
+        } else if let Some(b) = self.bulk.pop_front() {
+            Some(Message::Binary(b))
+        } else {
+            return self.screen.take().map(Message::Binary);
+        };
+        if let Some(m) = &msg {
+            self.bytes -= m.len();
+            self.messages -= 1;
+        }
+        msg
+    }
+
+    fn is_empty(&self) -> bool {
+        self.messages == 0 && self.screen.is_none()
+    }
+}
+
+impl Outbox {
+    /// An empty outbox.
+    pub(crate) fn new(limits: QueueLimits) -> Outbox {
+        Outbox { queues: Mutex::new(Queues::default()), wake: Notify::new(), limits }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queues> {
+        // The queues hold no invariant a panic could break halfway; keep serving.
+        self.queues.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a control message (never dropped).
+    pub(crate) fn control(&self, msg: &ServerMessage) -> Result<(), Overflow> {
+        let text = msg.encode();
+        self.push_counted("control", Message::text(text), |q, m| q.control.push_back(m))
+    }
+
+    /// Queues an advisory control message, dropping it if the queue is full: for notices whose
+    /// loss harms nothing, such as "input refused", which a flooding peer could otherwise use
+    /// to fill its own queue.
+    pub(crate) fn notice(&self, msg: &ServerMessage) {
+        let _ = self.control(msg);
+    }
+
+    /// Queues a binary frame on `channel` with that channel's policy.
+    pub(crate) fn frame(&self, channel: Channel, frame: Bytes) -> Result<(), Overflow> {
+        if channel == Channel::Screen {
+            let mut q = self.lock();
+            if q.close.is_some() || q.dead {
+                return Ok(());
+            }
+            if q.screen.replace(frame).is_some() {
+                q.screen_replaced += 1;
+            }
+            drop(q);
+            self.wake.notify_one();
+            return Ok(());
+        }
+        let name = channel.name();
+        let msg = Message::Binary(frame);
+        match channel {
+            Channel::Input => self.push_counted(name, msg, |q, m| q.input.push_back(into_bytes(m))),
+            Channel::Chat => self.push_counted(name, msg, |q, m| q.chat.push_back(into_bytes(m))),
+            _ => self.push_counted(name, msg, |q, m| q.bulk.push_back(into_bytes(m))),
+        }
+    }
+
+    fn push_counted(
+        &self,
+        channel: &'static str,
+        msg: Message,
+        push: impl FnOnce(&mut Queues, Message),
+    ) -> Result<(), Overflow> {
+        let mut q = self.lock();
+        if q.close.is_some() || q.dead {
+            return Ok(());
+        }
+        let len = msg.len();
+        if q.bytes + len > self.limits.max_bytes || q.messages + 1 > self.limits.max_messages {
+            return Err(Overflow { channel, queued_bytes: q.bytes });
+        }
+        q.bytes += len;
+        q.messages += 1;
+        push(&mut q, msg);
+        drop(q);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Asks the writer to send what is queued, then close with `code` and `reason`. Only the
+    /// first call counts; later pushes are ignored.
+    pub(crate) fn close(&self, code: u16, reason: &str) {
+        let mut q = self.lock();
+        if q.close.is_none() {
+            // Close reasons must fit a control frame (123 bytes); cut on a char boundary.
+            let mut end = reason.len().min(120);
+            while !reason.is_char_boundary(end) {
+                end -= 1;
+            }
+            q.close = Some(CloseFrame {
+                code: CloseCode::from(code),
+                reason: reason[..end].to_string().into(),
+            });
+        }
+        drop(q);
+        self.wake.notify_one();
+    }
+
+    /// How many stale screen frames were replaced by newer ones before being sent.
+    pub(crate) fn screen_replaced(&self) -> u64 {
+        self.lock().screen_replaced
+    }
+
+    /// The next thing to write, waiting until there is one.
+    pub(crate) async fn next(&self) -> Next {
+        loop {
+            {
+                let mut q = self.lock();
+                if let Some(msg) = q.pop() {
+                    return Next::Send(msg);
+                }
+                if let Some(frame) = q.close.clone() {
+                    return Next::Close(frame);
+                }
+            }
+            self.wake.notified().await;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    fn mark_dead(&self) {
+        let mut q = self.lock();
+        q.dead = true;
+        *q = Queues { dead: true, close: q.close.take(), ..Queues::default() };
+    }
+}
+
+fn into_bytes(m: Message) -> Bytes {
+    match m {
+        Message::Binary(b) => b,
+        // push_counted is only given Binary messages for data channels.
+        other => Bytes::from(other.into_data()),
+    }
+}
+
+/// Drains `outbox` into `sink` until closed or the socket fails, pinging every `ping_every`.
+/// Flushes when the outbox runs dry, so bursts go out in few TLS records.
+pub(crate) async fn write_loop<S>(
+    outbox: &Outbox,
+    mut sink: S,
+    ping_every: Duration,
+) -> Result<(), WsError>
+where
+    S: Sink<Message, Error = WsError> + Unpin,
+{
+    let result = async {
+        let mut ping = tokio::time::interval(ping_every);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ping.tick().await;
+        loop {
+            tokio::select! {
+                next = outbox.next() => match next {
+                    Next::Send(msg) => {
+                        sink.feed(msg).await?;
+                        if outbox.is_empty() {
+                            sink.flush().await?;
+                        }
+                    }
+                    Next::Close(frame) => {
+                        sink.send(Message::Close(Some(frame))).await?;
+                        return Ok(());
+                    }
+                },
+                _ = ping.tick() => sink.send(Message::Ping(Bytes::new())).await?,
+            }
+        }
+    }
+    .await;
+    outbox.mark_dead();
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use tether_protocol::{ErrorCode, Frame};
+
+    use super::*;
+
+    fn outbox(max_messages: usize) -> Outbox {
+        Outbox::new(QueueLimits { max_bytes: 1 << 20, max_messages })
+    }
+
+    fn frame(channel: Channel, tag: u8) -> Bytes {
+        Frame::encode(channel, 0, &[tag]).unwrap()
+    }
+
+    async fn drain(o: &Outbox) -> Vec<Message> {
+        let mut out = Vec::new();
+        while !o.is_empty() {
+            match o.next().await {
+                Next::Send(m) => out.push(m),
+                Next::Close(_) => break,
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn screen_keeps_only_the_newest_frame() {
+        let o = outbox(10);
+        for tag in 0..5 {
+            o.frame(Channel::Screen, frame(Channel::Screen, tag)).unwrap();
+        }
+        let sent = drain(&o).await;
+        assert_eq!(sent, vec![Message::Binary(frame(Channel::Screen, 4))]);
+        assert_eq!(o.screen_replaced(), 4);
+    }
+
+    #[tokio::test]
+    async fn control_goes_first_then_input_chat_bulk_screen() {
+        let o = outbox(10);
+        o.frame(Channel::Screen, frame(Channel::Screen, 1)).unwrap();
+        o.frame(Channel::File, frame(Channel::File, 2)).unwrap();
+        o.frame(Channel::Chat, frame(Channel::Chat, 3)).unwrap();
+        o.frame(Channel::Input, frame(Channel::Input, 4)).unwrap();
+        o.control(&ServerMessage::ShuttingDown { grace_secs: 1 }).unwrap();
+        let sent = drain(&o).await;
+        assert!(matches!(sent[0], Message::Text(_)));
+        let tags: Vec<u8> = sent[1..].iter().map(|m| m.clone().into_data()[2]).collect();
+        assert_eq!(tags, vec![4, 3, 2, 1]);
+    }
+
+    #[tokio::test]
+    async fn never_dropped_queues_overflow_instead_of_growing() {
+        let o = outbox(3);
+        for tag in 0..3 {
+            o.frame(Channel::Chat, frame(Channel::Chat, tag)).unwrap();
+        }
+        let err = o.frame(Channel::Input, frame(Channel::Input, 9)).unwrap_err();
+        assert_eq!(err.channel, "input");
+        // Screen is not counted: it replaces.
+        o.frame(Channel::Screen, frame(Channel::Screen, 1)).unwrap();
+        let by_bytes = Outbox::new(QueueLimits { max_bytes: 10, max_messages: 100 });
+        by_bytes
+            .frame(Channel::Chat, Frame::encode(Channel::Chat, 0, b"12345678").unwrap())
+            .unwrap();
+        assert!(by_bytes.frame(Channel::Chat, frame(Channel::Chat, 1)).is_err());
+        // Draining makes room again.
+        drain(&o).await;
+        o.frame(Channel::Input, frame(Channel::Input, 9)).unwrap();
+    }
+
+    #[tokio::test]
+    async fn close_drains_first_and_ignores_later_pushes() {
+        let o = outbox(10);
+        o.frame(Channel::Chat, frame(Channel::Chat, 1)).unwrap();
+        o.close(ErrorCode::PeerGone.close_code(), "bye");
+        o.frame(Channel::Chat, frame(Channel::Chat, 2)).unwrap();
+        o.close(1000, "second close ignored");
+        assert!(matches!(o.next().await, Next::Send(_)));
+        match o.next().await {
+            Next::Close(f) => {
+                assert_eq!(u16::from(f.code), 4023);
+                assert_eq!(f.reason.as_str(), "bye");
+            }
+            other => panic!("expected close, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn writer_sends_in_order_and_closes() {
+        let o = outbox(10);
+        o.frame(Channel::Chat, frame(Channel::Chat, 1)).unwrap();
+        o.close(1000, "done");
+        let sent = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let sink = futures_util::sink::unfold(sent.clone(), |sent, msg: Message| async move {
+            sent.lock().unwrap().push(msg);
+            Ok::<_, WsError>(sent)
+        });
+        write_loop(&o, Box::pin(sink), Duration::from_secs(60)).await.unwrap();
+        let sent = sent.lock().unwrap();
+        assert!(matches!(sent[0], Message::Binary(_)));
+        assert!(matches!(sent[1], Message::Close(Some(_))));
+        assert_eq!(sent.len(), 2);
+        // A dead outbox accepts and discards.
+        o.frame(Channel::Chat, frame(Channel::Chat, 2)).unwrap();
+        assert!(o.is_empty());
+    }
+}

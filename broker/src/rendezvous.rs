@@ -1,0 +1,205 @@
+//! Pairing: who is waiting for which ticket, and which tickets have a live session.
+//!
+//! A plain struct behind one mutex, so that looking for the other side and registering as
+//! waiting are one step: two sides arriving together always pair (the failure mode of relays
+//! that look up and insert under separate locks). Nothing here awaits.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tether_protocol::{Role, TicketId};
+use tokio::sync::oneshot;
+
+use crate::outbox::Outbox;
+use crate::session::Session;
+
+/// A connection waiting for its other side.
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    pub(crate) conn_id: u64,
+    pub(crate) role: Role,
+    /// The customer's name or the technician's login.
+    pub(crate) name: String,
+    pub(crate) outbox: Arc<Outbox>,
+    pub(crate) paired: oneshot::Sender<Arc<Session>>,
+}
+
+/// The result of arriving at a ticket.
+#[derive(Debug)]
+pub(crate) enum Arrival {
+    /// Nobody on the other side yet; the session arrives on this receiver.
+    Waiting(oneshot::Receiver<Arc<Session>>),
+    /// The other side was waiting: here is the session, already handed to them.
+    Paired(Arc<Session>),
+    /// The ticket already has someone on this side, or a session.
+    Busy,
+}
+
+/// Waiting connections and live sessions, by ticket.
+#[derive(Debug, Default)]
+pub(crate) struct Rendezvous {
+    waiting: HashMap<TicketId, Waiter>,
+    active: HashMap<TicketId, Arc<Session>>,
+}
+
+/// Makes the session for two sides: `(agent, console)`.
+pub(crate) type MakeSession<'a> = &'a mut dyn FnMut(&Waiter, &Waiter) -> Option<Arc<Session>>;
+
+impl Rendezvous {
+    /// Arrives at `ticket`. If the other side waits there, `make` builds the session (given the
+    /// agent's and the console's waiter) and both sides get it.
+    pub(crate) fn arrive(
+        &mut self,
+        ticket: TicketId,
+        conn_id: u64,
+        role: Role,
+        name: String,
+        outbox: Arc<Outbox>,
+        make: MakeSession<'_>,
+    ) -> Arrival {
+        if self.active.contains_key(&ticket) {
+            return Arrival::Busy;
+        }
+        let (tx, rx) = oneshot::channel();
+        let me = Waiter { conn_id, role, name, outbox, paired: tx };
+        if let Some(other) = self.waiting.remove(&ticket) {
+            if other.role == role && !other.paired.is_closed() {
+                self.waiting.insert(ticket, other);
+                return Arrival::Busy;
+            }
+            if other.role != role {
+                let (agent, console) =
+                    if role == Role::Agent { (&me, &other) } else { (&other, &me) };
+                if let Some(session) = make(agent, console) {
+                    if other.paired.send(session.clone()).is_ok() {
+                        self.active.insert(ticket, session.clone());
+                        return Arrival::Paired(session);
+                    }
+                    // The other side vanished between waiting and now: wait in its place.
+                }
+            }
+        }
+        self.waiting.insert(ticket, me);
+        Arrival::Waiting(rx)
+    }
+
+    /// Stops waiting at `ticket`, if `conn_id` is the one waiting there.
+    pub(crate) fn leave(&mut self, ticket: TicketId, conn_id: u64) {
+        if self.waiting.get(&ticket).is_some_and(|w| w.conn_id == conn_id) {
+            self.waiting.remove(&ticket);
+        }
+    }
+
+    /// Forgets the ended session at `ticket`.
+    pub(crate) fn finish(&mut self, ticket: TicketId, session_id: &str) {
+        if self.active.get(&ticket).is_some_and(|s| s.id == session_id) {
+            self.active.remove(&ticket);
+        }
+    }
+
+    /// Whether a customer's agent waits at `ticket`.
+    pub(crate) fn customer_waiting(&self, ticket: TicketId) -> bool {
+        self.waiting.get(&ticket).is_some_and(|w| w.role == Role::Agent && !w.paired.is_closed())
+    }
+
+    /// Whether `ticket` has a live session.
+    pub(crate) fn in_session(&self, ticket: TicketId) -> bool {
+        self.active.contains_key(&ticket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbox::QueueLimits;
+
+    fn outbox() -> Arc<Outbox> {
+        Arc::new(Outbox::new(QueueLimits { max_bytes: 1 << 20, max_messages: 16 }))
+    }
+
+    fn maker() -> impl FnMut(&Waiter, &Waiter) -> Option<Arc<Session>> {
+        |agent: &Waiter, console: &Waiter| {
+            assert_eq!((agent.role, console.role), (Role::Agent, Role::Console));
+            Session::new(
+                TicketId(1),
+                console.name.clone(),
+                agent.name.clone(),
+                agent.outbox.clone(),
+                console.outbox.clone(),
+            )
+            .ok()
+            .map(Arc::new)
+        }
+    }
+
+    #[test]
+    fn two_sides_pair_whichever_comes_first() {
+        for first in [Role::Agent, Role::Console] {
+            let mut r = Rendezvous::default();
+            let t = TicketId(1);
+            let second = if first == Role::Agent { Role::Console } else { Role::Agent };
+            let Arrival::Waiting(mut rx) =
+                r.arrive(t, 1, first, "a".into(), outbox(), &mut maker())
+            else {
+                panic!("first side should wait");
+            };
+            assert_eq!(r.customer_waiting(t), first == Role::Agent);
+            let Arrival::Paired(s) = r.arrive(t, 2, second, "b".into(), outbox(), &mut maker())
+            else {
+                panic!("second side should pair");
+            };
+            assert_eq!(rx.try_recv().unwrap().id, s.id, "both sides hold the same session");
+            assert!(r.in_session(t));
+            assert!(matches!(
+                r.arrive(t, 3, first, "c".into(), outbox(), &mut maker()),
+                Arrival::Busy
+            ));
+            r.finish(t, &s.id);
+            assert!(!r.in_session(t));
+        }
+    }
+
+    #[test]
+    fn a_second_console_is_busy_and_a_vanished_waiter_is_replaced() {
+        let mut r = Rendezvous::default();
+        let t = TicketId(1);
+        let first = r.arrive(t, 1, Role::Console, "a".into(), outbox(), &mut maker());
+        assert!(matches!(
+            r.arrive(t, 2, Role::Console, "b".into(), outbox(), &mut maker()),
+            Arrival::Busy
+        ));
+        drop(first); // the waiting console vanished without leave()
+        let third = r.arrive(t, 3, Role::Console, "c".into(), outbox(), &mut maker());
+        assert!(matches!(third, Arrival::Waiting(_)));
+        // An agent arriving now pairs with the live console, not the vanished one.
+        let Arrival::Paired(s) = r.arrive(t, 4, Role::Agent, "bob".into(), outbox(), &mut maker())
+        else {
+            panic!("should pair");
+        };
+        assert_eq!(s.technician, "c");
+    }
+
+    #[test]
+    fn leaving_only_removes_oneself() {
+        let mut r = Rendezvous::default();
+        let t = TicketId(1);
+        let _rx = r.arrive(t, 1, Role::Agent, "a".into(), outbox(), &mut maker());
+        r.leave(t, 99);
+        assert!(r.customer_waiting(t));
+        r.leave(t, 1);
+        assert!(!r.customer_waiting(t));
+    }
+
+    #[test]
+    fn a_waiter_whose_receiver_is_gone_is_not_paired_with() {
+        let mut r = Rendezvous::default();
+        let t = TicketId(1);
+        drop(r.arrive(t, 1, Role::Agent, "gone".into(), outbox(), &mut maker()));
+        assert!(!r.customer_waiting(t));
+        assert!(matches!(
+            r.arrive(t, 2, Role::Console, "alice".into(), outbox(), &mut maker()),
+            Arrival::Waiting(_)
+        ));
+        assert!(!r.in_session(t));
+    }
+}

@@ -1,0 +1,16 @@
+//! tether-certs: the certificate authority, certificates and rustls configuration.
+//!
+//! No other crate touches TLS setup. Everything uses rustls with the ring provider only:
+//! [`install_provider`] makes it the process default, and the configs built here name it
+//! explicitly so that no other provider can creep in.
+#![forbid(unsafe_code)]
+
+mod authority;
+mod error;
+mod pem;
+mod tls;
+
+pub use authority::{DataDirCerts, generate};
+pub use error::CertError;
+pub use pem::{load_certs, load_key};
+pub use tls::{TlsVersion, client_config, install_provider, server_config};

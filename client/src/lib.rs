@@ -1,0 +1,16 @@
+//! tether-client: the client end of a connection to a tether broker, shared by agent and
+//! console (and the end-to-end tests).
+//!
+//! It owns the URL, the TLS websocket connect, the `hello` exchange and typed receiving and
+//! sending. It knows nothing of what an agent or console does with a session.
+#![forbid(unsafe_code)]
+
+mod addr;
+mod connection;
+mod error;
+
+pub use addr::{BrokerAddr, DEFAULT_PORT};
+pub use connection::{
+    Connection, Incoming, Receiver, Sender, Writer, WsStream, connect, connect_tls,
+};
+pub use error::ClientError;

@@ -1,0 +1,47 @@
+//! tether-protocol: every message and frame that crosses a tether socket.
+//!
+//! Control messages are JSON text frames ([`ClientMessage`] from agent or console to the broker,
+//! [`ServerMessage`] from the broker); channel data are binary frames with a two-byte header
+//! ([`FrameHeader`]). This crate owns the types, the codecs, version negotiation, size limits and
+//! error codes. It does no IO and reads no clock: time arrives as arguments, so one crate serves
+//! broker, agent and console and is tested without sockets.
+#![forbid(unsafe_code)]
+
+mod consent;
+mod control;
+mod error;
+mod frame;
+mod input;
+mod model;
+mod screen;
+mod secret;
+mod version;
+
+pub use consent::{Capability, ConsentSet};
+pub use control::{
+    ClientMessage, Credential, DecodeError, Hello, JoinTarget, ServerMessage, SupportRequest,
+    Welcome,
+};
+pub use error::ErrorCode;
+pub use frame::{Channel, Frame, FrameError, FrameHeader, HEADER_LEN, MAX_CHAT_BYTES};
+pub use input::{
+    Action, InputError, InputEvent, KeyCombo, MAX_INPUT_EVENT_BYTES, Modifier, MouseButton,
+    NAMED_KEYS,
+};
+pub use model::{
+    InvitationInfo, PeerInfo, Priority, Role, SessionInfo, TicketId, TicketStatus, TicketSummary,
+    UserInfo, UserRole,
+};
+pub use screen::{MAX_DIMENSION, SCREEN_HEADER_LEN, ScreenEncoding, ScreenError, ScreenFrame};
+pub use secret::Secret;
+pub use version::{PROTOCOL_VERSION, VersionError, VersionRange, negotiate};
+
+/// The largest websocket message (and websocket frame) either end accepts, in bytes.
+///
+/// This one constant bounds every inbound message: the broker and the clients configure their
+/// websocket with it as both the maximum message and the maximum frame size, so nothing larger
+/// is ever buffered.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+
+/// The websocket path the broker serves.
+pub const WS_PATH: &str = "/v1/ws";
