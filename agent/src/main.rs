@@ -1,1 +1,131 @@
-fn main() {}
+//! `tether-agent`: parses the command line and runs a session.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use tether_agent::consent::ConsentPolicy;
+use tether_agent::input::{InputSink, JsonLinesSink};
+use tether_agent::output::Output;
+use tether_agent::screen::TestPattern;
+use tether_agent::session::{AgentOptions, Start, run};
+use tether_client::BrokerAddr;
+use tether_protocol::{Priority, Secret, SupportRequest};
+
+/// The customer's side of tether: ask for remote help, or join a technician with a code.
+#[derive(Debug, Parser)]
+#[command(name = "tether-agent", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ask for help: log a ticket and wait for a technician.
+    Request {
+        #[command(flatten)]
+        common: Common,
+        /// Your name.
+        #[arg(long)]
+        name: String,
+        /// How the help desk can reach you (phone or e-mail).
+        #[arg(long, default_value = "")]
+        contact: String,
+        /// What is wrong, in your words.
+        #[arg(long)]
+        issue: String,
+        /// critical, high, medium or low.
+        #[arg(long, default_value = "medium")]
+        priority: Priority,
+    },
+    /// Join the technician who gave you a code.
+    Join {
+        /// The nine-digit code (spaces and dashes are fine).
+        code: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// The broker, e.g. wss://help.example.com:7443.
+    #[arg(long, env = "TETHER_BROKER")]
+    broker: BrokerAddr,
+    /// The broker's CA certificate (ca.pem from its data directory).
+    #[arg(long, env = "TETHER_CA")]
+    ca: PathBuf,
+    /// How to answer the technician's requests: ask each time, or answer in advance.
+    #[arg(long, value_enum, default_value_t = ConsentPolicy::Ask)]
+    consent: ConsentPolicy,
+    /// Write received input events to this file as JSON lines instead of carrying them out.
+    #[arg(long)]
+    input_log: Option<PathBuf>,
+    /// Screen source. Only the moving test pattern exists so far.
+    #[arg(long, value_enum, default_value_t = ScreenChoice::TestPattern)]
+    screen: ScreenChoice,
+    /// Frames per second at most.
+    #[arg(long, default_value_t = 10)]
+    fps: u32,
+    /// Print one JSON event per line instead of sentences.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ScreenChoice {
+    /// Moving colour bars, 640x400.
+    TestPattern,
+}
+
+fn main() -> ExitCode {
+    tether_certs::install_provider();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    let (common, start) = match cli.command {
+        Command::Request { common, name, contact, issue, priority } => {
+            (common, Start::Request(SupportRequest { name, contact, issue, priority }))
+        }
+        Command::Join { code, common } => (common, Start::Code(Secret::new(code))),
+    };
+    match start_agent(common, start) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("tether-agent: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start_agent(common: Common, start: Start) -> anyhow::Result<()> {
+    let input: Option<Box<dyn InputSink>> = match &common.input_log {
+        Some(path) => Some(Box::new(
+            JsonLinesSink::open(path)
+                .map_err(|e| anyhow::anyhow!("cannot open input log {}: {e}", path.display()))?,
+        )),
+        None => None,
+    };
+    let screen = match common.screen {
+        ScreenChoice::TestPattern => Box::new(TestPattern::new(640, 400)),
+    };
+    let opts = AgentOptions {
+        broker: common.broker,
+        ca: common.ca,
+        policy: common.consent,
+        input,
+        screen,
+        fps: common.fps,
+        output: Output::new(common.json),
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(run(opts, start))?;
+    Ok(())
+}

@@ -1,1 +1,156 @@
-fn main() {}
+//! `tether-console`: parses the command line and runs one command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tether_client::BrokerAddr;
+use tether_console::desk::{self, Target};
+use tether_console::events::{Event, Printer};
+use tether_console::session;
+use tether_protocol::{Secret, TicketId};
+
+/// The technician's side of tether.
+#[derive(Debug, Parser)]
+#[command(name = "tether-console", version, about)]
+struct Cli {
+    /// The broker, e.g. wss://help.example.com:7443 [default: the one you logged in to].
+    #[arg(long, global = true, env = "TETHER_BROKER")]
+    broker: Option<BrokerAddr>,
+    /// The broker's CA certificate [default: the one you logged in with].
+    #[arg(long, global = true, env = "TETHER_CA")]
+    ca: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Log in and save a token for the other commands.
+    Login {
+        /// Account name.
+        #[arg(long)]
+        user: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Show the open tickets, most urgent first.
+    Queue {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a one-time code for a customer to join with.
+    Invite {
+        /// The ticket the customer joins [default: a new ticket].
+        #[arg(long)]
+        ticket: Option<TicketId>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Join a ticket (or a code you issued) and work the session.
+    Join {
+        /// Ticket (T12) or nine-digit code.
+        target: String,
+        /// Read commands from standard input, one a line, and print JSON events.
+        #[arg(long)]
+        batch: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tether_certs::install_provider();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    let batch = matches!(cli.command, Command::Join { batch: true, .. });
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tether-console: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if batch {
+                Printer::new(true).emit(&Event::error("console", format!("{err:#}")));
+            }
+            eprintln!("tether-console: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Login { user, password_stdin } => {
+            let (Some(broker), Some(ca)) = (cli.broker, cli.ca) else {
+                anyhow::bail!("login needs --broker and --ca");
+            };
+            if !password_stdin {
+                anyhow::bail!("pass --password-stdin and give the password on standard input");
+            }
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let password = Secret::new(line.trim_end_matches(['\r', '\n']).to_string());
+            let path = desk::login(broker, &ca, &user, password).await?;
+            println!("logged in as {user}; token saved in {}", path.display());
+        }
+        Command::Queue { json } => {
+            let target = Target::resolve(cli.broker, cli.ca)?;
+            let tickets = desk::queue(&target).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tickets)?);
+            } else {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0);
+                print!("{}", desk::queue_table(&tickets, now));
+            }
+        }
+        Command::Invite { ticket, json } => {
+            let target = Target::resolve(cli.broker, cli.ca)?;
+            let info = desk::invite(&target, ticket).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "code": info.code.expose(),
+                        "ticket": info.ticket.to_string(),
+                        "expires_at": info.expires_at,
+                    })
+                );
+            } else {
+                let code = info.code.expose();
+                println!(
+                    "Code {} for ticket {}, valid until {}.",
+                    desk::group_code(code),
+                    info.ticket,
+                    desk::format_time(info.expires_at)
+                );
+                println!(
+                    "The customer runs: tether-agent join {code} --broker {} --ca ca.pem",
+                    target.broker
+                );
+                println!("Then you run:      tether-console join {}", info.ticket);
+            }
+        }
+        Command::Join { target: what, batch } => {
+            let join = session::parse_target(&what).map_err(anyhow::Error::msg)?;
+            let target = Target::resolve(cli.broker, cli.ca)?;
+            session::join(&target, join, Printer::new(batch)).await?;
+        }
+    }
+    Ok(())
+}

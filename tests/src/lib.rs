@@ -1,1 +1,28 @@
+//! Harness for tether's end-to-end tests: builds and starts the real binaries on loopback
+//! over real TLS, drives them the way a person or script would (arguments, standard input,
+//! JSON events on standard output), and waits for conditions, never for fixed times.
+//!
+//! - [`bins`]: locating (and building once) the three binaries.
+//! - [`broker`]: a broker in a temporary data directory.
+//! - [`proc`]: a running agent or batch console with its event stream.
+//! - [`raw`]: a hand-driven TLS websocket for hostile input.
 
+pub mod bins;
+pub mod broker;
+pub mod proc;
+pub mod raw;
+
+use std::time::{Duration, Instant};
+
+/// How long any single condition may take before a test fails. Generous: CI machines are slow,
+/// and a passing test never waits this long.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Polls `cond` until it holds or [`PATIENCE`] runs out; panics with `what` on timeout.
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

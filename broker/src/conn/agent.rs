@@ -48,7 +48,6 @@ pub(super) async fn request(conn: &mut Conn) -> Result<(), Refusal> {
 
 /// Waits at `ticket` for a technician, then relays the session.
 pub(super) async fn wait_and_relay(conn: &mut Conn, ticket: TicketRecord) -> Result<(), Refusal> {
-    tracing::Span::current().record("ticket.id", tracing::field::display(ticket.id));
     if lock(&conn.broker.rendezvous).in_session(ticket.id) {
         return Err(Refusal::new(
             ErrorCode::Busy,

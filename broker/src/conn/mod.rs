@@ -171,6 +171,7 @@ impl Conn {
             }
             (Role::Agent, Credential::Code { code }) => {
                 let ticket = self.redeem_code(&code).await?;
+                Span::current().record("ticket.id", tracing::field::display(ticket.id));
                 self.welcome(version, None)?;
                 agent::wait_and_relay(self, ticket).await
             }

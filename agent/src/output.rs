@@ -1,0 +1,143 @@
+//! What the agent tells the customer (or a script): one event enum, printed as sentences for a
+//! person or as one JSON object per line with `--json`.
+
+use serde::Serialize;
+use tether_protocol::{Capability, ErrorCode};
+
+/// Something worth telling the customer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum AgentEvent {
+    /// The request became a ticket.
+    Ticket {
+        /// e.g. T12.
+        ticket: String,
+    },
+    /// Waiting for a technician.
+    Waiting {
+        /// e.g. T12.
+        ticket: String,
+    },
+    /// A technician joined.
+    Paired {
+        /// Session id.
+        session: String,
+        /// The technician's name.
+        technician: String,
+    },
+    /// The technician asks for a capability and the customer must answer.
+    ConsentAsked {
+        /// What is asked.
+        capability: Capability,
+        /// Who asks.
+        technician: String,
+    },
+    /// A capability is now held or not.
+    Consent {
+        /// Which.
+        capability: Capability,
+        /// Held?
+        granted: bool,
+    },
+    /// A chat message from the technician.
+    Chat {
+        /// Who wrote it.
+        from: String,
+        /// The text.
+        text: String,
+    },
+    /// Something went wrong.
+    Error {
+        /// The broker's code, or `agent` for local problems.
+        code: String,
+        /// In words.
+        message: String,
+    },
+    /// Information for the customer.
+    Notice {
+        /// In words.
+        message: String,
+    },
+    /// The session is over.
+    Ended {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl AgentEvent {
+    /// An error from the broker.
+    pub fn broker_error(code: ErrorCode, message: String) -> AgentEvent {
+        AgentEvent::Error { code: code.name().into(), message }
+    }
+
+    fn sentence(&self) -> String {
+        match self {
+            AgentEvent::Ticket { ticket } => format!("Your request is ticket {ticket}."),
+            AgentEvent::Waiting { ticket } => {
+                format!("Waiting for a technician to join {ticket}... (Ctrl-C to cancel)")
+            }
+            AgentEvent::Paired { technician, .. } => format!(
+                "Technician {technician} has joined. Type to chat; 'revoke' takes back control \
+                 (or view); 'quit' ends the session."
+            ),
+            AgentEvent::ConsentAsked { capability, technician } => {
+                let what = match capability {
+                    Capability::View => "see your screen",
+                    Capability::Control => "control your mouse and keyboard",
+                    Capability::Files => "transfer files",
+                    Capability::Shell => "open a command shell",
+                };
+                format!("{technician} asks to {what}. Allow? [y/N]")
+            }
+            AgentEvent::Consent { capability, granted: true } => {
+                format!("You allowed {capability}.")
+            }
+            AgentEvent::Consent { capability, granted: false } => {
+                format!("{capability} is not allowed.")
+            }
+            AgentEvent::Chat { from, text } => format!("[{from}] {text}"),
+            AgentEvent::Error { code, message } => format!("error ({code}): {message}"),
+            AgentEvent::Notice { message } => message.clone(),
+            AgentEvent::Ended { reason } => format!("Session ended: {reason}."),
+        }
+    }
+}
+
+/// Where events go.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    /// Sentences, or JSON lines when `json`.
+    pub fn new(json: bool) -> Output {
+        Output { json }
+    }
+
+    /// Prints one event.
+    pub fn emit(&self, event: &AgentEvent) {
+        if self.json {
+            // Plain data: serialisation cannot fail.
+            println!("{}", serde_json::to_string(event).unwrap_or_default());
+        } else {
+            println!("{}", event.sentence());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_events_are_tagged() {
+        let e = AgentEvent::Consent { capability: Capability::Control, granted: false };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"event":"consent","capability":"control","granted":false}"#
+        );
+        assert!(e.sentence().contains("control"));
+    }
+}

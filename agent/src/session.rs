@@ -1,0 +1,419 @@
+//! One agent session from connect to end: ask for help (or redeem a code), wait for a
+//! technician, then answer consent requests, stream the screen while view is held, carry out
+//! input only while control is held, and chat, until either side ends it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tether_client::{BrokerAddr, ClientError, Incoming, Sender};
+use tether_protocol::{
+    Capability, Channel, ClientMessage, Credential, Frame, InputEvent, Role, Secret, ServerMessage,
+    SupportRequest,
+};
+use tokio::sync::{mpsc, watch};
+
+use crate::consent::{ConsentPolicy, LocalConsent};
+use crate::input::InputSink;
+use crate::output::{AgentEvent, Output};
+use crate::screen::{ScreenSource, encode_png_frame};
+
+/// How the agent reaches the broker and behaves.
+pub struct AgentOptions {
+    /// The broker.
+    pub broker: BrokerAddr,
+    /// The CA certificate to trust.
+    pub ca: PathBuf,
+    /// How consent requests are answered.
+    pub policy: ConsentPolicy,
+    /// Where input events go; without one, control is refused.
+    pub input: Option<Box<dyn InputSink>>,
+    /// Where the screen comes from.
+    pub screen: Box<dyn ScreenSource>,
+    /// Frames per second at most.
+    pub fps: u32,
+    /// How to print.
+    pub output: Output,
+}
+
+impl std::fmt::Debug for AgentOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentOptions")
+            .field("broker", &self.broker)
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+/// How the agent gets a ticket.
+#[derive(Debug)]
+pub enum Start {
+    /// Log a new support request.
+    Request(SupportRequest),
+    /// Join with a code the technician read out.
+    Code(Secret<String>),
+}
+
+/// Why the agent stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentError {
+    /// Talking to the broker failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// Setting up failed.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Runs the session to its end. Returns normally when the session ended or the customer quit.
+pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
+    let tls =
+        tether_certs::client_config(&opts.ca).map_err(|e| AgentError::Setup(e.to_string()))?;
+    let out = opts.output;
+    let credential = match &start {
+        Start::Request(_) => Credential::None,
+        Start::Code(code) => Credential::Code { code: code.clone() },
+    };
+    let (mut conn, _welcome) =
+        tether_client::connect(&opts.broker, tls, Role::Agent, credential).await?;
+    if let Start::Request(req) = start {
+        conn.send(&ClientMessage::Request(req)).await?;
+    }
+    let (sender, mut receiver, writer) = conn.split();
+    let mut agent = Agent {
+        out,
+        sender: sender.clone(),
+        policy: opts.policy,
+        input: opts.input,
+        consent: LocalConsent::default(),
+        view: watch::channel(false).0,
+        technician: String::from("the technician"),
+        prompts: Vec::new(),
+        stdin_open: true,
+        refused_input: 0,
+    };
+    let screen = tokio::spawn(screen_loop(opts.screen, sender, agent.view.subscribe(), opts.fps));
+    let mut lines = stdin_lines();
+    let mut signals = Box::pin(stop_signal());
+
+    let result = loop {
+        tokio::select! {
+            incoming = receiver.recv() => match incoming {
+                Ok(incoming) => match agent.incoming(incoming).await {
+                    Ok(true) => continue,
+                    Ok(false) => break Ok(()),
+                    Err(e) => break Err(e.into()),
+                },
+                Err(ClientError::Closed { .. }) => {
+                    out.emit(&AgentEvent::Ended { reason: "the broker closed the connection".into() });
+                    break Ok(());
+                }
+                Err(e) => break Err(e.into()),
+            },
+            line = lines.recv(), if agent.stdin_open => match line {
+                Some(line) => {
+                    if let Err(e) = agent.typed(line.trim()).await {
+                        break Err(e.into());
+                    }
+                }
+                None => agent.stdin_closed().await?,
+            },
+            _ = &mut signals => {
+                agent.leave("the customer stopped the agent").await;
+                // Wait (briefly) for the broker to confirm, then go.
+                let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                    while let Ok(msg) = receiver.recv().await {
+                        if let Incoming::Control(ServerMessage::SessionEnded { .. }) = msg { break; }
+                    }
+                }).await;
+                out.emit(&AgentEvent::Ended { reason: "you stopped the agent".into() });
+                break Ok(());
+            }
+        }
+    };
+    screen.abort();
+    drop(agent);
+    writer.finish().await;
+    result
+}
+
+/// The agent's state during a connection.
+struct Agent {
+    out: Output,
+    sender: Sender,
+    policy: ConsentPolicy,
+    input: Option<Box<dyn InputSink>>,
+    consent: LocalConsent,
+    view: watch::Sender<bool>,
+    technician: String,
+    /// Requests waiting for the customer's y/n, oldest first.
+    prompts: Vec<Capability>,
+    stdin_open: bool,
+    refused_input: u64,
+}
+
+impl Agent {
+    /// Handles one message; returns false when the session is over.
+    async fn incoming(&mut self, incoming: Incoming) -> Result<bool, ClientError> {
+        match incoming {
+            Incoming::Control(msg) => self.control(msg).await,
+            Incoming::Frame(header, bytes) => {
+                self.frame(header.channel, &bytes[tether_protocol::HEADER_LEN..]);
+                Ok(true)
+            }
+        }
+    }
+
+    async fn control(&mut self, msg: ServerMessage) -> Result<bool, ClientError> {
+        match msg {
+            ServerMessage::TicketCreated { ticket } => {
+                self.out.emit(&AgentEvent::Ticket { ticket: ticket.id.to_string() })
+            }
+            ServerMessage::Waiting { ticket } => {
+                self.out.emit(&AgentEvent::Waiting { ticket: ticket.to_string() })
+            }
+            ServerMessage::Paired(info) => {
+                self.technician = info.peer.name.clone();
+                self.out.emit(&AgentEvent::Paired { session: info.id, technician: info.peer.name });
+            }
+            ServerMessage::ConsentRequested { capability } => self.asked(capability).await?,
+            ServerMessage::ConsentChanged { capability, granted } => {
+                let before = self.consent;
+                self.consent.heard(capability, granted);
+                if before != self.consent {
+                    self.consent_changed(capability, false);
+                }
+            }
+            ServerMessage::Error { code, message, fatal } => {
+                self.out.emit(&AgentEvent::broker_error(code, message.clone()));
+                if fatal {
+                    return Err(ClientError::Refused { code, message });
+                }
+            }
+            ServerMessage::SessionEnded { reason, .. } => {
+                self.out.emit(&AgentEvent::Ended { reason });
+                return Ok(false);
+            }
+            ServerMessage::ShuttingDown { grace_secs } => self.out.emit(&AgentEvent::Notice {
+                message: format!(
+                    "The support server is restarting; the session ends in {grace_secs} s."
+                ),
+            }),
+            other => tracing::debug!(?other, "ignored"),
+        }
+        Ok(true)
+    }
+
+    fn frame(&mut self, channel: Channel, payload: &[u8]) {
+        match channel {
+            Channel::Chat => {
+                let text = String::from_utf8_lossy(payload).into_owned();
+                self.out.emit(&AgentEvent::Chat { from: self.technician.clone(), text });
+            }
+            Channel::Input => {
+                // The agent is authoritative: whatever the broker let through, no control, no input.
+                if !self.consent.holds(Capability::Control) {
+                    self.refused_input += 1;
+                    tracing::debug!(
+                        refused = self.refused_input,
+                        "input without control consent dropped"
+                    );
+                    return;
+                }
+                let Some(sink) = self.input.as_mut() else { return };
+                match InputEvent::decode(payload) {
+                    Ok(event) => {
+                        if let Err(err) = sink.inject(&event) {
+                            tracing::warn!(%err, "input injection failed");
+                        }
+                    }
+                    Err(err) => tracing::debug!(%err, "malformed input event dropped"),
+                }
+            }
+            other => {
+                tracing::debug!(channel = other.name(), "frame on an unsupported channel ignored")
+            }
+        }
+    }
+
+    async fn asked(&mut self, cap: Capability) -> Result<(), ClientError> {
+        if self.consent.holds(cap) {
+            return self.send_consent(cap, true).await;
+        }
+        if cap == Capability::Control && self.input.is_none() {
+            self.out.emit(&AgentEvent::Notice {
+                message: "Remote control is not available on this computer; refused.".into(),
+            });
+            return self.send_consent(cap, false).await;
+        }
+        match self.policy.preset(cap) {
+            Some(answer) => self.decide(cap, answer).await,
+            None if !self.stdin_open => self.decide(cap, false).await,
+            None => {
+                if !self.prompts.contains(&cap) {
+                    self.prompts.push(cap);
+                    if self.prompts.len() == 1 {
+                        self.ask_next();
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn ask_next(&self) {
+        if let Some(cap) = self.prompts.first() {
+            self.out.emit(&AgentEvent::ConsentAsked {
+                capability: *cap,
+                technician: self.technician.clone(),
+            });
+        }
+    }
+
+    async fn decide(&mut self, cap: Capability, granted: bool) -> Result<(), ClientError> {
+        self.consent.decide(cap, granted);
+        self.consent_changed(cap, true);
+        self.send_consent(cap, granted).await
+    }
+
+    async fn send_consent(&self, capability: Capability, granted: bool) -> Result<(), ClientError> {
+        self.sender.control(&ClientMessage::Consent { capability, granted }).await
+    }
+
+    fn consent_changed(&mut self, cap: Capability, announce: bool) {
+        self.view.send_replace(self.consent.holds(Capability::View));
+        if announce || !self.consent.holds(cap) {
+            self.out
+                .emit(&AgentEvent::Consent { capability: cap, granted: self.consent.holds(cap) });
+        }
+    }
+
+    /// Handles a line the customer typed.
+    async fn typed(&mut self, line: &str) -> Result<(), ClientError> {
+        if let Some(cap) = self.prompts.first().copied() {
+            let yes = matches!(line.to_ascii_lowercase().as_str(), "y" | "yes");
+            self.prompts.remove(0);
+            self.decide(cap, yes).await?;
+            self.ask_next();
+            return Ok(());
+        }
+        let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match word {
+            "" => {}
+            "revoke" => {
+                let cap = if rest.is_empty() {
+                    self.consent.default_revoke()
+                } else {
+                    match rest.trim().parse::<Capability>() {
+                        Ok(cap) => Some(cap),
+                        Err(e) => {
+                            self.out.emit(&AgentEvent::Error { code: "agent".into(), message: e });
+                            return Ok(());
+                        }
+                    }
+                };
+                match cap {
+                    // Revoking view takes control too, here and at the broker.
+                    Some(cap) => self.decide(cap, false).await?,
+                    None => {
+                        self.out.emit(&AgentEvent::Notice { message: "Nothing to revoke.".into() })
+                    }
+                }
+            }
+            "quit" | "exit" => self.leave("the customer ended the session").await,
+            _ => {
+                let frame = Frame::encode(Channel::Chat, 0, line.as_bytes());
+                match frame {
+                    Ok(frame) => self.sender.frame(frame).await?,
+                    Err(e) => self
+                        .out
+                        .emit(&AgentEvent::Error { code: "agent".into(), message: e.to_string() }),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Standard input closed: nobody can answer prompts any more.
+    async fn stdin_closed(&mut self) -> Result<(), ClientError> {
+        self.stdin_open = false;
+        for cap in std::mem::take(&mut self.prompts) {
+            self.decide(cap, false).await?;
+        }
+        Ok(())
+    }
+
+    async fn leave(&self, reason: &str) {
+        let _ = self.sender.control(&ClientMessage::Leave { reason: Some(reason.into()) }).await;
+    }
+}
+
+/// Streams the screen while view is held, at most `fps` frames a second. Frames are dropped,
+/// never queued, when the connection is busy: the next one will be fresher.
+async fn screen_loop(
+    mut source: Box<dyn ScreenSource>,
+    sender: Sender,
+    mut view: watch::Receiver<bool>,
+    fps: u32,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1) / fps.max(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut seq: u32 = 0;
+    loop {
+        if !*view.borrow_and_update() {
+            if view.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
+        tick.tick().await;
+        let captured = tokio::task::spawn_blocking(move || {
+            let frame = source.capture().and_then(|image| encode_png_frame(&image, seq));
+            (source, frame)
+        })
+        .await;
+        let Ok((returned, frame)) = captured else { return };
+        source = returned;
+        match frame.map(|payload| Frame::encode(Channel::Screen, 0, &payload)) {
+            Ok(Ok(frame)) => {
+                if sender.frame_if_room(Bytes::from(frame)) {
+                    seq = seq.wrapping_add(1);
+                }
+            }
+            Ok(Err(err)) => tracing::warn!(%err, "screen frame too large; skipped"),
+            Err(err) => tracing::warn!(%err, "screen capture failed"),
+        }
+    }
+}
+
+/// Lines from standard input, read on a plain thread: a blocking read cannot be cancelled,
+/// and a detached thread does not hold up the process's exit the way a runtime task would.
+fn stdin_lines() -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel(16);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if tx.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}

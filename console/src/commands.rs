@@ -1,0 +1,157 @@
+//! The commands a technician types in a session (or a script sends with `--batch`), parsed
+//! into types before anything is sent.
+
+use std::path::PathBuf;
+
+use tether_protocol::{Action, Capability, InputEvent, KeyCombo, MouseButton};
+
+/// One session command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Send a chat message.
+    Chat(String),
+    /// Ask the customer for a capability.
+    Request(Capability),
+    /// Give a capability back.
+    Release(Capability),
+    /// Input events to send, in order.
+    Input(Vec<InputEvent>),
+    /// Write the next screen frame to a PNG file.
+    Snapshot(PathBuf),
+    /// End the session.
+    Quit,
+}
+
+/// The commands, for `help` and error messages.
+pub const USAGE: &str = "commands: chat TEXT | request view|control|files|shell | release CAP | \
+                         mouse X Y [click|double|down|up|right|middle] | wheel DX DY | key COMBO | \
+                         snapshot FILE.png | quit";
+
+/// Parses one line. Blank lines are `Ok(None)`.
+pub fn parse(line: &str) -> Result<Option<Command>, String> {
+    let line = line.trim();
+    if line.is_empty() {
+        return Ok(None);
+    }
+    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let rest = rest.trim();
+    let args: Vec<&str> = rest.split_whitespace().collect();
+    let cmd = match word {
+        "chat" | "say" => {
+            if rest.is_empty() {
+                return Err("chat needs some text".into());
+            }
+            Command::Chat(rest.to_string())
+        }
+        "request" => Command::Request(one_capability(&args)?),
+        "release" => Command::Release(one_capability(&args)?),
+        "mouse" => Command::Input(mouse(&args)?),
+        "wheel" => match args.as_slice() {
+            [dx, dy] => Command::Input(vec![InputEvent::Wheel { dx: int(dx)?, dy: int(dy)? }]),
+            _ => return Err("usage: wheel DX DY".into()),
+        },
+        "key" => match args.as_slice() {
+            [combo] => {
+                let combo: KeyCombo = combo.parse().map_err(|e| format!("{e}"))?;
+                Command::Input(vec![InputEvent::Key { combo, action: Action::Click }])
+            }
+            _ => return Err("usage: key COMBO (for example ctrl+alt+t)".into()),
+        },
+        "snapshot" => match args.as_slice() {
+            [path] => Command::Snapshot(PathBuf::from(path)),
+            _ => return Err("usage: snapshot FILE.png".into()),
+        },
+        "quit" | "exit" => Command::Quit,
+        other => return Err(format!("unknown command {other:?}; {USAGE}")),
+    };
+    Ok(Some(cmd))
+}
+
+fn one_capability(args: &[&str]) -> Result<Capability, String> {
+    match args {
+        [cap] => cap.parse(),
+        _ => Err("name one capability: view, control, files or shell".into()),
+    }
+}
+
+fn int<T: std::str::FromStr>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|_| format!("{s:?} is not a number in range"))
+}
+
+fn mouse(args: &[&str]) -> Result<Vec<InputEvent>, String> {
+    let (x, y, what) = match args {
+        [x, y] => (x, y, None),
+        [x, y, what] => (x, y, Some(*what)),
+        _ => return Err("usage: mouse X Y [click|double|down|up|right|middle]".into()),
+    };
+    let mut events = vec![InputEvent::MouseMove { x: int(x)?, y: int(y)? }];
+    let press = |button, action| InputEvent::MouseButton { button, action };
+    match what {
+        None => {}
+        Some("click") => events.push(press(MouseButton::Left, Action::Click)),
+        Some("double") => {
+            events.push(press(MouseButton::Left, Action::Click));
+            events.push(press(MouseButton::Left, Action::Click));
+        }
+        Some("down") => events.push(press(MouseButton::Left, Action::Press)),
+        Some("up") => events.push(press(MouseButton::Left, Action::Release)),
+        Some("right") => events.push(press(MouseButton::Right, Action::Click)),
+        Some("middle") => events.push(press(MouseButton::Middle, Action::Click)),
+        Some(other) => return Err(format!("unknown mouse action {other:?}")),
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_command() {
+        assert_eq!(parse("chat hello there").unwrap(), Some(Command::Chat("hello there".into())));
+        assert_eq!(parse("request control").unwrap(), Some(Command::Request(Capability::Control)));
+        assert_eq!(parse("release view").unwrap(), Some(Command::Release(Capability::View)));
+        assert_eq!(
+            parse("mouse 10 20 click").unwrap(),
+            Some(Command::Input(vec![
+                InputEvent::MouseMove { x: 10, y: 20 },
+                InputEvent::MouseButton { button: MouseButton::Left, action: Action::Click },
+            ]))
+        );
+        assert_eq!(
+            parse("key ctrl+alt+t").unwrap(),
+            Some(Command::Input(vec![InputEvent::Key {
+                combo: "ctrl+alt+t".parse().unwrap(),
+                action: Action::Click
+            }]))
+        );
+        assert_eq!(
+            parse("wheel 0 -3").unwrap(),
+            Some(Command::Input(vec![InputEvent::Wheel { dx: 0, dy: -3 }]))
+        );
+        assert_eq!(
+            parse("snapshot /tmp/a.png").unwrap(),
+            Some(Command::Snapshot("/tmp/a.png".into()))
+        );
+        assert_eq!(parse("quit").unwrap(), Some(Command::Quit));
+        assert_eq!(parse("   ").unwrap(), None);
+    }
+
+    #[test]
+    fn refuses_bad_commands_with_a_reason() {
+        for bad in [
+            "chat",
+            "request root",
+            "request",
+            "mouse 1",
+            "mouse -1 5",
+            "mouse 1 2 kick",
+            "key hyper+x",
+            "key",
+            "snapshot",
+            "dance",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}

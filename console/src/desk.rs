@@ -1,0 +1,162 @@
+//! The one-shot desk commands: `login` (saves a token), `queue` and `invite`. Each opens one
+//! connection, asks one thing, prints the answer and closes.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use tether_client::{BrokerAddr, ClientError, Connection};
+use tether_protocol::{
+    ClientMessage, Credential, InvitationInfo, Role, Secret, ServerMessage, TicketId,
+    TicketSummary, Welcome,
+};
+
+use crate::profile::{Profile, ProfileError};
+
+/// Why a desk command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeskError {
+    /// Talking to the broker failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The saved login is missing or unusable.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// Not logged in.
+    #[error("not logged in: run tether-console login first")]
+    NotLoggedIn,
+    /// A setting is unusable.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Where to connect: the saved login, with `--broker` and `--ca` overriding it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The broker.
+    pub broker: BrokerAddr,
+    /// The CA to trust.
+    pub ca: PathBuf,
+    /// The bearer token.
+    pub token: Secret<String>,
+}
+
+impl Target {
+    /// The saved login with overrides.
+    pub fn resolve(broker: Option<BrokerAddr>, ca: Option<PathBuf>) -> Result<Target, DeskError> {
+        let profile = Profile::load()?.ok_or(DeskError::NotLoggedIn)?;
+        let broker = match broker {
+            Some(b) => b,
+            None => profile.broker.parse().map_err(DeskError::Setup)?,
+        };
+        Ok(Target { broker, ca: ca.unwrap_or(profile.ca), token: profile.token })
+    }
+
+    /// Connects with the token.
+    pub async fn connect(&self) -> Result<(Connection, Welcome), DeskError> {
+        let tls = tls(&self.ca)?;
+        let credential = Credential::Token { token: self.token.clone() };
+        Ok(tether_client::connect(&self.broker, tls, Role::Console, credential).await?)
+    }
+}
+
+fn tls(ca: &Path) -> Result<std::sync::Arc<rustls::ClientConfig>, DeskError> {
+    tether_certs::client_config(ca).map_err(|e| DeskError::Setup(e.to_string()))
+}
+
+/// Logs in with a password and saves the token. Returns where it was saved.
+pub async fn login(
+    broker: BrokerAddr,
+    ca: &Path,
+    user: &str,
+    password: Secret<String>,
+) -> Result<PathBuf, DeskError> {
+    let ca = std::fs::canonicalize(ca)
+        .map_err(|e| DeskError::Setup(format!("{}: {e}", ca.display())))?;
+    let credential = Credential::Password { user: user.into(), password };
+    let (conn, welcome) =
+        tether_client::connect(&broker, tls(&ca)?, Role::Console, credential).await?;
+    conn.close().await;
+    let (Some(token), Some(expires)) = (welcome.token, welcome.token_expires_at) else {
+        return Err(DeskError::Setup("the broker sent no token".into()));
+    };
+    let profile = Profile {
+        broker: broker.to_string(),
+        ca,
+        user: welcome.user.map(|u| u.name).unwrap_or_else(|| user.into()),
+        token,
+        token_expires_at: expires,
+    };
+    Ok(profile.save()?)
+}
+
+/// The open tickets, most urgent first.
+pub async fn queue(target: &Target) -> Result<Vec<TicketSummary>, DeskError> {
+    let (mut conn, _) = target.connect().await?;
+    conn.send(&ClientMessage::Queue).await?;
+    let answer = conn.recv_control().await?;
+    conn.close().await;
+    match answer {
+        ServerMessage::Queue { tickets } => Ok(tickets),
+        other => Err(ClientError::Unexpected(format!("{other:?}")).into()),
+    }
+}
+
+/// Issues a one-time code for a ticket (or a new one).
+pub async fn invite(
+    target: &Target,
+    ticket: Option<TicketId>,
+) -> Result<InvitationInfo, DeskError> {
+    let (mut conn, _) = target.connect().await?;
+    conn.send(&ClientMessage::Invite { ticket }).await?;
+    let answer = conn.recv_control().await?;
+    conn.close().await;
+    match answer {
+        ServerMessage::Invitation(info) => Ok(info),
+        other => Err(ClientError::Unexpected(format!("{other:?}")).into()),
+    }
+}
+
+/// A code as people read it aloud: `123 456 789`.
+pub fn group_code(code: &str) -> String {
+    let digits: Vec<char> = code.chars().collect();
+    digits.chunks(3).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
+/// Unix seconds as an RFC 3339 UTC time.
+pub fn format_time(unix: i64) -> String {
+    let t = UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// The queue as a table.
+pub fn queue_table(tickets: &[TicketSummary], now: i64) -> String {
+    if tickets.is_empty() {
+        return "The queue is empty.\n".into();
+    }
+    let mut out = format!(
+        "{:<7} {:<9} {:<11} {:<8} {:>8}  {:<20} {}\n",
+        "ticket", "priority", "status", "customer", "age", "client", "issue"
+    );
+    for t in tickets {
+        let age = (now - t.created_at).max(0);
+        let age = if age >= 3600 {
+            format!("{}h{:02}m", age / 3600, age % 3600 / 60)
+        } else {
+            format!("{}m{:02}s", age / 60, age % 60)
+        };
+        let issue: String = t.issue.lines().next().unwrap_or("").chars().take(50).collect();
+        let client: String = t.client.chars().take(20).collect();
+        out.push_str(&format!(
+            "{:<7} {:<9} {:<11} {:<8} {:>8}  {:<20} {}\n",
+            t.id.to_string(),
+            t.priority.name(),
+            t.status.name(),
+            if t.customer_waiting { "waiting" } else { "-" },
+            age,
+            client,
+            issue
+        ));
+    }
+    out
+}

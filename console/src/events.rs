@@ -1,0 +1,154 @@
+//! What the console reports: one event enum, printed as one JSON object per line in `--batch`
+//! mode (for scripts) or as sentences for a person.
+
+use serde::Serialize;
+use tether_protocol::{Capability, ErrorCode};
+
+/// Something that happened in a console session.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Logged in to the broker.
+    Connected {
+        /// Account name.
+        user: String,
+    },
+    /// Waiting for the customer.
+    Waiting {
+        /// e.g. T3.
+        ticket: String,
+    },
+    /// The customer is here.
+    Paired {
+        /// Session id.
+        session: String,
+        /// e.g. T3.
+        ticket: String,
+        /// The customer's name.
+        customer: String,
+    },
+    /// A capability was granted, refused or revoked.
+    Consent {
+        /// Which.
+        capability: Capability,
+        /// Held now?
+        granted: bool,
+    },
+    /// A chat message from the customer.
+    Chat {
+        /// Who wrote it.
+        from: String,
+        /// The text.
+        text: String,
+    },
+    /// The remote screen's size (on the first frame and whenever it changes).
+    Screen {
+        /// Pixels.
+        width: u16,
+        /// Pixels.
+        height: u16,
+    },
+    /// A snapshot was written.
+    Snapshot {
+        /// The file.
+        path: String,
+        /// Pixels.
+        width: u16,
+        /// Pixels.
+        height: u16,
+        /// The frame's sequence number.
+        seq: u32,
+    },
+    /// Something went wrong.
+    Error {
+        /// The broker's error code, or `bad_command` / `console` for local problems.
+        code: String,
+        /// In words.
+        message: String,
+    },
+    /// Information.
+    Notice {
+        /// In words.
+        message: String,
+    },
+    /// The session is over.
+    Ended {
+        /// Why.
+        reason: String,
+        /// The error that ended it, if any.
+        code: Option<ErrorCode>,
+    },
+}
+
+impl Event {
+    /// An error event.
+    pub fn error(code: impl Into<String>, message: impl Into<String>) -> Event {
+        Event::Error { code: code.into(), message: message.into() }
+    }
+
+    fn sentence(&self) -> String {
+        match self {
+            Event::Connected { user } => format!("Logged in as {user}."),
+            Event::Waiting { ticket } => format!("Waiting for the customer on {ticket}..."),
+            Event::Paired { customer, ticket, .. } => {
+                format!("{customer} is connected ({ticket}). Type 'help' for commands.")
+            }
+            Event::Consent { capability, granted: true } => {
+                format!("Customer allowed {capability}.")
+            }
+            Event::Consent { capability, granted: false } => {
+                format!("You do not have {capability}.")
+            }
+            Event::Chat { from, text } => format!("[{from}] {text}"),
+            Event::Screen { width, height } => format!("Remote screen is {width}x{height}."),
+            Event::Snapshot { path, width, height, .. } => {
+                format!("Saved {width}x{height} snapshot to {path}.")
+            }
+            Event::Error { code, message } => format!("error ({code}): {message}"),
+            Event::Notice { message } => message.clone(),
+            Event::Ended { reason, .. } => format!("Session ended: {reason}."),
+        }
+    }
+}
+
+/// Where events go.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    json: bool,
+}
+
+impl Printer {
+    /// JSON lines when `json`, else sentences.
+    pub fn new(json: bool) -> Printer {
+        Printer { json }
+    }
+
+    /// Prints one event on standard output.
+    pub fn emit(&self, event: &Event) {
+        if self.json {
+            // Plain data: serialisation cannot fail.
+            println!("{}", serde_json::to_string(event).unwrap_or_default());
+        } else {
+            println!("{}", event.sentence());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialise_with_an_event_tag() {
+        let e = Event::Consent { capability: Capability::View, granted: true };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"event":"consent","capability":"view","granted":true}"#
+        );
+        let e = Event::Ended { reason: "bye".into(), code: Some(ErrorCode::PeerGone) };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"event":"ended","reason":"bye","code":"peer_gone"}"#
+        );
+    }
+}

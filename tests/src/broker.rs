@@ -1,0 +1,155 @@
+//! A real `tether-broker` in a temporary data directory, on a free loopback port.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+
+use crate::PATIENCE;
+use crate::bins::bin;
+use crate::proc::{Agent, BatchConsole, Console};
+
+/// A running broker. Killed on drop if still running.
+#[derive(Debug)]
+pub struct Broker {
+    child: Child,
+    dir: tempfile::TempDir,
+    /// The port it listens on.
+    pub port: u16,
+}
+
+impl Broker {
+    /// Starts a broker with the default configuration.
+    pub fn start() -> Broker {
+        Broker::start_with_config("")
+    }
+
+    /// Starts a broker with `config` (TOML) as its configuration file.
+    pub fn start_with_config(config: &str) -> Broker {
+        tether_certs::install_provider();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let status = Command::new(bin("tether-broker"))
+            .args(["init", "--data-dir"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .status()
+            .expect("running tether-broker init");
+        assert!(status.success(), "tether-broker init failed");
+        let config_path = dir.path().join("broker.toml");
+        std::fs::write(&config_path, config).expect("writing config");
+        let mut child = Command::new(bin("tether-broker"))
+            .args(["run", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .arg("--config")
+            .arg(&config_path)
+            .env("RUST_LOG", "info,tether_broker=debug")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.path().join("broker.log")).expect("log file"))
+            .spawn()
+            .expect("starting tether-broker");
+        let stdout = child.stdout.take().expect("broker stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let port = loop {
+            let line = rx.recv_timeout(PATIENCE).expect("broker did not say where it listens");
+            if let Some(rest) = line.strip_prefix("tether-broker listening on wss://127.0.0.1:") {
+                break rest.split('/').next().and_then(|p| p.parse().ok()).expect("port");
+            }
+        };
+        Broker { child, dir, port }
+    }
+
+    /// The URL agents and consoles use.
+    pub fn url(&self) -> String {
+        format!("wss://127.0.0.1:{}", self.port)
+    }
+
+    /// The broker's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The CA certificate to trust.
+    pub fn ca(&self) -> PathBuf {
+        self.data_dir().join("ca.pem")
+    }
+
+    /// A scratch directory that lives as long as the broker.
+    pub fn scratch(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// What the broker has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("broker.log")).unwrap_or_default()
+    }
+
+    /// Adds an account with `tether-broker user add`.
+    pub fn add_user(&self, name: &str, role: &str, password: &str) {
+        let mut child = Command::new(bin("tether-broker"))
+            .args(["user", "add", name, "--role", role, "--password-stdin", "--data-dir"])
+            .arg(self.data_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("running user add");
+        writeln!(child.stdin.take().expect("stdin"), "{password}").expect("writing password");
+        assert!(child.wait().expect("user add").success(), "user add {name} failed");
+    }
+
+    /// A console with its own config directory, not yet logged in.
+    pub fn console(&self, name: &str) -> Console {
+        Console::new(self, name)
+    }
+
+    /// A technician account `name` (password `name-password`) and a console logged in as it.
+    pub fn technician(&self, name: &str) -> Console {
+        let password = format!("{name}-password");
+        self.add_user(name, "technician", &password);
+        let console = self.console(name);
+        let out = console.login(name, &password);
+        assert!(out.status.success(), "login failed: {}", String::from_utf8_lossy(&out.stderr));
+        console
+    }
+
+    /// Starts `tether-agent request` as `name` with `--consent consent` and `--json`.
+    pub fn request(&self, name: &str, consent: &str) -> Agent {
+        Agent::request(self, name, consent)
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.child.wait().expect("waiting for the broker")
+    }
+
+    /// Joins `target` with a batch console logged in as `console`.
+    pub fn join(&self, console: &Console, target: &str) -> BatchConsole {
+        console.join(target)
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("--- broker log ---\n{}", self.log());
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Hand-driven connections for hostile-input tests: raw TCP, raw TLS and a websocket that
+//! says whatever the test wants, plus readers that collect what the broker answers until it
+//! closes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use rustls::ClientConfig;
+use tether_client::{BrokerAddr, WsStream};
+use tether_protocol::ServerMessage;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::PATIENCE;
+
+/// A client TLS configuration trusting `ca`.
+pub fn tls(ca: &Path) -> Arc<ClientConfig> {
+    tether_certs::install_provider();
+    tether_certs::client_config(ca).expect("client TLS config")
+}
+
+/// A websocket to the broker on `port`, upgraded but silent.
+pub async fn websocket(port: u16, ca: &Path) -> WsStream {
+    let addr: BrokerAddr = format!("wss://127.0.0.1:{port}").parse().expect("addr");
+    tether_client::connect_tls(&addr, tls(ca)).await.expect("websocket connect")
+}
+
+/// What the broker said before closing.
+#[derive(Debug, Default)]
+pub struct Answer {
+    /// Control messages received.
+    pub messages: Vec<ServerMessage>,
+    /// The close code, if the broker sent a close frame.
+    pub close_code: Option<u16>,
+}
+
+impl Answer {
+    /// The first error message's code name.
+    pub fn error_code(&self) -> Option<String> {
+        self.messages.iter().find_map(|m| match m {
+            ServerMessage::Error { code, .. } => Some(code.name().to_string()),
+            _ => None,
+        })
+    }
+}
+
+/// Sends `messages` on `ws`, then reads until the broker closes (or [`PATIENCE`] runs out).
+pub async fn say(mut ws: WsStream, messages: Vec<Message>) -> Answer {
+    for m in messages {
+        if ws.send(m).await.is_err() {
+            break;
+        }
+    }
+    read_to_close(ws).await
+}
+
+/// Reads until the broker closes.
+pub async fn read_to_close(mut ws: WsStream) -> Answer {
+    let mut answer = Answer::default();
+    let result = tokio::time::timeout(PATIENCE, async {
+        while let Some(msg) = ws.next().await {
+            match msg {
+                Ok(Message::Text(t)) => {
+                    if let Ok(m) = ServerMessage::decode(&t) {
+                        answer.messages.push(m);
+                    }
+                }
+                Ok(Message::Close(frame)) => {
+                    answer.close_code = frame.map(|f| u16::from(f.code));
+                    break;
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    })
+    .await;
+    assert!(result.is_ok(), "the broker did not close the connection; said {:?}", answer.messages);
+    answer
+}
+
+/// Sends raw `bytes` over TLS to the broker and returns everything it answers before closing.
+pub async fn tls_exchange(port: u16, ca: &Path, bytes: &[u8]) -> Vec<u8> {
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.expect("tcp connect");
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name").to_owned();
+    let mut tls = tokio_rustls::TlsConnector::from(tls(ca)).connect(name, tcp).await.expect("tls");
+    tls.write_all(bytes).await.expect("write");
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(PATIENCE, tls.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "the broker did not close after {:?}", String::from_utf8_lossy(bytes));
+    out
+}
+
+/// Sends raw `bytes` over plain TCP and waits until the broker closes the connection.
+pub async fn tcp_garbage(port: u16, bytes: &[u8]) -> Vec<u8> {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.expect("tcp connect");
+    tcp.write_all(bytes).await.expect("write");
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(PATIENCE, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the broker did not close a garbage connection");
+    out
+}
