@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tether_agent::consent::ConsentPolicy;
 use tether_agent::input::{InputSink, JsonLinesSink};
-use tether_agent::output::Output;
+use tether_agent::output::{AgentEvent, Output};
 use tether_agent::screen::TestPattern;
-use tether_agent::session::{AgentOptions, Start, run};
+use tether_agent::session::{AgentError, AgentOptions, Start, run};
 use tether_client::BrokerAddr;
 use tether_protocol::{Priority, Secret, SupportRequest};
 
@@ -96,9 +96,21 @@ fn main() -> ExitCode {
         }
         Command::Join { code, common } => (common, Start::Code(Secret::new(code))),
     };
+    let json = common.json;
     match start_agent(common, start) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            let code = err
+                .downcast_ref::<AgentError>()
+                .and_then(|e| match e {
+                    AgentError::Client(c) => c.code(),
+                    _ => None,
+                })
+                .map_or("agent", |c| c.name());
+            if json {
+                let event = AgentEvent::Error { code: code.into(), message: format!("{err:#}") };
+                Output::new(true).emit(&event);
+            }
             eprintln!("tether-agent: {err:#}");
             ExitCode::FAILURE
         }

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bytes::Bytes;
 use tether_client::{BrokerAddr, ClientError, Incoming, Sender};
 use tether_protocol::{
     Capability, Channel, ClientMessage, Credential, Frame, InputEvent, Role, Secret, ServerMessage,
@@ -377,7 +376,7 @@ async fn screen_loop(
         source = returned;
         match frame.map(|payload| Frame::encode(Channel::Screen, 0, &payload)) {
             Ok(Ok(frame)) => {
-                if sender.frame_if_room(Bytes::from(frame)) {
+                if sender.frame_if_room(frame) {
                     seq = seq.wrapping_add(1);
                 }
             }

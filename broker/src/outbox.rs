@@ -216,7 +216,7 @@ fn into_bytes(m: Message) -> Bytes {
     match m {
         Message::Binary(b) => b,
         // push_counted is only given Binary messages for data channels.
-        other => Bytes::from(other.into_data()),
+        other => other.into_data(),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use tether_protocol::{ErrorCode, Secret, TicketStatus};
 
-use super::{Conn, Refusal};
+use super::{Conn, IssuedToken, Refusal};
 use crate::auth::{new_token, token_hash, verify_dummy, verify_password};
 use crate::codes;
 use crate::state::{lock, unix_now};
@@ -19,7 +19,7 @@ impl Conn {
         &mut self,
         name: &str,
         password: &Secret<String>,
-    ) -> Result<(UserRecord, (Secret<String>, i64)), Refusal> {
+    ) -> Result<(UserRecord, IssuedToken), Refusal> {
         let ip = self.peer.ip();
         let now = unix_now();
         if let Err(block) = lock(&self.broker.login_failures).check(ip, now) {
@@ -68,7 +68,7 @@ impl Conn {
         let user_name = user.name.clone();
         self.broker.store.call(move |s| s.add_token(&hash, &user_name, now, expires_at)).await?;
         tracing::info!(user = %user.name, "logged in");
-        Ok((user, (token, expires_at)))
+        Ok((user, IssuedToken { token, expires_at }))
     }
 
     /// Finds the enabled account an unexpired bearer token belongs to.

@@ -61,6 +61,13 @@ impl From<Overflow> for Refusal {
     }
 }
 
+/// A bearer token just issued by a password login.
+#[derive(Debug)]
+pub(crate) struct IssuedToken {
+    pub(crate) token: tether_protocol::Secret<String>,
+    pub(crate) expires_at: i64,
+}
+
 /// What arrived from the peer.
 #[derive(Debug)]
 pub(crate) enum Inbound {
@@ -166,23 +173,23 @@ impl Conn {
         tracing::debug!(version, software = %hello.software.chars().take(64).collect::<String>(), "hello");
         match (hello.role, hello.credential) {
             (Role::Agent, Credential::None) => {
-                self.welcome(version, None)?;
+                self.welcome(version, None, None)?;
                 agent::request(self).await
             }
             (Role::Agent, Credential::Code { code }) => {
                 let ticket = self.redeem_code(&code).await?;
                 Span::current().record("ticket.id", tracing::field::display(ticket.id));
-                self.welcome(version, None)?;
+                self.welcome(version, None, None)?;
                 agent::wait_and_relay(self, ticket).await
             }
             (Role::Console, Credential::Password { user, password }) => {
                 let (user, token) = self.login(&user, &password).await?;
-                self.welcome(version, Some((&user, Some(token))))?;
+                self.welcome(version, Some(&user), Some(token))?;
                 console::serve(self, user).await
             }
             (Role::Console, Credential::Token { token }) => {
                 let user = self.authenticate_token(&token).await?;
-                self.welcome(version, Some((&user, None)))?;
+                self.welcome(version, Some(&user), None)?;
                 console::serve(self, user).await
             }
             (Role::Agent, _) => Err(Refusal::new(
@@ -222,22 +229,19 @@ impl Conn {
     fn welcome(
         &self,
         version: u16,
-        user: Option<(&crate::store::UserRecord, Option<(tether_protocol::Secret<String>, i64)>)>,
+        user: Option<&crate::store::UserRecord>,
+        token: Option<IssuedToken>,
     ) -> Result<(), Refusal> {
-        let (user, token) = match user {
-            Some((u, token)) => {
-                Span::current().record("user", u.name.as_str());
-                (Some(tether_protocol::UserInfo { name: u.name.clone(), role: u.role }), token)
-            }
-            None => (None, None),
-        };
+        if let Some(u) = user {
+            Span::current().record("user", u.name.as_str());
+        }
         let (token, token_expires_at) = match token {
-            Some((t, exp)) => (Some(t), Some(exp)),
+            Some(t) => (Some(t.token), Some(t.expires_at)),
             None => (None, None),
         };
         self.outbox.control(&ServerMessage::Welcome(Welcome {
             version,
-            user,
+            user: user.map(|u| tether_protocol::UserInfo { name: u.name.clone(), role: u.role }),
             token,
             token_expires_at,
             max_message_bytes: MAX_MESSAGE_BYTES,

@@ -1,0 +1,187 @@
+//! Hostile input: each bad client gets a clear error or close while a session running beside
+//! it keeps chatting undisturbed.
+
+use tether_e2e::broker::Broker;
+use tether_e2e::proc::{Agent, BatchConsole};
+use tether_e2e::raw::{self, say};
+use tether_protocol::{
+    ClientMessage, Credential, Hello, MAX_MESSAGE_BYTES, Role, Secret, VersionRange,
+};
+use tokio_tungstenite::tungstenite::Message;
+
+/// A paired session that the test keeps chatting over between attacks.
+struct Bystander {
+    console: BatchConsole,
+    agent: Agent,
+    round: u32,
+}
+
+impl Bystander {
+    fn start(broker: &Broker) -> Bystander {
+        let alice = broker.technician("alice");
+        let mut agent = broker.request("bob", "view");
+        let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+        let mut console = alice.join(&ticket);
+        console.wait_event("paired");
+        agent.wait_event("paired");
+        Bystander { console, agent, round: 0 }
+    }
+
+    /// One chat message each way, each checked on arrival.
+    fn chat(&mut self) {
+        self.round += 1;
+        let n = self.round;
+        self.console.send(&format!("chat ping {n}"));
+        assert_eq!(self.agent.wait_event("chat")["text"], format!("ping {n}"));
+        self.agent.send(&format!("pong {n}"));
+        assert_eq!(self.console.wait_event("chat")["text"], format!("pong {n}"));
+    }
+}
+
+fn hello(role: Role, credential: Credential, versions: VersionRange) -> Message {
+    Message::text(
+        ClientMessage::Hello(Hello { versions, role, credential, software: "hostile".into() })
+            .encode(),
+    )
+}
+
+#[test]
+fn bad_clients_are_refused_while_a_session_keeps_chatting() {
+    let broker = Broker::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (port, ca) = (broker.port, broker.ca());
+    let mut bystander = Bystander::start(&broker);
+    bystander.chat();
+
+    // Wrong password.
+    let out = broker.console("alice2").login("alice", "not-the-password");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad_credentials"));
+    bystander.chat();
+
+    // Garbage bytes where TLS is expected: the connection is closed, nothing is answered.
+    let answer = rt.block_on(raw::tcp_garbage(port, b"\x00\x01garbage\xffthat is not TLS\r\n\r\n"));
+    assert!(answer.is_empty() || !answer.starts_with(b"HTTP"), "{answer:?}");
+    bystander.chat();
+
+    // Plain HTTP over TLS: a clear HTTP error, not a hang.
+    let answer = rt.block_on(raw::tls_exchange(port, &ca, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 404"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let answer =
+        rt.block_on(raw::tls_exchange(port, &ca, b"GET /v1/ws HTTP/1.1\r\nHost: x\r\n\r\n"));
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 426") && text.contains("tether broker"), "{text}");
+    bystander.chat();
+
+    // An oversized frame: closed with "message too big".
+    let answer = rt.block_on(async {
+        let ws = raw::websocket(port, &ca).await;
+        say(ws, vec![Message::binary(vec![1u8; MAX_MESSAGE_BYTES + 1])]).await
+    });
+    assert_eq!(answer.close_code, Some(1009), "{answer:?}");
+    assert_eq!(answer.error_code().as_deref(), Some("too_large"));
+    bystander.chat();
+
+    // An unknown message type.
+    let answer = rt.block_on(async {
+        let ws = raw::websocket(port, &ca).await;
+        say(ws, vec![Message::text(r#"{"type":"frobnicate","x":1}"#)]).await
+    });
+    assert_eq!(answer.error_code().as_deref(), Some("unknown_message"));
+    assert_eq!(answer.close_code, Some(1003));
+    bystander.chat();
+
+    // Malformed JSON.
+    let answer = rt.block_on(async {
+        let ws = raw::websocket(port, &ca).await;
+        say(ws, vec![Message::text("{not json")]).await
+    });
+    assert_eq!(answer.error_code().as_deref(), Some("malformed"));
+    bystander.chat();
+
+    // A protocol version nobody speaks.
+    let answer = rt.block_on(async {
+        let ws = raw::websocket(port, &ca).await;
+        let v = VersionRange { min: 90, max: 99 };
+        say(ws, vec![hello(Role::Agent, Credential::None, v)]).await
+    });
+    assert_eq!(answer.error_code().as_deref(), Some("unsupported_version"));
+    assert_eq!(answer.close_code, Some(4000));
+    bystander.chat();
+
+    // A join without authentication: as the first message, and after an empty hello.
+    let join = Message::text(r#"{"type":"join","target":{"ticket":1}}"#);
+    let answer =
+        rt.block_on(async { say(raw::websocket(port, &ca).await, vec![join.clone()]).await });
+    assert_eq!(answer.error_code().as_deref(), Some("unauthenticated"));
+    assert_eq!(answer.close_code, Some(4001));
+    let answer = rt.block_on(async {
+        let ws = raw::websocket(port, &ca).await;
+        say(ws, vec![hello(Role::Console, Credential::None, VersionRange::CURRENT), join]).await
+    });
+    assert_eq!(answer.error_code().as_deref(), Some("unauthenticated"));
+    let answer = rt.block_on(async {
+        let ws = raw::websocket(port, &ca).await;
+        let token = Credential::Token { token: Secret::new("f".repeat(64)) };
+        say(ws, vec![hello(Role::Console, token, VersionRange::CURRENT)]).await
+    });
+    assert_eq!(answer.error_code().as_deref(), Some("bad_credentials"));
+    bystander.chat();
+
+    // Six wrong codes from one address, after which even the right code is refused.
+    let alice = broker.console("alice");
+    let right = alice.invite(None)["code"].as_str().unwrap().to_string();
+    let wrong: Vec<String> = (1..=6u32)
+        .map(|i| format!("{:09}", (right.parse::<u32>().unwrap() + i * 7919) % 1_000_000_000))
+        .collect();
+    for (i, code) in wrong.iter().enumerate() {
+        let (status, events) = Agent::join(&broker, &format!("guesser{i}"), code, "view").finish();
+        assert!(!status.success());
+        assert!(events.iter().any(|e| e["code"] == "code_invalid"), "guess {i}: {events:?}");
+    }
+    let (status, events) = Agent::join(&broker, "guesser-right", &right, "view").finish();
+    assert!(!status.success(), "the right code got through a blocked address");
+    assert!(events.iter().any(|e| e["code"] == "rate_limited"), "{events:?}");
+    bystander.chat();
+
+    // The bystander's session ends normally, and the broker served throughout.
+    bystander.console.send("quit");
+    bystander.console.wait_event("ended");
+    assert!(bystander.agent.finish().0.success());
+    assert!(bystander.console.finish().0.success());
+    assert_eq!(alice.queue().len(), 2, "the broker still answers");
+}
+
+#[test]
+fn a_code_is_burned_after_ten_wrong_guesses() {
+    // A high per-source limit, so that the per-code limit is what stops the guessing.
+    let broker = Broker::start_with_config("[codes]\nmax_failures_per_source = 100\n");
+    let alice = broker.technician("alice");
+    let right = alice.invite(None)["code"].as_str().unwrap().to_string();
+    for i in 1..=10u32 {
+        let code = format!("{:09}", (right.parse::<u32>().unwrap() + i * 104_729) % 1_000_000_000);
+        let (status, _) = Agent::join(&broker, &format!("g{i}"), &code, "view").finish();
+        assert!(!status.success());
+    }
+    let (status, events) = Agent::join(&broker, "late", &right, "view").finish();
+    assert!(!status.success(), "a burned code must not pair");
+    assert!(events.iter().any(|e| e["code"] == "code_invalid"), "{events:?}");
+    // A fresh code works: burning is per code, not a lockout of the desk.
+    let fresh = alice.invite(None)["code"].as_str().unwrap().to_string();
+    let mut agent = Agent::join(&broker, "fresh", &fresh, "view");
+    agent.wait_event("waiting");
+}
+
+#[test]
+fn a_silent_connection_is_closed_after_the_handshake_timeout() {
+    let broker = Broker::start_with_config("[limits]\nhandshake_timeout_secs = 1\n");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let answer = rt.block_on(async {
+        raw::read_to_close(raw::websocket(broker.port, &broker.ca()).await).await
+    });
+    assert_eq!(answer.error_code().as_deref(), Some("timeout"));
+}
