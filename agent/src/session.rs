@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use tether_client::{BrokerAddr, ClientError, Incoming, Sender};
 use tether_protocol::{
-    Capability, Channel, ClientMessage, Credential, Frame, InputEvent, Role, Secret, ServerMessage,
+    Capability, Channel, ClientMessage, Credential, Frame, Role, Secret, ServerMessage,
     SupportRequest,
 };
 use tokio::sync::{mpsc, watch};
 
 use crate::consent::{ConsentPolicy, LocalConsent};
-use crate::input::InputSink;
+use crate::input::{InputGate, InputSink};
 use crate::output::{AgentEvent, Output};
 use crate::screen::{ScreenSource, encode_png_frame};
 
@@ -84,13 +84,12 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
         out,
         sender: sender.clone(),
         policy: opts.policy,
-        input: opts.input,
+        input: InputGate::new(opts.input),
         consent: LocalConsent::default(),
         view: watch::channel(false).0,
         technician: String::from("the technician"),
         prompts: Vec::new(),
         stdin_open: true,
-        refused_input: 0,
     };
     let screen = tokio::spawn(screen_loop(opts.screen, sender, agent.view.subscribe(), opts.fps));
     let mut lines = stdin_lines();
@@ -142,14 +141,13 @@ struct Agent {
     out: Output,
     sender: Sender,
     policy: ConsentPolicy,
-    input: Option<Box<dyn InputSink>>,
+    input: InputGate,
     consent: LocalConsent,
     view: watch::Sender<bool>,
     technician: String,
     /// Requests waiting for the customer's y/n, oldest first.
     prompts: Vec<Capability>,
     stdin_open: bool,
-    refused_input: u64,
 }
 
 impl Agent {
@@ -210,26 +208,8 @@ impl Agent {
                 let text = String::from_utf8_lossy(payload).into_owned();
                 self.out.emit(&AgentEvent::Chat { from: self.technician.clone(), text });
             }
-            Channel::Input => {
-                // The agent is authoritative: whatever the broker let through, no control, no input.
-                if !self.consent.holds(Capability::Control) {
-                    self.refused_input += 1;
-                    tracing::debug!(
-                        refused = self.refused_input,
-                        "input without control consent dropped"
-                    );
-                    return;
-                }
-                let Some(sink) = self.input.as_mut() else { return };
-                match InputEvent::decode(payload) {
-                    Ok(event) => {
-                        if let Err(err) = sink.inject(&event) {
-                            tracing::warn!(%err, "input injection failed");
-                        }
-                    }
-                    Err(err) => tracing::debug!(%err, "malformed input event dropped"),
-                }
-            }
+            // The agent is authoritative: whatever the broker let through, no control, no input.
+            Channel::Input => self.input.handle(self.consent, payload),
             other => {
                 tracing::debug!(channel = other.name(), "frame on an unsupported channel ignored")
             }
@@ -240,7 +220,7 @@ impl Agent {
         if self.consent.holds(cap) {
             return self.send_consent(cap, true).await;
         }
-        if cap == Capability::Control && self.input.is_none() {
+        if cap == Capability::Control && !self.input.can_inject() {
             self.out.emit(&AgentEvent::Notice {
                 message: "Remote control is not available on this computer; refused.".into(),
             });

@@ -185,3 +185,83 @@ fn a_silent_connection_is_closed_after_the_handshake_timeout() {
     });
     assert_eq!(answer.error_code().as_deref(), Some("timeout"));
 }
+
+#[test]
+fn a_peer_that_stops_reading_ends_its_session_instead_of_growing_a_queue() {
+    use tether_client::Incoming;
+    use tether_protocol::{
+        Channel, ErrorCode, Frame, JoinTarget, Priority, ServerMessage, SupportRequest, TicketId,
+    };
+
+    let broker = Broker::start_with_config(
+        "[limits]\nmax_queued_bytes = 1048576\nmax_queued_messages = 64\n",
+    );
+    let alice = broker.technician("alice");
+    let saved =
+        std::fs::read_to_string(broker.scratch().join("console-alice/console.json")).unwrap();
+    let token: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    let token = Secret::new(token["token"].as_str().unwrap().to_string());
+    let addr: tether_client::BrokerAddr = broker.url().parse().unwrap();
+    let tls = raw::tls(&broker.ca());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ended = rt
+        .block_on(tokio::time::timeout(tether_e2e::PATIENCE, async {
+            let (mut agent, _) =
+                tether_client::connect(&addr, tls.clone(), Role::Agent, Credential::None)
+                    .await
+                    .unwrap();
+            agent
+                .send(&ClientMessage::Request(SupportRequest {
+                    name: "flood".into(),
+                    contact: String::new(),
+                    issue: "floods".into(),
+                    priority: Priority::Low,
+                }))
+                .await
+                .unwrap();
+            let ServerMessage::TicketCreated { ticket } = agent.recv_control().await.unwrap()
+            else {
+                panic!("no ticket")
+            };
+            let (mut console, _) =
+                tether_client::connect(&addr, tls, Role::Console, Credential::Token { token })
+                    .await
+                    .unwrap();
+            console
+                .send(&ClientMessage::Join { target: JoinTarget::Ticket(TicketId(ticket.id.0)) })
+                .await
+                .unwrap();
+            loop {
+                if let ServerMessage::Paired(_) = console.recv_control().await.unwrap() {
+                    break;
+                }
+            }
+            // From here on the console reads nothing. The agent floods chat, which is never dropped.
+            let (sender, mut receiver, _writer) = agent.split();
+            let flood = tokio::spawn(async move {
+                let chunk = Frame::encode(Channel::Chat, 0, &vec![b'x'; 16 * 1024]).unwrap();
+                for _ in 0..20_000 {
+                    if sender.frame(chunk.clone()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            let ended = loop {
+                match receiver.recv().await {
+                    Ok(Incoming::Control(ServerMessage::SessionEnded { reason, code })) => {
+                        break (reason, code);
+                    }
+                    Ok(_) => {}
+                    Err(e) => panic!("connection ended without a reason: {e}"),
+                }
+            };
+            flood.abort();
+            drop(console);
+            ended
+        }))
+        .expect("the session neither overflowed nor ended");
+    assert_eq!(ended.1, Some(ErrorCode::Overflow), "{ended:?}");
+    assert!(ended.0.contains("fell too far behind"), "{ended:?}");
+    // The broker is fine and serving.
+    assert_eq!(alice.queue().len(), 1);
+}

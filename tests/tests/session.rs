@@ -135,3 +135,45 @@ fn request_queue_join_view_chat_control_revoke_and_quit() {
     assert!(!log.contains(token["token"].as_str().unwrap()), "token in the log");
     assert!(log.contains("session ended"), "the session end is logged");
 }
+
+#[test]
+fn the_customer_is_asked_at_the_terminal_and_ctrl_c_ends_cleanly() {
+    let broker = Broker::start();
+    let alice = broker.technician("alice");
+    let mut agent = broker.request("bob", "ask");
+    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+    let mut console = alice.join(&ticket);
+    console.wait_event("paired");
+
+    // The console asks for view on joining; the customer says yes.
+    let asked = agent.wait_event("consent_asked");
+    assert_eq!(
+        (asked["capability"].as_str(), asked["technician"].as_str()),
+        (Some("view"), Some("alice"))
+    );
+    agent.send("y");
+    console.wait_for("view granted", |e| {
+        e["event"] == "consent" && e["capability"] == "view" && e["granted"] == true
+    });
+    let shot = broker.scratch().join("asked.png");
+    console.send(&format!("snapshot {}", shot.display()));
+    console.wait_event("snapshot");
+
+    // Control: the customer says no, and input is refused by the broker.
+    console.send("request control");
+    assert_eq!(agent.wait_event("consent_asked")["capability"], "control");
+    agent.send("n");
+    console.wait_for("control refused", |e| {
+        e["event"] == "consent" && e["capability"] == "control" && e["granted"] == false
+    });
+    console.send("key a");
+    assert_eq!(console.wait_event("error")["code"], "consent_required");
+
+    // Ctrl-C on the agent ends the session for both, cleanly.
+    let _ = std::process::Command::new("kill").args(["-INT", &agent.pid().to_string()]).status();
+    let ended = console.wait_event("ended");
+    assert!(ended["reason"].as_str().unwrap().contains("customer"), "{ended}");
+    assert!(agent.finish().0.success(), "agent exits 0 on Ctrl-C");
+    assert!(console.finish().0.success());
+    assert!(read_input_log(&input_log(&broker, "bob")).is_empty(), "no input was carried out");
+}
