@@ -204,61 +204,61 @@ fn a_peer_that_stops_reading_ends_its_session_instead_of_growing_a_queue() {
     let addr: tether_client::BrokerAddr = broker.url().parse().unwrap();
     let tls = raw::tls(&broker.ca());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let ended = rt
-        .block_on(tokio::time::timeout(tether_e2e::PATIENCE, async {
-            let (mut agent, _) =
-                tether_client::connect(&addr, tls.clone(), Role::Agent, Credential::None)
-                    .await
-                    .unwrap();
-            agent
-                .send(&ClientMessage::Request(SupportRequest {
-                    name: "flood".into(),
-                    contact: String::new(),
-                    issue: "floods".into(),
-                    priority: Priority::Low,
-                }))
+    let flood_until_ended = async {
+        let (mut agent, _) =
+            tether_client::connect(&addr, tls.clone(), Role::Agent, Credential::None)
                 .await
                 .unwrap();
-            let ServerMessage::TicketCreated { ticket } = agent.recv_control().await.unwrap()
-            else {
-                panic!("no ticket")
-            };
-            let (mut console, _) =
-                tether_client::connect(&addr, tls, Role::Console, Credential::Token { token })
-                    .await
-                    .unwrap();
-            console
-                .send(&ClientMessage::Join { target: JoinTarget::Ticket(TicketId(ticket.id.0)) })
+        agent
+            .send(&ClientMessage::Request(SupportRequest {
+                name: "flood".into(),
+                contact: String::new(),
+                issue: "floods".into(),
+                priority: Priority::Low,
+            }))
+            .await
+            .unwrap();
+        let ServerMessage::TicketCreated { ticket } = agent.recv_control().await.unwrap() else {
+            panic!("no ticket")
+        };
+        let (mut console, _) =
+            tether_client::connect(&addr, tls, Role::Console, Credential::Token { token })
                 .await
                 .unwrap();
-            loop {
-                if let ServerMessage::Paired(_) = console.recv_control().await.unwrap() {
+        console
+            .send(&ClientMessage::Join { target: JoinTarget::Ticket(TicketId(ticket.id.0)) })
+            .await
+            .unwrap();
+        loop {
+            if let ServerMessage::Paired(_) = console.recv_control().await.unwrap() {
+                break;
+            }
+        }
+        // From here on the console reads nothing. The agent floods chat, which is never dropped.
+        let (sender, mut receiver, _writer) = agent.split();
+        let flood = tokio::spawn(async move {
+            let chunk = Frame::encode(Channel::Chat, 0, &vec![b'x'; 16 * 1024]).unwrap();
+            for _ in 0..20_000 {
+                if sender.frame(chunk.clone()).await.is_err() {
                     break;
                 }
             }
-            // From here on the console reads nothing. The agent floods chat, which is never dropped.
-            let (sender, mut receiver, _writer) = agent.split();
-            let flood = tokio::spawn(async move {
-                let chunk = Frame::encode(Channel::Chat, 0, &vec![b'x'; 16 * 1024]).unwrap();
-                for _ in 0..20_000 {
-                    if sender.frame(chunk.clone()).await.is_err() {
-                        break;
-                    }
+        });
+        let ended = loop {
+            match receiver.recv().await {
+                Ok(Incoming::Control(ServerMessage::SessionEnded { reason, code })) => {
+                    break (reason, code);
                 }
-            });
-            let ended = loop {
-                match receiver.recv().await {
-                    Ok(Incoming::Control(ServerMessage::SessionEnded { reason, code })) => {
-                        break (reason, code);
-                    }
-                    Ok(_) => {}
-                    Err(e) => panic!("connection ended without a reason: {e}"),
-                }
-            };
-            flood.abort();
-            drop(console);
-            ended
-        }))
+                Ok(_) => {}
+                Err(e) => panic!("connection ended without a reason: {e}"),
+            }
+        };
+        flood.abort();
+        drop(console);
+        ended
+    };
+    let ended = rt
+        .block_on(async { tokio::time::timeout(tether_e2e::PATIENCE, flood_until_ended).await })
         .expect("the session neither overflowed nor ended");
     assert_eq!(ended.1, Some(ErrorCode::Overflow), "{ended:?}");
     assert!(ended.0.contains("fell too far behind"), "{ended:?}");
