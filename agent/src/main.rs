@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tether_agent::consent::ConsentPolicy;
 use tether_agent::input::{InputSink, JsonLinesSink};
-use tether_agent::output::{AgentEvent, Output};
+use tether_agent::output::AgentEvent;
 use tether_agent::screen::TestPattern;
 use tether_agent::session::{AgentError, AgentOptions, Start, run};
 use tether_client::BrokerAddr;
+use tether_client::Printer;
 use tether_protocol::{Priority, Secret, SupportRequest};
 
 /// The customer's side of tether: ask for remote help, or join a technician with a code.
@@ -81,14 +82,7 @@ enum ScreenChoice {
 
 fn main() -> ExitCode {
     tether_certs::install_provider();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    tether_client::init_logging();
     let cli = Cli::parse();
     let (common, start) = match cli.command {
         Command::Request { common, name, contact, issue, priority } => {
@@ -109,7 +103,7 @@ fn main() -> ExitCode {
                 .map_or("agent", |c| c.name());
             if json {
                 let event = AgentEvent::Error { code: code.into(), message: format!("{err:#}") };
-                Output::new(true).emit(&event);
+                Printer::new(true).emit(&event);
             }
             eprintln!("tether-agent: {err:#}");
             ExitCode::FAILURE
@@ -135,7 +129,7 @@ fn start_agent(common: Common, start: Start) -> anyhow::Result<()> {
         input,
         screen,
         fps: common.fps,
-        output: Output::new(common.json),
+        output: Printer::new(common.json),
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(opts, start))?;

@@ -1,7 +1,8 @@
-//! What the agent tells the customer (or a script): one event enum, printed as sentences for a
-//! person or as one JSON object per line with `--json`.
+//! What the agent tells the customer (or a script): one event enum, printed by
+//! [`tether_client::Printer`] as sentences for a person or as JSON lines with `--json`.
 
 use serde::Serialize;
+use tether_client::Sentence;
 use tether_protocol::{Capability, ErrorCode};
 
 /// Something worth telling the customer.
@@ -70,7 +71,9 @@ impl AgentEvent {
     pub fn broker_error(code: ErrorCode, message: String) -> AgentEvent {
         AgentEvent::Error { code: code.name().into(), message }
     }
+}
 
+impl Sentence for AgentEvent {
     fn sentence(&self) -> String {
         match self {
             AgentEvent::Ticket { ticket } => format!("Your request is ticket {ticket}."),
@@ -100,29 +103,6 @@ impl AgentEvent {
             AgentEvent::Error { code, message } => format!("error ({code}): {message}"),
             AgentEvent::Notice { message } => message.clone(),
             AgentEvent::Ended { reason } => format!("Session ended: {reason}."),
-        }
-    }
-}
-
-/// Where events go.
-#[derive(Debug, Clone, Copy)]
-pub struct Output {
-    json: bool,
-}
-
-impl Output {
-    /// Sentences, or JSON lines when `json`.
-    pub fn new(json: bool) -> Output {
-        Output { json }
-    }
-
-    /// Prints one event.
-    pub fn emit(&self, event: &AgentEvent) {
-        if self.json {
-            // Plain data: serialisation cannot fail.
-            println!("{}", serde_json::to_string(event).unwrap_or_default());
-        } else {
-            println!("{}", event.sentence());
         }
     }
 }

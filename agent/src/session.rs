@@ -5,16 +5,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tether_client::{BrokerAddr, ClientError, Incoming, Sender};
+use tether_client::{BrokerAddr, ClientError, Incoming, Printer, Sender, stdin_lines};
 use tether_protocol::{
     Capability, Channel, ClientMessage, Credential, Frame, Role, Secret, ServerMessage,
     SupportRequest,
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::consent::{ConsentPolicy, LocalConsent};
 use crate::input::{InputGate, InputSink};
-use crate::output::{AgentEvent, Output};
+use crate::output::AgentEvent;
 use crate::screen::{ScreenSource, encode_png_frame};
 
 /// How the agent reaches the broker and behaves.
@@ -32,7 +32,7 @@ pub struct AgentOptions {
     /// Frames per second at most.
     pub fps: u32,
     /// How to print.
-    pub output: Output,
+    pub output: Printer,
 }
 
 impl std::fmt::Debug for AgentOptions {
@@ -138,7 +138,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
 
 /// The agent's state during a connection.
 struct Agent {
-    out: Output,
+    out: Printer,
     sender: Sender,
     policy: ConsentPolicy,
     input: InputGate,
@@ -364,21 +364,6 @@ async fn screen_loop(
             Err(err) => tracing::warn!(%err, "screen capture failed"),
         }
     }
-}
-
-/// Lines from standard input, read on a plain thread: a blocking read cannot be cancelled,
-/// and a detached thread does not hold up the process's exit the way a runtime task would.
-fn stdin_lines() -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel(16);
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lines() {
-            let Ok(line) = line else { break };
-            if tx.blocking_send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 /// Resolves on SIGINT or SIGTERM.

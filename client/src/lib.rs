@@ -2,15 +2,18 @@
 //! console (and the end-to-end tests).
 //!
 //! It owns the URL, the TLS websocket connect, the `hello` exchange and typed receiving and
-//! sending. It knows nothing of what an agent or console does with a session.
+//! sending, plus the terminal plumbing both programs share (logs, standard input, printing
+//! events). It knows nothing of what an agent or console does with a session.
 #![forbid(unsafe_code)]
 
 mod addr;
 mod connection;
 mod error;
+mod terminal;
 
 pub use addr::{BrokerAddr, DEFAULT_PORT};
 pub use connection::{
     Connection, Incoming, Receiver, Sender, Writer, WsStream, connect, connect_tls,
 };
 pub use error::ClientError;
+pub use terminal::{Printer, Sentence, init_logging, stdin_lines};

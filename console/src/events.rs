@@ -2,6 +2,7 @@
 //! mode (for scripts) or as sentences for a person.
 
 use serde::Serialize;
+use tether_client::Sentence;
 use tether_protocol::{Capability, ErrorCode};
 
 /// Something that happened in a console session.
@@ -85,7 +86,9 @@ impl Event {
     pub fn error(code: impl Into<String>, message: impl Into<String>) -> Event {
         Event::Error { code: code.into(), message: message.into() }
     }
+}
 
+impl Sentence for Event {
     fn sentence(&self) -> String {
         match self {
             Event::Connected { user } => format!("Logged in as {user}."),
@@ -107,29 +110,6 @@ impl Event {
             Event::Error { code, message } => format!("error ({code}): {message}"),
             Event::Notice { message } => message.clone(),
             Event::Ended { reason, .. } => format!("Session ended: {reason}."),
-        }
-    }
-}
-
-/// Where events go.
-#[derive(Debug, Clone, Copy)]
-pub struct Printer {
-    json: bool,
-}
-
-impl Printer {
-    /// JSON lines when `json`, else sentences.
-    pub fn new(json: bool) -> Printer {
-        Printer { json }
-    }
-
-    /// Prints one event on standard output.
-    pub fn emit(&self, event: &Event) {
-        if self.json {
-            // Plain data: serialisation cannot fail.
-            println!("{}", serde_json::to_string(event).unwrap_or_default());
-        } else {
-            println!("{}", event.sentence());
         }
     }
 }

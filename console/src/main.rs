@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tether_client::BrokerAddr;
+use tether_client::Printer;
 use tether_console::desk::{self, Target};
-use tether_console::events::{Event, Printer};
+use tether_console::events::Event;
 use tether_console::session;
 use tether_protocol::{Secret, TicketId};
 
@@ -62,14 +63,7 @@ enum Command {
 
 fn main() -> ExitCode {
     tether_certs::install_provider();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    tether_client::init_logging();
     let cli = Cli::parse();
     let batch = matches!(cli.command, Command::Join { batch: true, .. });
     let runtime = match tokio::runtime::Runtime::new() {

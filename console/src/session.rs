@@ -4,15 +4,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tether_client::{ClientError, Incoming, Sender};
+use tether_client::{ClientError, Incoming, Printer, Sender, stdin_lines};
 use tether_protocol::{
     Capability, Channel, ClientMessage, Frame, HEADER_LEN, JoinTarget, ServerMessage, TicketId,
 };
-use tokio::sync::mpsc;
 
 use crate::commands::{self, Command};
 use crate::desk::{DeskError, Target};
-use crate::events::{Event, Printer};
+use crate::events::Event;
 use crate::screen::Latest;
 
 /// How long a snapshot waits for a fresh frame.
@@ -263,20 +262,6 @@ impl Console {
             ));
         }
     }
-}
-
-/// Lines from standard input, read on a plain thread (a blocking read cannot be cancelled).
-fn stdin_lines() -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel(64);
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lines() {
-            let Ok(line) = line else { break };
-            if tx.blocking_send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 #[cfg(test)]

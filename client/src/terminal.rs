@@ -1,0 +1,66 @@
+//! What agent and console share at the terminal: log setup, standard input as a stream of
+//! lines, and events printed as sentences for people or as JSON lines for scripts.
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+/// Logs to standard error, filtered by `RUST_LOG` (default: warnings), coloured on a terminal.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+/// Lines from standard input, read on a plain thread: a blocking read cannot be cancelled, and
+/// a detached thread does not hold up the process's exit the way a runtime task would. The
+/// channel closes at end of input.
+pub fn stdin_lines() -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel(64);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if tx.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// An event that can be told to a person in one line.
+pub trait Sentence: Serialize {
+    /// The event in words.
+    fn sentence(&self) -> String;
+}
+
+/// Prints events on standard output: sentences, or one JSON object a line.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    json: bool,
+}
+
+impl Printer {
+    /// JSON lines when `json`, else sentences.
+    pub fn new(json: bool) -> Printer {
+        Printer { json }
+    }
+
+    /// Whether events print as JSON.
+    pub fn is_json(self) -> bool {
+        self.json
+    }
+
+    /// Prints one event.
+    pub fn emit(&self, event: &impl Sentence) {
+        if self.json {
+            // Events are plain data with string keys: serialisation cannot fail.
+            println!("{}", serde_json::to_string(event).unwrap_or_default());
+        } else {
+            println!("{}", event.sentence());
+        }
+    }
+}
