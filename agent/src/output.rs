@@ -33,6 +33,18 @@ pub enum AgentEvent {
         /// Who asks.
         technician: String,
     },
+    /// The technician resolved the ticket; the customer is asked to confirm.
+    ResolutionProposed {
+        /// Who.
+        technician: String,
+        /// What was done.
+        text: String,
+    },
+    /// The customer answered the resolution.
+    Confirmed {
+        /// Whether the problem is solved.
+        solved: bool,
+    },
     /// A capability is now held or not.
     Consent {
         /// Which.
@@ -92,6 +104,17 @@ impl Sentence for AgentEvent {
                     Capability::Shell => "open a command shell",
                 };
                 format!("{technician} asks to {what}. Allow? [y/N]")
+            }
+            AgentEvent::ResolutionProposed { technician, text } => {
+                format!(
+                    "{technician} says the problem is resolved: {text}\nIs your problem solved? [y/N]"
+                )
+            }
+            AgentEvent::Confirmed { solved: true } => {
+                "Thank you; the ticket will be closed.".into()
+            }
+            AgentEvent::Confirmed { solved: false } => {
+                "Thank you; the ticket stays open and the technician is told.".into()
             }
             AgentEvent::Consent { capability, granted: true } => {
                 format!("You allowed {capability}.")

@@ -136,6 +136,15 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
     result
 }
 
+/// A question waiting for the customer's y/n.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Prompt {
+    /// May the technician have this capability?
+    Consent(Capability),
+    /// Is the problem solved, as the technician says?
+    Resolution(String),
+}
+
 /// The agent's state during a connection.
 struct Agent {
     out: Printer,
@@ -146,7 +155,7 @@ struct Agent {
     view: watch::Sender<bool>,
     technician: String,
     /// Requests waiting for the customer's y/n, oldest first.
-    prompts: Vec<Capability>,
+    prompts: Vec<Prompt>,
     stdin_open: bool,
 }
 
@@ -192,6 +201,12 @@ impl Agent {
                 self.out.emit(&AgentEvent::Ended { reason });
                 return Ok(false);
             }
+            ServerMessage::ResolutionProposed { text } if self.stdin_open => {
+                self.prompt(Prompt::Resolution(text))
+            }
+            ServerMessage::ResolutionProposed { text } => self.out.emit(&AgentEvent::Notice {
+                message: format!("The technician resolved the ticket: {text}"),
+            }),
             ServerMessage::ShuttingDown { grace_secs } => self.out.emit(&AgentEvent::Notice {
                 message: format!(
                     "The support server is restarting; the session ends in {grace_secs} s."
@@ -230,23 +245,44 @@ impl Agent {
             Some(answer) => self.decide(cap, answer).await,
             None if !self.stdin_open => self.decide(cap, false).await,
             None => {
-                if !self.prompts.contains(&cap) {
-                    self.prompts.push(cap);
-                    if self.prompts.len() == 1 {
-                        self.ask_next();
-                    }
-                }
+                self.prompt(Prompt::Consent(cap));
                 Ok(())
             }
         }
     }
 
+    /// Queues a question for the customer; asks it now if it is the only one.
+    fn prompt(&mut self, prompt: Prompt) {
+        if !self.prompts.contains(&prompt) {
+            self.prompts.push(prompt);
+            if self.prompts.len() == 1 {
+                self.ask_next();
+            }
+        }
+    }
+
     fn ask_next(&self) {
-        if let Some(cap) = self.prompts.first() {
-            self.out.emit(&AgentEvent::ConsentAsked {
+        match self.prompts.first() {
+            Some(Prompt::Consent(cap)) => self.out.emit(&AgentEvent::ConsentAsked {
                 capability: *cap,
                 technician: self.technician.clone(),
-            });
+            }),
+            Some(Prompt::Resolution(text)) => self.out.emit(&AgentEvent::ResolutionProposed {
+                technician: self.technician.clone(),
+                text: text.clone(),
+            }),
+            None => {}
+        }
+    }
+
+    /// Answers the oldest question.
+    async fn answer(&mut self, prompt: Prompt, yes: bool) -> Result<(), ClientError> {
+        match prompt {
+            Prompt::Consent(cap) => self.decide(cap, yes).await,
+            Prompt::Resolution(_) => {
+                self.out.emit(&AgentEvent::Confirmed { solved: yes });
+                self.sender.control(&ClientMessage::Confirm { solved: yes }).await
+            }
         }
     }
 
@@ -270,10 +306,10 @@ impl Agent {
 
     /// Handles a line the customer typed.
     async fn typed(&mut self, line: &str) -> Result<(), ClientError> {
-        if let Some(cap) = self.prompts.first().copied() {
+        if !self.prompts.is_empty() {
             let yes = matches!(line.to_ascii_lowercase().as_str(), "y" | "yes");
-            self.prompts.remove(0);
-            self.decide(cap, yes).await?;
+            let prompt = self.prompts.remove(0);
+            self.answer(prompt, yes).await?;
             self.ask_next();
             return Ok(());
         }
@@ -314,11 +350,14 @@ impl Agent {
         Ok(())
     }
 
-    /// Standard input closed: nobody can answer prompts any more.
+    /// Standard input closed: nobody can answer questions any more. Consent is refused; a
+    /// resolution stays unconfirmed (silence is not a confirmation).
     async fn stdin_closed(&mut self) -> Result<(), ClientError> {
         self.stdin_open = false;
-        for cap in std::mem::take(&mut self.prompts) {
-            self.decide(cap, false).await?;
+        for prompt in std::mem::take(&mut self.prompts) {
+            if let Prompt::Consent(cap) = prompt {
+                self.decide(cap, false).await?;
+            }
         }
         Ok(())
     }

@@ -47,6 +47,26 @@ pub struct Config {
     pub codes: CodeSettings,
     /// Connection and queue limits.
     pub limits: Limits,
+    /// Session transcripts.
+    pub transcripts: TranscriptSettings,
+}
+
+/// Session transcript settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TranscriptSettings {
+    /// Record every session. Off means sessions leave no documentation; for benchmarks only.
+    pub enabled: bool,
+    /// End a session whose transcript cannot be written, rather than run it unrecorded.
+    pub required: bool,
+    /// Where transcripts go [default: DATA_DIR/transcripts].
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for TranscriptSettings {
+    fn default() -> Self {
+        TranscriptSettings { enabled: true, required: true, dir: None }
+    }
 }
 
 /// TLS settings.
@@ -120,6 +140,7 @@ impl Default for Config {
             auth: AuthSettings::default(),
             codes: CodeSettings::default(),
             limits: Limits::default(),
+            transcripts: TranscriptSettings::default(),
         }
     }
 }
@@ -258,6 +279,11 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 # max_queued_bytes = 8388608   # per peer, for never-dropped channels
 # max_queued_messages = 4096
 # shutdown_grace_secs = 5
+
+[transcripts]
+# enabled = true               # record every session (off: no documentation; benchmarks only)
+# required = true              # end a session whose transcript cannot be written
+# dir = "/var/lib/tether/transcripts"  # default: DATA_DIR/transcripts
 "#;
 
 #[cfg(test)]
@@ -277,6 +303,7 @@ mod tests {
         let mut with_values: Config = toml::from_str(&uncommented).unwrap();
         with_values.tls.cert = None;
         with_values.tls.key = None;
+        with_values.transcripts.dir = None;
         assert_eq!(with_values, Config::default(), "documented defaults are the real ones");
         Config::default().validate().unwrap();
     }

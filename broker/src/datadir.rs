@@ -11,6 +11,8 @@ use tether_certs::{CertError, DataDirCerts};
 use crate::auth::{AuthError, random_bytes};
 use crate::config;
 use crate::store::{SqliteStore, StoreError};
+use crate::transcript::SigningKey;
+use crate::transcript::signing::KeyError;
 
 /// Host names a self-made server certificate covers when none are given.
 pub const DEFAULT_HOSTNAMES: [&str; 2] = ["localhost", "127.0.0.1"];
@@ -36,9 +38,13 @@ pub enum DataDirError {
     /// The RNG failed.
     #[error(transparent)]
     Random(#[from] AuthError),
+    /// The transcript signing key could not be made or read.
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
-/// A broker data directory.
+/// A broker data directory: certificates and keys, `code.key`, `transcript-signing.key` and
+/// `.pub`, `tether.db`, `broker.toml` and `transcripts/`.
 #[derive(Debug, Clone)]
 pub struct DataDir {
     root: PathBuf,
@@ -77,6 +83,21 @@ impl DataDir {
         self.root.join("broker.toml")
     }
 
+    /// The Ed25519 key transcripts are sealed with (PKCS#8 PEM, mode 0600).
+    pub fn signing_key(&self) -> PathBuf {
+        self.root.join("transcript-signing.key")
+    }
+
+    /// Its public half, for anyone verifying a transcript.
+    pub fn signing_pub(&self) -> PathBuf {
+        self.root.join("transcript-signing.pub")
+    }
+
+    /// Where transcripts go unless configured elsewhere.
+    pub fn transcripts(&self) -> PathBuf {
+        self.root.join("transcripts")
+    }
+
     /// Certificate and key paths.
     pub fn certs(&self) -> DataDirCerts {
         DataDirCerts::in_dir(&self.root)
@@ -84,7 +105,12 @@ impl DataDir {
 
     /// Whether `init` has run here.
     pub fn is_initialised(&self) -> bool {
-        self.certs().exist() && self.code_key().exists() && self.database().exists()
+        self.certs().exist()
+            && self.code_key().exists()
+            && self.database().exists()
+            && self.signing_key().exists()
+            && self.signing_pub().exists()
+            && self.transcripts().exists()
     }
 
     /// Creates whatever is missing: the directory (mode 0700), the CA and a server certificate
@@ -121,6 +147,22 @@ impl DataDir {
             write_new(&key, &random_bytes::<32>()?, 0o600).map_err(io(&key))?;
             report.created.push(key);
         }
+        let key = self.signing_key();
+        if !key.exists() {
+            write_new(&key, SigningKey::generate_pem()?.as_bytes(), 0o600).map_err(io(&key))?;
+            report.created.push(key.clone());
+        }
+        let public = self.signing_pub();
+        if !public.exists() {
+            let pem = SigningKey::load(&key)?.verifying_key().to_pem();
+            write_new(&public, pem.as_bytes(), 0o644).map_err(io(&public))?;
+            report.created.push(public);
+        }
+        let transcripts = self.transcripts();
+        if !transcripts.exists() {
+            fs::DirBuilder::new().mode(0o700).create(&transcripts).map_err(io(&transcripts))?;
+            report.created.push(transcripts);
+        }
         let db = self.database();
         if !db.exists() {
             SqliteStore::open(&db)?;
@@ -153,7 +195,7 @@ mod tests {
         let dir = DataDir::new(tmp.path().join("data"));
         assert!(!dir.is_initialised());
         let report = dir.init(&[]).unwrap();
-        assert_eq!(report.created.len(), 7);
+        assert_eq!(report.created.len(), 10);
         assert!(dir.is_initialised());
         let mode = fs::metadata(dir.root()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);

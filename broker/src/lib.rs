@@ -9,7 +9,9 @@
 //! - [`config`], [`datadir`], [`users`], [`logging`]: what the binary sets up.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod auth;
+mod bookkeeping;
 mod codes;
 pub mod config;
 mod conn;
@@ -23,6 +25,7 @@ pub mod server;
 mod session;
 mod state;
 pub mod store;
+pub mod transcript;
 pub mod users;
 
 pub use codes::display as display_code;

@@ -7,9 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+use tether_broker::admin::{Review, Viewer};
 use tether_broker::logging::{self, LogFormat};
-use tether_broker::{Config, ConfigError, DataDir, RunError, store::StoreHandle, users};
-use tether_protocol::UserRole;
+use tether_broker::store::{SessionFilter, StoreHandle};
+use tether_broker::transcript::VerifyingKey;
+use tether_broker::{Config, ConfigError, DataDir, RunError, users};
+use tether_protocol::{
+    ExportFormat, SessionSummary, TicketId, UserRole, parse_since, verify_exit_code,
+};
 use tokio_util::sync::CancellationToken;
 
 /// The tether remote-support broker.
@@ -56,6 +61,61 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Review session transcripts: list, show, verify, export.
+    Admin {
+        /// The broker's data directory.
+        #[arg(long, env = "TETHER_DATA_DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        verb: AdminVerb,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminVerb {
+    /// List sessions, newest first.
+    Sessions {
+        /// Only sessions started since a time (2026-11-01, RFC 3339) or within an age (24h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this ticket's sessions.
+        #[arg(long)]
+        ticket: Option<TicketId>,
+        /// Only this technician's sessions.
+        #[arg(long)]
+        technician: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a session's transcript as stored (JSON lines).
+    Show {
+        /// Session id.
+        id: String,
+    },
+    /// Check transcripts' chains and seals. Exit 0: intact; 2: unsealed (a crash); 1: tampered.
+    Verify {
+        /// Session id.
+        #[arg(required_unless_present = "all")]
+        id: Option<String>,
+        /// Every session.
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a session's documentation.
+    Export {
+        /// Session id.
+        id: String,
+        /// md, json or html.
+        #[arg(long)]
+        format: ExportFormat,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -104,15 +164,19 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { dir, listen, config, log_format } => {
             logging::init(log_format);
-            run(dir.data_dir, listen, config)
+            run(dir.data_dir, listen, config).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Admin { data_dir, verb } => {
+            logging::init(LogFormat::Text);
+            admin(data_dir, verb)
         }
         other => {
             logging::init(LogFormat::Text);
-            offline(other)
+            offline(other).map(|()| ExitCode::SUCCESS)
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("tether-broker: {err:#}");
             let config_error = err.chain().any(|e| {
@@ -186,7 +250,7 @@ fn offline(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => user(command),
-        Command::Run { .. } => unreachable!("run is handled by main"),
+        Command::Run { .. } | Command::Admin { .. } => unreachable!("handled by main"),
     }
 }
 
@@ -234,4 +298,61 @@ fn user(command: UserCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn admin(data_dir: Option<PathBuf>, verb: AdminVerb) -> anyhow::Result<ExitCode> {
+    let data_dir = DataDir::new(data_dir.context("admin needs --data-dir")?);
+    if !data_dir.is_initialised() {
+        bail!(
+            "{} is not a broker data directory (run tether-broker init)",
+            data_dir.root().display()
+        );
+    }
+    let config = match data_dir.config_file() {
+        path if path.exists() => Config::from_file(&path)?,
+        _ => Config::default(),
+    };
+    let dir = config.transcripts.dir.clone().unwrap_or_else(|| data_dir.transcripts());
+    let key = VerifyingKey::load(&data_dir.signing_pub())?;
+    let store = tether_broker::store::open(&data_dir.database())?;
+    let review = Review::new(store.blocking(), &dir, key);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    match verb {
+        AdminVerb::Sessions { since, ticket, technician, json } => {
+            let since =
+                since.map(|s| parse_since(&s, now)).transpose().map_err(anyhow::Error::msg)?;
+            let sessions =
+                review.sessions(Viewer::Host, SessionFilter { since, ticket, technician })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&sessions)?);
+            } else {
+                println!("{}", SessionSummary::HEADER);
+                for s in &sessions {
+                    println!("{}", s.row());
+                }
+            }
+        }
+        AdminVerb::Show { id } => print!("{}", review.show(Viewer::Host, &id)?),
+        AdminVerb::Verify { id, all: _, json } => {
+            let reports = review.verify(Viewer::Host, id.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                for r in &reports {
+                    println!("{r}");
+                }
+            }
+            return Ok(ExitCode::from(verify_exit_code(&reports)));
+        }
+        AdminVerb::Export { id, format, output } => {
+            let doc = review.export(Viewer::Host, &id, format)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, doc).with_context(|| path.display().to_string())?
+                }
+                None => print!("{doc}"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -120,15 +120,15 @@ mod tests {
     fn maker() -> impl FnMut(&Waiter, &Waiter) -> Option<Arc<Session>> {
         |agent: &Waiter, console: &Waiter| {
             assert_eq!((agent.role, console.role), (Role::Agent, Role::Console));
-            Session::new(
-                TicketId(1),
-                console.name.clone(),
-                agent.name.clone(),
-                agent.outbox.clone(),
-                console.outbox.clone(),
-            )
-            .ok()
-            .map(Arc::new)
+            let sides = crate::session::Sides {
+                ticket: TicketId(1),
+                technician: console.name.clone(),
+                customer: agent.name.clone(),
+                agent: agent.outbox.clone(),
+                console: console.outbox.clone(),
+            };
+            let id = Session::new_id().ok()?;
+            Some(Arc::new(Session::new(id, sides, crate::transcript::Transcript::disabled())))
         }
     }
 

@@ -13,8 +13,9 @@ use tokio_util::sync::CancellationToken;
 use crate::codes::CodeKey;
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError};
-use crate::state::Broker;
+use crate::state::{Broker, Transcripts};
 use crate::store::{SqliteStore, StoreError, StoreHandle};
+use crate::transcript::SigningKey;
 
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -58,9 +59,12 @@ pub async fn run(
     let store = StoreHandle::new(SqliteStore::open(&data_dir.database())?);
     let code_key = CodeKey::load(&data_dir.code_key())
         .map_err(|e| RunError::Io(format!("{}: {e}", data_dir.code_key().display())))?;
+    let transcripts = transcripts(data_dir, &config)?;
+    recover_interrupted_sessions(&store).await?;
     let grace = Duration::from_secs(config.limits.shutdown_grace_secs);
     let permits = Arc::new(Semaphore::new(config.limits.max_connections));
-    let broker = Arc::new(Broker::new(config, store.clone(), code_key, shutdown.clone()));
+    let broker =
+        Arc::new(Broker::new(config, store.clone(), code_key, transcripts, shutdown.clone()));
     tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "broker serving");
 
     loop {
@@ -103,6 +107,49 @@ pub async fn run(
     }
     store.flush().await;
     tracing::info!("broker stopped");
+    Ok(())
+}
+
+fn transcripts(data_dir: &DataDir, config: &Config) -> Result<Transcripts, RunError> {
+    let dir = config.transcripts.dir.clone().unwrap_or_else(|| data_dir.transcripts());
+    if config.transcripts.enabled {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| RunError::Io(format!("{}: {e}", dir.display())))?;
+    }
+    let key = SigningKey::load(&data_dir.signing_key()).map_err(|e| RunError::Io(e.to_string()))?;
+    Ok(Transcripts {
+        dir,
+        key: Arc::new(key),
+        enabled: config.transcripts.enabled,
+        required: config.transcripts.required,
+    })
+}
+
+/// Sessions a previous run left open (it was killed) are marked ended; their transcripts stay
+/// unsealed, which `verify` reports as such.
+async fn recover_interrupted_sessions(store: &StoreHandle) -> Result<(), RunError> {
+    let reason = "the broker stopped before the session ended";
+    let now = crate::state::unix_now();
+    let open = store.call(move |s| s.close_unfinished(now, reason)).await?;
+    for row in open {
+        tracing::warn!(session.id = %row.start.id, ticket.id = %row.start.ticket, "session was interrupted by a broker stop");
+        let event = crate::bookkeeping::ticket_event(
+            row.start.ticket,
+            "broker",
+            "session_interrupted",
+            &row.start.id,
+        );
+        store.record(move |s| {
+            // The ticket was left in session; give it back to its technician.
+            s.set_ticket_state(
+                row.start.ticket,
+                tether_protocol::TicketStatus::Assigned,
+                Some(&row.start.technician),
+                now,
+            )?;
+            s.add_ticket_event(&event)
+        });
+    }
     Ok(())
 }
 

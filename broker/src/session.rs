@@ -4,13 +4,15 @@
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use serde_json::json;
 use tether_protocol::{
-    Capability, Channel, ConsentSet, ErrorCode, PeerInfo, Role, ServerMessage, SessionInfo,
-    TicketId,
+    Capability, Channel, ConsentSet, ErrorCode, InputEvent, PeerInfo, Role, ServerMessage,
+    SessionInfo, TicketId,
 };
 use tokio_util::sync::CancellationToken;
 
 use crate::outbox::{Outbox, Overflow};
+use crate::transcript::{Actor, Entry, Transcript};
 
 /// Who is in a session and what they may do.
 #[derive(Debug)]
@@ -25,6 +27,7 @@ pub(crate) struct Session {
     ended: CancellationToken,
     end: Mutex<Option<SessionEnd>>,
     pub(crate) counters: Counters,
+    pub(crate) transcript: Transcript,
 }
 
 /// Why a session ended.
@@ -43,6 +46,8 @@ pub(crate) struct Counters {
     pub(crate) screen_without_view: AtomicU64,
     /// Frames refused because a consent was not held.
     pub(crate) refused: AtomicU64,
+    /// Input events relayed, by the kind in the frame's flags (0 for unknown kinds).
+    pub(crate) input_kinds: [AtomicU64; 5],
 }
 
 impl Counters {
@@ -52,9 +57,50 @@ impl Counters {
         self.bytes[i].fetch_add(len as u64, Ordering::Relaxed);
     }
 
+    /// Counts a relayed input event by the kind its frame's flags name.
+    pub(crate) fn count_input(&self, flags: u8) {
+        let i = if (1..=4).contains(&flags) { usize::from(flags) } else { 0 };
+        self.input_kinds[i].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Frames relayed on `channel`.
     pub(crate) fn frames(&self, channel: Channel) -> u64 {
         self.frames[usize::from(channel.as_u8()).min(8)].load(Ordering::Relaxed)
+    }
+
+    /// Bytes relayed on `channel`.
+    pub(crate) fn bytes(&self, channel: Channel) -> u64 {
+        self.bytes[usize::from(channel.as_u8()).min(8)].load(Ordering::Relaxed)
+    }
+
+    /// The transcript's closing summaries: input counts per kind (never which keys) and the
+    /// screen's frames and bytes.
+    pub(crate) fn summaries(&self, replaced: u64) -> Vec<Entry> {
+        let mut counts = serde_json::Map::new();
+        for (i, n) in self.input_kinds.iter().enumerate() {
+            let n = n.load(Ordering::Relaxed);
+            if n > 0 {
+                counts.insert(InputEvent::kind_of_flag(i as u8).into(), n.into());
+            }
+        }
+        let refused = self.refused.load(Ordering::Relaxed);
+        vec![
+            Entry::now(
+                Actor::broker(),
+                "input_summary",
+                json!({"counts": counts, "refused": refused}),
+            ),
+            Entry::now(
+                Actor::broker(),
+                "screen_summary",
+                json!({
+                    "frames": self.frames(Channel::Screen),
+                    "bytes": self.bytes(Channel::Screen),
+                    "dropped_without_view": self.screen_without_view.load(Ordering::Relaxed),
+                    "replaced_by_newer": replaced,
+                }),
+            ),
+        ]
     }
 }
 
@@ -69,28 +115,54 @@ pub(crate) enum Admission {
     Refuse(Capability),
 }
 
+/// A change of consent, and whether the capability was held before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConsentChange {
+    pub(crate) capability: Capability,
+    pub(crate) granted: bool,
+    pub(crate) was_held: bool,
+}
+
+/// Who paired, before the session exists.
+#[derive(Debug)]
+pub(crate) struct Sides {
+    pub(crate) ticket: TicketId,
+    pub(crate) technician: String,
+    pub(crate) customer: String,
+    pub(crate) agent: Arc<Outbox>,
+    pub(crate) console: Arc<Outbox>,
+}
+
 impl Session {
-    pub(crate) fn new(
-        ticket: TicketId,
-        technician: String,
-        customer: String,
-        agent: Arc<Outbox>,
-        console: Arc<Outbox>,
-    ) -> Result<Session, crate::auth::AuthError> {
+    /// A fresh random session id.
+    pub(crate) fn new_id() -> Result<String, crate::auth::AuthError> {
         let id: String =
             crate::auth::random_bytes::<8>()?.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Session {
-            id: format!("s-{id}"),
-            ticket,
-            technician,
-            customer,
-            agent,
-            console,
+        Ok(format!("s-{id}"))
+    }
+
+    pub(crate) fn new(id: String, sides: Sides, transcript: Transcript) -> Session {
+        Session {
+            id,
+            ticket: sides.ticket,
+            technician: sides.technician,
+            customer: sides.customer,
+            agent: sides.agent,
+            console: sides.console,
             consent: AtomicU8::new(0),
             ended: CancellationToken::new(),
             end: Mutex::new(None),
             counters: Counters::default(),
-        })
+            transcript,
+        }
+    }
+
+    /// The transcript actor for the side in `role`.
+    pub(crate) fn actor(&self, role: Role) -> Actor {
+        match role {
+            Role::Agent => Actor::of(role, &self.customer),
+            Role::Console => Actor::of(role, &self.technician),
+        }
     }
 
     /// The outbox of the side in `role`.
@@ -131,7 +203,7 @@ impl Session {
         &self,
         cap: Capability,
         granted: bool,
-    ) -> Result<Vec<(Capability, bool)>, Overflow> {
+    ) -> Result<Vec<ConsentChange>, Overflow> {
         let cascade = cap == Capability::View && !granted;
         let update = |bits| {
             let mut set = ConsentSet::from_bits(bits).with(cap, granted);
@@ -145,12 +217,21 @@ impl Session {
             .consent
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, update)
             .unwrap_or_else(|bits| bits);
-        let mut changed = vec![(cap, granted)];
-        if cascade && ConsentSet::from_bits(before).holds(Capability::Control) {
-            changed.push((Capability::Control, false));
+        let before = ConsentSet::from_bits(before);
+        let mut changed =
+            vec![ConsentChange { capability: cap, granted, was_held: before.holds(cap) }];
+        if cascade && before.holds(Capability::Control) {
+            changed.push(ConsentChange {
+                capability: Capability::Control,
+                granted: false,
+                was_held: true,
+            });
         }
-        for (capability, granted) in &changed {
-            let msg = ServerMessage::ConsentChanged { capability: *capability, granted: *granted };
+        for change in &changed {
+            let msg = ServerMessage::ConsentChanged {
+                capability: change.capability,
+                granted: change.granted,
+            };
             self.console.control(&msg)?;
             self.agent.control(&msg)?;
         }
@@ -212,14 +293,14 @@ mod tests {
 
     fn session() -> Session {
         let limits = QueueLimits { max_bytes: 1 << 20, max_messages: 100 };
-        Session::new(
-            TicketId(1),
-            "alice".into(),
-            "Bob".into(),
-            Arc::new(Outbox::new(limits)),
-            Arc::new(Outbox::new(limits)),
-        )
-        .unwrap()
+        let sides = Sides {
+            ticket: TicketId(1),
+            technician: "alice".into(),
+            customer: "Bob".into(),
+            agent: Arc::new(Outbox::new(limits)),
+            console: Arc::new(Outbox::new(limits)),
+        };
+        Session::new(Session::new_id().unwrap(), sides, Transcript::disabled())
     }
 
     #[test]
@@ -243,13 +324,17 @@ mod tests {
         s.set_consent(Capability::View, true).unwrap();
         s.set_consent(Capability::Control, true).unwrap();
         let changed = s.set_consent(Capability::View, false).unwrap();
-        assert_eq!(changed, vec![(Capability::View, false), (Capability::Control, false)]);
-        assert!(!s.consent().holds(Capability::Control));
-        // Revoking what is not held reports the answer but no further change.
+        let pairs: Vec<_> = changed.iter().map(|c| (c.capability, c.granted, c.was_held)).collect();
         assert_eq!(
-            s.set_consent(Capability::View, false).unwrap(),
-            vec![(Capability::View, false)]
+            pairs,
+            vec![(Capability::View, false, true), (Capability::Control, false, true)]
         );
+        assert!(!s.consent().holds(Capability::Control));
+        // Refusing what is not held reports the answer, marked as never held.
+        let again = s.set_consent(Capability::View, false).unwrap();
+        let refused =
+            ConsentChange { capability: Capability::View, granted: false, was_held: false };
+        assert_eq!(again, vec![refused]);
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //! token, reached by every connection task through one `Arc<Broker>`. Mutexes here are std
 //! mutexes held only for plain in-memory work, never across an `.await`.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tether_protocol::{ErrorCode, TicketStatus};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -16,11 +16,24 @@ use crate::config::Config;
 use crate::limiter::FailureLimiter;
 use crate::outbox::QueueLimits;
 use crate::rendezvous::Rendezvous;
-use crate::session::Session;
 use crate::store::StoreHandle;
+use crate::transcript::SigningKey;
 
 /// Password hashes computed at once; argon2id takes ~19 MiB and a core's worth of time each.
 const CONCURRENT_HASHES: usize = 4;
+
+/// Where and how session transcripts are written.
+#[derive(Debug)]
+pub(crate) struct Transcripts {
+    /// The directory.
+    pub(crate) dir: PathBuf,
+    /// The sealing key.
+    pub(crate) key: Arc<SigningKey>,
+    /// Whether sessions are recorded at all.
+    pub(crate) enabled: bool,
+    /// Whether a session whose transcript fails must end.
+    pub(crate) required: bool,
+}
 
 /// Everything connection tasks share.
 #[derive(Debug)]
@@ -32,6 +45,7 @@ pub(crate) struct Broker {
     pub(crate) code_guesses: Mutex<FailureLimiter>,
     pub(crate) login_failures: Mutex<FailureLimiter>,
     pub(crate) hashing: Semaphore,
+    pub(crate) transcripts: Transcripts,
     pub(crate) shutdown: CancellationToken,
     pub(crate) tracker: TaskTracker,
     next_conn: AtomicU64,
@@ -54,6 +68,7 @@ impl Broker {
         config: Config,
         store: StoreHandle,
         code_key: CodeKey,
+        transcripts: Transcripts,
         shutdown: CancellationToken,
     ) -> Broker {
         let c = &config.codes;
@@ -70,6 +85,7 @@ impl Broker {
             code_guesses: Mutex::new(code_guesses),
             login_failures: Mutex::new(login_failures),
             hashing: Semaphore::new(CONCURRENT_HASHES),
+            transcripts,
             shutdown,
             tracker: TaskTracker::new(),
             next_conn: AtomicU64::new(1),
@@ -87,61 +103,5 @@ impl Broker {
             max_bytes: self.config.limits.max_queued_bytes,
             max_messages: self.config.limits.max_queued_messages,
         }
-    }
-
-    /// Records a session's start in the store and marks its ticket in session. Called while
-    /// the session is made, before either side can end it, so the start is queued first.
-    pub(crate) fn session_started(&self, session: &Session) {
-        let record = crate::store::SessionRecord {
-            id: session.id.clone(),
-            ticket: session.ticket,
-            technician: session.technician.clone(),
-            customer: session.customer.clone(),
-            started_at: unix_now(),
-        };
-        tracing::info!(
-            session.id = %session.id, ticket.id = %session.ticket,
-            technician = %session.technician, "session paired"
-        );
-        self.store.record(move |s| {
-            s.start_session(&record)?;
-            s.set_ticket_state(
-                record.ticket,
-                TicketStatus::InSession,
-                Some(&record.technician),
-                record.started_at,
-            )
-        });
-    }
-
-    /// Ends `session` (once) with `reason`, frees its ticket and records the end.
-    pub(crate) fn end_session(
-        &self,
-        session: &Arc<Session>,
-        reason: impl Into<String>,
-        code: Option<ErrorCode>,
-    ) {
-        let reason = reason.into();
-        if !session.end(reason.clone(), code) {
-            return;
-        }
-        lock(&self.rendezvous).finish(session.ticket, &session.id);
-        let c = &session.counters;
-        use tether_protocol::Channel;
-        tracing::info!(
-            session.id = %session.id, ticket.id = %session.ticket, %reason,
-            code = code.map(|c| c.name()),
-            chat = c.frames(Channel::Chat), screen = c.frames(Channel::Screen),
-            input = c.frames(Channel::Input),
-            refused = c.refused.load(Ordering::Relaxed),
-            screen_replaced = session.outbox(tether_protocol::Role::Console).screen_replaced(),
-            "session ended"
-        );
-        let (id, ticket, tech) = (session.id.clone(), session.ticket, session.technician.clone());
-        let now = unix_now();
-        self.store.record(move |s| {
-            s.end_session(&id, now, &reason)?;
-            s.set_ticket_state(ticket, TicketStatus::Assigned, Some(&tech), now)
-        });
     }
 }

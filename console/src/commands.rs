@@ -18,6 +18,10 @@ pub enum Command {
     Input(Vec<InputEvent>),
     /// Write the next screen frame to a PNG file.
     Snapshot(PathBuf),
+    /// A note for the ticket's documentation.
+    Note(String),
+    /// The resolution; the customer is asked to confirm it.
+    Resolve(String),
     /// End the session.
     Quit,
 }
@@ -25,7 +29,7 @@ pub enum Command {
 /// The commands, for `help` and error messages.
 pub const USAGE: &str = "commands: chat TEXT | request view|control|files|shell | release CAP | \
                          mouse X Y [click|double|down|up|right|middle] | wheel DX DY | key COMBO | \
-                         snapshot FILE.png | quit";
+                         snapshot FILE.png | note TEXT | resolve TEXT | quit";
 
 /// Parses one line. Blank lines are `Ok(None)`.
 pub fn parse(line: &str) -> Result<Option<Command>, String> {
@@ -61,6 +65,9 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             [path] => Command::Snapshot(PathBuf::from(path)),
             _ => return Err("usage: snapshot FILE.png".into()),
         },
+        "note" | "resolve" if rest.is_empty() => return Err(format!("{word} needs some text")),
+        "note" => Command::Note(rest.to_string()),
+        "resolve" => Command::Resolve(rest.to_string()),
         "quit" | "exit" => Command::Quit,
         other => return Err(format!("unknown command {other:?}; {USAGE}")),
     };
@@ -133,6 +140,14 @@ mod tests {
             parse("snapshot /tmp/a.png").unwrap(),
             Some(Command::Snapshot("/tmp/a.png".into()))
         );
+        assert_eq!(
+            parse("note checked the cable").unwrap(),
+            Some(Command::Note("checked the cable".into()))
+        );
+        assert_eq!(
+            parse("resolve replaced toner").unwrap(),
+            Some(Command::Resolve("replaced toner".into()))
+        );
         assert_eq!(parse("quit").unwrap(), Some(Command::Quit));
         assert_eq!(parse("   ").unwrap(), None);
     }
@@ -149,6 +164,8 @@ mod tests {
             "key hyper+x",
             "key",
             "snapshot",
+            "note",
+            "resolve  ",
             "dance",
         ] {
             assert!(parse(bad).is_err(), "{bad}");

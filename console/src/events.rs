@@ -67,6 +67,16 @@ pub enum Event {
         /// In words.
         message: String,
     },
+    /// The broker wrote a note or the resolution to the transcript.
+    Recorded {
+        /// note or resolution.
+        what: String,
+    },
+    /// The customer answered the resolution.
+    Confirmed {
+        /// Whether the problem is solved.
+        solved: bool,
+    },
     /// Information.
     Notice {
         /// In words.
@@ -108,6 +118,13 @@ impl Sentence for Event {
                 format!("Saved {width}x{height} snapshot to {path}.")
             }
             Event::Error { code, message } => format!("error ({code}): {message}"),
+            Event::Recorded { what } => format!("The {what} is recorded."),
+            Event::Confirmed { solved: true } => {
+                "The customer confirmed the problem is solved.".into()
+            }
+            Event::Confirmed { solved: false } => {
+                "The customer says the problem is not solved.".into()
+            }
             Event::Notice { message } => message.clone(),
             Event::Ended { reason, .. } => format!("Session ended: {reason}."),
         }

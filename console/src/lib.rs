@@ -1,10 +1,12 @@
 //! tether-console: the technician's side of tether.
 //!
-//! [`desk`] holds the one-shot commands (login, queue, invite) and [`profile`] the saved login;
+//! [`desk`] holds the one-shot commands (login, queue, invite), [`admin`] transcript review,
+//! and [`profile`] the saved login;
 //! [`session`] runs a joined session, driven by [`commands`] typed or piped in and reporting
 //! [`events`]; [`screen`] keeps the newest remote frame and writes snapshots.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod commands;
 pub mod desk;
 pub mod events;

@@ -6,10 +6,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tether_client::BrokerAddr;
 use tether_client::Printer;
+use tether_console::admin::Answer;
 use tether_console::desk::{self, Target};
 use tether_console::events::Event;
 use tether_console::session;
-use tether_protocol::{Secret, TicketId};
+use tether_protocol::{
+    AdminReply, AdminRequest, ExportFormat, Secret, SessionSummary, TicketId, parse_since,
+    verify_exit_code,
+};
 
 /// The technician's side of tether.
 #[derive(Debug, Parser)]
@@ -51,6 +55,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Review session transcripts (admins and dispatchers: all; technicians: their own).
+    Admin {
+        #[command(subcommand)]
+        verb: AdminVerb,
+    },
     /// Join a ticket (or a code you issued) and work the session.
     Join {
         /// Ticket (T12) or nine-digit code.
@@ -58,6 +67,53 @@ enum Command {
         /// Read commands from standard input, one a line, and print JSON events.
         #[arg(long)]
         batch: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminVerb {
+    /// List sessions, newest first.
+    Sessions {
+        /// Only sessions started since a time (2026-11-01, RFC 3339) or within an age (24h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this ticket's sessions.
+        #[arg(long)]
+        ticket: Option<TicketId>,
+        /// Only this technician's sessions.
+        #[arg(long)]
+        technician: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a session's transcript as stored (JSON lines).
+    Show {
+        /// Session id.
+        id: String,
+    },
+    /// Check transcripts. Exit 0: intact; 2: unsealed (a crash); 1: tampered.
+    Verify {
+        /// Session id.
+        #[arg(required_unless_present = "all")]
+        id: Option<String>,
+        /// Every session you may read.
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a session's documentation.
+    Export {
+        /// Session id.
+        id: String,
+        /// md, json or html.
+        #[arg(long)]
+        format: ExportFormat,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -74,7 +130,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             if batch {
                 Printer::new(true).emit(&Event::error("console", format!("{err:#}")));
@@ -85,7 +141,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Login { user, password_stdin } => {
             let (Some(broker), Some(ca)) = (cli.broker, cli.ca) else {
@@ -145,6 +201,55 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let target = Target::resolve(cli.broker, cli.ca)?;
             session::join(&target, join, Printer::new(batch)).await?;
         }
+        Command::Admin { verb } => {
+            let target = Target::resolve(cli.broker, cli.ca)?;
+            return admin(&target, verb).await;
+        }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn admin(target: &Target, verb: AdminVerb) -> anyhow::Result<ExitCode> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    let (request, json, output) = match verb {
+        AdminVerb::Sessions { since, ticket, technician, json } => {
+            let since =
+                since.map(|s| parse_since(&s, now)).transpose().map_err(anyhow::Error::msg)?;
+            (AdminRequest::Sessions { since, ticket, technician }, json, None)
+        }
+        AdminVerb::Show { id } => (AdminRequest::Show { session: id }, false, None),
+        AdminVerb::Verify { id, all: _, json } => {
+            (AdminRequest::Verify { session: id }, json, None)
+        }
+        AdminVerb::Export { id, format, output } => {
+            (AdminRequest::Export { session: id, format }, false, output)
+        }
+    };
+    match tether_console::admin::ask(target, request).await? {
+        Answer::Document(text) => match output {
+            Some(path) => std::fs::write(&path, text)?,
+            None => print!("{text}"),
+        },
+        Answer::Reply(AdminReply::Sessions { sessions }) if json => {
+            println!("{}", serde_json::to_string_pretty(&sessions)?)
+        }
+        Answer::Reply(AdminReply::Sessions { sessions }) => {
+            println!("{}", SessionSummary::HEADER);
+            for s in &sessions {
+                println!("{}", s.row());
+            }
+        }
+        Answer::Reply(AdminReply::Verified { reports }) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                for r in &reports {
+                    println!("{r}");
+                }
+            }
+            return Ok(ExitCode::from(verify_exit_code(&reports)));
+        }
+        Answer::Reply(other) => anyhow::bail!("unexpected answer {other:?}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }

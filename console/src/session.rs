@@ -153,6 +153,8 @@ impl Console {
                 self.printer.emit(&Event::Ended { reason, code });
                 return Ok(false);
             }
+            ServerMessage::Recorded { what } => self.printer.emit(&Event::Recorded { what }),
+            ServerMessage::Confirmed { solved } => self.printer.emit(&Event::Confirmed { solved }),
             ServerMessage::ShuttingDown { grace_secs } => self.printer.emit(&Event::Notice {
                 message: format!("the broker is shutting down; the session ends in {grace_secs} s"),
             }),
@@ -207,7 +209,9 @@ impl Console {
             Command::Input(events) => {
                 for event in events {
                     // The payload of a parsed event is tens of bytes; encoding cannot overflow.
-                    if let Ok(frame) = Frame::encode(Channel::Input, 0, &event.encode()) {
+                    if let Ok(frame) =
+                        Frame::encode(Channel::Input, event.kind_flag(), &event.encode())
+                    {
                         self.sender.frame(frame).await?;
                     }
                 }
@@ -220,6 +224,8 @@ impl Console {
                     self.snapshots.push((path, Instant::now() + SNAPSHOT_WAIT));
                 }
             }
+            Command::Note(text) => self.sender.control(&ClientMessage::Note { text }).await?,
+            Command::Resolve(text) => self.sender.control(&ClientMessage::Resolve { text }).await?,
             Command::Quit => {
                 if !self.quitting {
                     self.quitting = true;

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Capability, ErrorCode, InvitationInfo, MAX_MESSAGE_BYTES, Priority, Role, Secret, SessionInfo,
-    TicketId, TicketSummary, UserInfo, VersionRange,
+    AdminReply, AdminRequest, Capability, ErrorCode, InvitationInfo, MAX_MESSAGE_BYTES, Priority,
+    Role, Secret, SessionInfo, TicketId, TicketSummary, UserInfo, VersionRange,
 };
 
 /// The first message on every connection.
@@ -118,6 +118,23 @@ pub enum ClientMessage {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// Console: a technician's note for the ticket's documentation.
+    Note {
+        /// The note.
+        text: String,
+    },
+    /// Console: the technician's resolution; the customer is asked to confirm it.
+    Resolve {
+        /// What was done.
+        text: String,
+    },
+    /// Agent: the customer confirms (or disputes) that the problem is solved.
+    Confirm {
+        /// Whether it is solved.
+        solved: bool,
+    },
+    /// Console: transcript review.
+    Admin(AdminRequest),
 }
 
 impl ClientMessage {
@@ -132,6 +149,10 @@ impl ClientMessage {
         "consent_release",
         "consent",
         "leave",
+        "note",
+        "resolve",
+        "confirm",
+        "admin",
     ];
 
     /// Decodes a text frame.
@@ -157,6 +178,10 @@ impl ClientMessage {
             ClientMessage::ConsentRelease { .. } => "consent_release",
             ClientMessage::Consent { .. } => "consent",
             ClientMessage::Leave { .. } => "leave",
+            ClientMessage::Note { .. } => "note",
+            ClientMessage::Resolve { .. } => "resolve",
+            ClientMessage::Confirm { .. } => "confirm",
+            ClientMessage::Admin(_) => "admin",
         }
     }
 }
@@ -235,6 +260,23 @@ pub enum ServerMessage {
         /// Seconds until connections close.
         grace_secs: u64,
     },
+    /// Something was written to the session's transcript at the sender's request.
+    Recorded {
+        /// What: note or resolution.
+        what: String,
+    },
+    /// To the agent: the technician proposes this resolution; please confirm.
+    ResolutionProposed {
+        /// What was done.
+        text: String,
+    },
+    /// To the console: the customer's answer to the resolution.
+    Confirmed {
+        /// Whether it is solved.
+        solved: bool,
+    },
+    /// An answer to an admin request.
+    Admin(AdminReply),
 }
 
 impl ServerMessage {
@@ -251,6 +293,10 @@ impl ServerMessage {
         "error",
         "session_ended",
         "shutting_down",
+        "recorded",
+        "resolution_proposed",
+        "confirmed",
+        "admin",
     ];
 
     /// Decodes a text frame.
@@ -348,6 +394,13 @@ mod tests {
             ClientMessage::ConsentRelease { capability: Capability::Control },
             ClientMessage::Consent { capability: Capability::View, granted: true },
             ClientMessage::Leave { reason: Some("done".into()) },
+            ClientMessage::Note { text: "rebooted".into() },
+            ClientMessage::Resolve { text: "replaced toner".into() },
+            ClientMessage::Confirm { solved: true },
+            ClientMessage::Admin(AdminRequest::Export {
+                session: "s-1".into(),
+                format: crate::ExportFormat::Html,
+            }),
         ]
     }
 
@@ -390,6 +443,10 @@ mod tests {
             ServerMessage::error(ErrorCode::RateLimited, "slow down", true),
             ServerMessage::SessionEnded { reason: "bye".into(), code: None },
             ServerMessage::ShuttingDown { grace_secs: 5 },
+            ServerMessage::Recorded { what: "note".into() },
+            ServerMessage::ResolutionProposed { text: "fixed".into() },
+            ServerMessage::Confirmed { solved: false },
+            ServerMessage::Admin(AdminReply::Document { part: "x".into(), last: true }),
         ]
     }
 

@@ -46,6 +46,8 @@ pub enum ErrorCode {
     Timeout,
     /// The broker is shutting down.
     ShuttingDown,
+    /// The session's transcript could not be written; sessions are not run unrecorded.
+    RecordingFailed,
     /// A fault inside the broker.
     Internal,
 }
@@ -72,6 +74,7 @@ impl ErrorCode {
             ErrorCode::PeerGone => 4023,
             ErrorCode::Timeout => 4024,
             ErrorCode::ShuttingDown => 1001,
+            ErrorCode::RecordingFailed => 4030,
             ErrorCode::Internal => 1011,
         }
     }
@@ -97,13 +100,14 @@ impl ErrorCode {
             ErrorCode::PeerGone => "peer_gone",
             ErrorCode::Timeout => "timeout",
             ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::RecordingFailed => "recording_failed",
             ErrorCode::Internal => "internal",
         }
     }
 
     /// Whether the fault lies with the broker rather than the peer (logged as an error).
     pub fn is_ours(self) -> bool {
-        matches!(self, ErrorCode::Internal)
+        matches!(self, ErrorCode::Internal | ErrorCode::RecordingFailed)
     }
 }
 

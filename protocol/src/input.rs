@@ -99,6 +99,28 @@ impl InputEvent {
         serde_json::to_vec(self).expect("input events always serialise")
     }
 
+    /// The kind as the `input` frame's flags byte, so that the broker can count events per
+    /// kind for the transcript without parsing them (and never sees which key was typed).
+    pub fn kind_flag(&self) -> u8 {
+        match self {
+            InputEvent::MouseMove { .. } => 1,
+            InputEvent::MouseButton { .. } => 2,
+            InputEvent::Wheel { .. } => 3,
+            InputEvent::Key { .. } => 4,
+        }
+    }
+
+    /// The kind name for a flags byte from [`InputEvent::kind_flag`].
+    pub fn kind_of_flag(flag: u8) -> &'static str {
+        match flag {
+            1 => "mouse_move",
+            2 => "mouse_button",
+            3 => "wheel",
+            4 => "key",
+            _ => "other",
+        }
+    }
+
     /// A short kind name, for per-kind counts.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -295,6 +317,7 @@ mod tests {
             InputEvent::Key { combo: "ctrl+c".parse().unwrap(), action: Action::Click },
         ];
         for e in events {
+            assert_eq!(InputEvent::kind_of_flag(e.kind_flag()), e.kind());
             assert_eq!(InputEvent::decode(&e.encode()).unwrap(), e);
         }
     }

@@ -7,6 +7,7 @@
 //! broker, agent and console and is tested without sockets.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod consent;
 mod control;
 mod error;
@@ -17,6 +18,10 @@ mod screen;
 mod secret;
 mod version;
 
+pub use admin::{
+    AdminReply, AdminRequest, ExportFormat, SessionSummary, VerifyReport, VerifyStatus,
+    parse_since, verify_exit_code,
+};
 pub use consent::{Capability, ConsentSet};
 pub use control::{
     ClientMessage, Credential, DecodeError, Hello, JoinTarget, ServerMessage, SupportRequest,

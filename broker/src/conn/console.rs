@@ -36,6 +36,7 @@ pub(super) async fn serve(conn: &mut Conn, user: UserRecord) -> Result<(), Refus
                 let ticket = join_target(conn, &user, target).await?;
                 return conn.pair_and_relay(Role::Console, ticket, user.name.clone()).await;
             }
+            ClientMessage::Admin(req) => conn.review(&user, req).await?,
             ClientMessage::Leave { .. } => return Ok(()),
             ClientMessage::Hello(_) => {
                 return Err(Refusal::new(ErrorCode::Malformed, "hello was already said"));

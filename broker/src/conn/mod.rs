@@ -8,7 +8,9 @@
 mod agent;
 mod console;
 mod credentials;
+mod in_session;
 mod paired;
+mod review;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

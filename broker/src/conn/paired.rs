@@ -6,14 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use serde_json::json;
 use tether_protocol::{
     Channel, ClientMessage, ErrorCode, FrameHeader, HEADER_LEN, Role, ServerMessage, TicketId,
 };
 
 use super::{Conn, Inbound, Refusal};
 use crate::rendezvous::Arrival;
-use crate::session::{Admission, Session};
+use crate::session::{Admission, Session, Sides};
 use crate::state::lock;
+use crate::transcript::Entry;
 
 impl Conn {
     /// Waits at `ticket` as `role` for the other side, then relays the session to its end.
@@ -45,17 +47,13 @@ impl Conn {
             name,
             self.outbox.clone(),
             &mut |agent, console| {
-                let session = Session::new(
+                broker.start_session(Sides {
                     ticket,
-                    console.name.clone(),
-                    agent.name.clone(),
-                    agent.outbox.clone(),
-                    console.outbox.clone(),
-                )
-                .map_err(|err| tracing::error!(%err, "cannot make a session id"))
-                .ok()?;
-                broker.session_started(&session);
-                Some(Arc::new(session))
+                    technician: console.name.clone(),
+                    customer: agent.name.clone(),
+                    agent: agent.outbox.clone(),
+                    console: console.outbox.clone(),
+                })
             },
         );
         let mut paired = match arrival {
@@ -131,9 +129,9 @@ impl Conn {
                     return Ok(());
                 }
                 inbound = self.recv() => match inbound {
-                    Ok(Inbound::Frame(header, bytes)) => self.relay_frame(session, role, header, bytes),
+                    Ok(Inbound::Frame(header, bytes)) => self.relay_frame(session, role, header, bytes).await,
                     Ok(Inbound::Control(msg)) => {
-                        if let Some(reason) = self.session_control(session, role, msg)? {
+                        if let Some(reason) = self.session_control(session, role, msg).await? {
                             broker.end_session(session, format!("{who} {reason}"), None);
                             return Ok(());
                         }
@@ -153,7 +151,7 @@ impl Conn {
     }
 
     /// The hot path: header checks, consent, then the same bytes onto the peer's queue.
-    fn relay_frame(
+    async fn relay_frame(
         &mut self,
         session: &Arc<Session>,
         role: Role,
@@ -182,6 +180,17 @@ impl Conn {
         }
         match session.admit(channel, bytes.len()) {
             Admission::Forward => {
+                match channel {
+                    // Chat is documented in full; input only counted by kind, never its keys.
+                    Channel::Chat => {
+                        let text = String::from_utf8_lossy(&bytes[HEADER_LEN..]).into_owned();
+                        let entry =
+                            Entry::now(session.actor(role), "chat", json!({ "text": text }));
+                        session.transcript.record(entry).await;
+                    }
+                    Channel::Input => session.counters.count_input(header.flags),
+                    _ => {}
+                }
                 if let Err(overflow) = session.peer_outbox(role).frame(channel, bytes) {
                     let peer = if role == Role::Agent { "technician" } else { "customer" };
                     self.broker.end_session(
@@ -200,57 +209,6 @@ impl Conn {
                 );
             }
         }
-    }
-
-    /// Handles a control message during a session. Returns why the session ends, if it does.
-    fn session_control(
-        &mut self,
-        session: &Arc<Session>,
-        role: Role,
-        msg: ClientMessage,
-    ) -> Result<Option<String>, Refusal> {
-        match (role, msg) {
-            (Role::Agent, ClientMessage::Consent { capability, granted }) => {
-                tracing::info!(capability = capability.name(), granted, "consent decision");
-                session.set_consent(capability, granted)?;
-            }
-            (Role::Console, ClientMessage::ConsentRequest { capability }) => {
-                tracing::info!(capability = capability.name(), "consent requested");
-                if session.consent().holds(capability) {
-                    self.outbox
-                        .control(&ServerMessage::ConsentChanged { capability, granted: true })?;
-                } else {
-                    session
-                        .outbox(Role::Agent)
-                        .control(&ServerMessage::ConsentRequested { capability })?;
-                }
-            }
-            (Role::Console, ClientMessage::ConsentRelease { capability }) => {
-                tracing::info!(capability = capability.name(), "consent released");
-                session.set_consent(capability, false)?;
-            }
-            (_, ClientMessage::Leave { reason }) => {
-                let reason = reason
-                    .map(|r| r.chars().take(200).collect::<String>())
-                    .filter(|r| !r.trim().is_empty());
-                return Ok(Some(match reason {
-                    Some(r) => format!("ended the session: {r}"),
-                    None => "ended the session".into(),
-                }));
-            }
-            (Role::Console, ClientMessage::Consent { .. }) => self.complain(
-                ErrorCode::Forbidden,
-                "only the customer grants consent; use consent_request",
-            ),
-            (_, ClientMessage::Hello(_)) => {
-                return Err(Refusal::new(ErrorCode::Malformed, "hello was already said"));
-            }
-            (_, other) => self.complain(
-                ErrorCode::Malformed,
-                format!("{} is not allowed during a session", other.kind()),
-            ),
-        }
-        Ok(None)
     }
 }
 

@@ -73,6 +73,10 @@ pub struct TicketRecord {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+    /// The technician's resolution, once resolved.
+    pub resolution: Option<String>,
+    /// The customer's confirmation: solved or not, once asked.
+    pub confirmed: Option<bool>,
 }
 
 impl TicketRecord {
@@ -127,7 +131,7 @@ pub struct InvitationRecord {
     pub used_at: Option<i64>,
 }
 
-/// A session row.
+/// A new session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     /// Session id.
@@ -140,11 +144,69 @@ pub struct SessionRecord {
     pub customer: String,
     /// Unix seconds.
     pub started_at: i64,
+    /// The transcript's file name in the transcript directory, when recorded.
+    pub transcript: Option<String>,
 }
 
-/// Everything the broker keeps between restarts. Implementations must be safe to call from
-/// several threads.
-pub trait Store: Send + Sync + 'static {
+/// A stored session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// What it started as.
+    pub start: SessionRecord,
+    /// Unix seconds, once ended.
+    pub ended_at: Option<i64>,
+    /// Why it ended.
+    pub end_reason: Option<String>,
+    /// Records in the sealed transcript, once sealed.
+    pub sealed_records: Option<u64>,
+    /// Hex SHA-256 of the seal record, once sealed.
+    pub sealed_hash: Option<String>,
+}
+
+impl SessionRow {
+    /// The list's view of this session.
+    pub fn summary(&self) -> tether_protocol::SessionSummary {
+        tether_protocol::SessionSummary {
+            id: self.start.id.clone(),
+            ticket: self.start.ticket,
+            technician: self.start.technician.clone(),
+            customer: self.start.customer.clone(),
+            started_at: self.start.started_at,
+            ended_at: self.ended_at,
+            end_reason: self.end_reason.clone(),
+            sealed: self.sealed_records.is_some(),
+        }
+    }
+}
+
+/// Which sessions to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    /// Started at or after, Unix seconds.
+    pub since: Option<i64>,
+    /// Of this ticket.
+    pub ticket: Option<TicketId>,
+    /// Of this technician.
+    pub technician: Option<String>,
+}
+
+/// One entry in a ticket's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketEvent {
+    /// The ticket.
+    pub ticket: TicketId,
+    /// Unix seconds.
+    pub at: i64,
+    /// Who: a login name, `customer`, or `broker`.
+    pub actor: String,
+    /// What kind of change.
+    pub kind: String,
+    /// The change in words.
+    pub detail: String,
+}
+
+/// Accounts and their bearer tokens.
+pub trait Accounts {
     /// Adds an account; a taken name is a [`StoreError::Conflict`].
     fn add_user(&self, user: &UserRecord) -> Result<(), StoreError>;
     /// All accounts, by name.
@@ -153,7 +215,6 @@ pub trait Store: Send + Sync + 'static {
     fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
     /// Disables or enables an account; disabling deletes its tokens. False if no such user.
     fn set_disabled(&self, name: &str, disabled: bool) -> Result<bool, StoreError>;
-
     /// Stores a token hash for `user`.
     fn add_token(
         &self,
@@ -164,7 +225,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The enabled account an unexpired token hash belongs to.
     fn token_user(&self, hash: &[u8], now: i64) -> Result<Option<UserRecord>, StoreError>;
+}
 
+/// Tickets and their history.
+pub trait Tickets {
     /// Logs a ticket.
     fn create_ticket(&self, ticket: &NewTicket, now: i64) -> Result<TicketRecord, StoreError>;
     /// One ticket.
@@ -179,7 +243,18 @@ pub trait Store: Send + Sync + 'static {
         assigned_to: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError>;
+    /// Records the technician's resolution and marks the ticket resolved.
+    fn set_resolution(&self, id: TicketId, text: &str, now: i64) -> Result<(), StoreError>;
+    /// Records the customer's confirmation: solved closes the ticket, not solved reopens it.
+    fn set_confirmed(&self, id: TicketId, solved: bool, now: i64) -> Result<(), StoreError>;
+    /// Appends to the ticket's history.
+    fn add_ticket_event(&self, event: &TicketEvent) -> Result<(), StoreError>;
+    /// The ticket's history, oldest first.
+    fn ticket_events(&self, id: TicketId) -> Result<Vec<TicketEvent>, StoreError>;
+}
 
+/// One-time invitation codes.
+pub trait Codes {
     /// Stores a new invitation.
     fn add_invitation(&self, inv: &InvitationRecord, now: i64) -> Result<(), StoreError>;
     /// Invitations a guess could match: unused, not burned, expired no longer than `grace`
@@ -200,12 +275,29 @@ pub trait Store: Send + Sync + 'static {
     /// Counts a failed guess against every live invitation and burns those that reach
     /// `burn_after` failures; returns how many were burned now.
     fn record_failed_guess(&self, now: i64, burn_after: u32) -> Result<usize, StoreError>;
+}
 
+/// Sessions and their transcript seals.
+pub trait Sessions {
     /// Records a session's start.
     fn start_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     /// Records a session's end.
     fn end_session(&self, id: &str, now: i64, reason: &str) -> Result<(), StoreError>;
+    /// Records the seal of a session's transcript: how many records, and the seal's hash.
+    fn seal_session(&self, id: &str, records: u64, hash: &str) -> Result<(), StoreError>;
+    /// One session.
+    fn session(&self, id: &str) -> Result<Option<SessionRow>, StoreError>;
+    /// Sessions matching `filter`, newest first.
+    fn sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionRow>, StoreError>;
+    /// Marks sessions left open by a broker that stopped without ending them; returns them.
+    fn close_unfinished(&self, now: i64, reason: &str) -> Result<Vec<SessionRow>, StoreError>;
 }
+
+/// Everything the broker keeps between restarts. Implementations must be safe to call from
+/// several threads.
+pub trait Store: Accounts + Tickets + Codes + Sessions + Send + Sync + 'static {}
+
+impl<T: Accounts + Tickets + Codes + Sessions + Send + Sync + 'static> Store for T {}
 
 /// A write queued for the writer thread.
 type Job = Box<dyn FnOnce(&dyn Store) -> Result<(), StoreError> + Send>;

@@ -1,4 +1,4 @@
--- tether broker schema, version 1. Times are Unix seconds (UTC).
+-- tether broker schema 1: accounts, tokens, tickets, codes, sessions. Times are Unix seconds (UTC).
 CREATE TABLE users (
     name          TEXT PRIMARY KEY,
     role          TEXT NOT NULL,

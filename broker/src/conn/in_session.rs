@@ -1,0 +1,141 @@
+//! Control messages during a session: consent asked, granted, refused, revoked and released;
+//! notes, the resolution and the customer's confirmation; leaving. Each is relayed where it
+//! must go, written to the transcript, and (for the ticket's outcome) to the store.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tether_protocol::{ClientMessage, ErrorCode, Role, ServerMessage};
+
+use super::{Conn, Refusal};
+use crate::bookkeeping::ticket_event;
+use crate::session::Session;
+use crate::state::unix_now;
+use crate::transcript::Entry;
+
+/// The longest note or resolution, in characters.
+const MAX_TEXT: usize = 8000;
+
+impl Conn {
+    /// Handles a control message during a session. Returns why the session ends, if it does.
+    pub(super) async fn session_control(
+        &mut self,
+        session: &Arc<Session>,
+        role: Role,
+        msg: ClientMessage,
+    ) -> Result<Option<String>, Refusal> {
+        let actor = session.actor(role);
+        match (role, msg) {
+            (Role::Agent, ClientMessage::Consent { capability, granted }) => {
+                tracing::info!(capability = capability.name(), granted, "consent decision");
+                for change in session.set_consent(capability, granted)? {
+                    let event = match (change.granted, change.was_held) {
+                        (true, _) => "consent_granted",
+                        (false, true) => "consent_revoked",
+                        (false, false) => "consent_refused",
+                    };
+                    let data = json!({ "capability": change.capability.name() });
+                    session.transcript.record(Entry::now(actor.clone(), event, data)).await;
+                }
+            }
+            (Role::Console, ClientMessage::ConsentRequest { capability }) => {
+                tracing::info!(capability = capability.name(), "consent requested");
+                let data = json!({ "capability": capability.name() });
+                session.transcript.record(Entry::now(actor, "consent_requested", data)).await;
+                if session.consent().holds(capability) {
+                    self.outbox
+                        .control(&ServerMessage::ConsentChanged { capability, granted: true })?;
+                } else {
+                    session
+                        .outbox(Role::Agent)
+                        .control(&ServerMessage::ConsentRequested { capability })?;
+                }
+            }
+            (Role::Console, ClientMessage::ConsentRelease { capability }) => {
+                tracing::info!(capability = capability.name(), "consent released");
+                session.set_consent(capability, false)?;
+                let data = json!({ "capability": capability.name() });
+                session.transcript.record(Entry::now(actor, "consent_released", data)).await;
+            }
+            (Role::Console, ClientMessage::Note { text }) => {
+                let Some(text) = self.bounded(text, "note") else { return Ok(None) };
+                session.transcript.record(Entry::now(actor, "note", json!({ "text": text }))).await;
+                self.outbox.control(&ServerMessage::Recorded { what: "note".into() })?;
+            }
+            (Role::Console, ClientMessage::Resolve { text }) => {
+                let Some(text) = self.bounded(text, "resolution") else { return Ok(None) };
+                tracing::info!("resolution recorded");
+                let data = json!({ "text": text });
+                session.transcript.record(Entry::now(actor, "resolution", data)).await;
+                let (ticket, by, stored) =
+                    (session.ticket, session.technician.clone(), text.clone());
+                let event = ticket_event(ticket, &by, "resolved", &text);
+                self.broker.store.record(move |s| {
+                    s.set_resolution(ticket, &stored, unix_now())?;
+                    s.add_ticket_event(&event)
+                });
+                self.outbox.control(&ServerMessage::Recorded { what: "resolution".into() })?;
+                session.outbox(Role::Agent).control(&ServerMessage::ResolutionProposed { text })?;
+            }
+            (Role::Agent, ClientMessage::Confirm { solved }) => {
+                tracing::info!(solved, "customer confirmation");
+                let data = json!({ "solved": solved });
+                session.transcript.record(Entry::now(actor, "customer_confirmation", data)).await;
+                let ticket = session.ticket;
+                let kind = if solved { "closed" } else { "reopened" };
+                let detail = if solved {
+                    "the customer confirmed the problem is solved"
+                } else {
+                    "the customer said the problem is not solved"
+                };
+                let event = ticket_event(ticket, "customer", kind, detail);
+                self.broker.store.record(move |s| {
+                    s.set_confirmed(ticket, solved, unix_now())?;
+                    s.add_ticket_event(&event)
+                });
+                session.outbox(Role::Console).control(&ServerMessage::Confirmed { solved })?;
+            }
+            (_, ClientMessage::Leave { reason }) => {
+                let reason = reason
+                    .map(|r| r.chars().take(200).collect::<String>())
+                    .filter(|r| !r.trim().is_empty());
+                return Ok(Some(match reason {
+                    Some(r) => format!("ended the session: {r}"),
+                    None => "ended the session".into(),
+                }));
+            }
+            (Role::Console, ClientMessage::Consent { .. }) => self.complain(
+                ErrorCode::Forbidden,
+                "only the customer grants consent; use consent_request",
+            ),
+            (_, ClientMessage::Hello(_)) => {
+                return Err(Refusal::new(ErrorCode::Malformed, "hello was already said"));
+            }
+            (_, other) => self.complain(
+                ErrorCode::Malformed,
+                format!(
+                    "{} is not allowed {} during a session",
+                    other.kind(),
+                    match role {
+                        Role::Agent => "from the customer",
+                        Role::Console => "from the technician",
+                    }
+                ),
+            ),
+        }
+        Ok(None)
+    }
+
+    /// Trimmed text within [`MAX_TEXT`], or a complaint and `None`.
+    fn bounded(&self, text: String, what: &str) -> Option<String> {
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > MAX_TEXT {
+            self.complain(
+                ErrorCode::Malformed,
+                format!("a {what} must be 1 to {MAX_TEXT} characters"),
+            );
+            return None;
+        }
+        Some(text.to_string())
+    }
+}

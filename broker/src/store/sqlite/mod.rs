@@ -1,0 +1,165 @@
+//! The embedded store: one SQLite file in the data directory, WAL mode, schema versioned with
+//! `PRAGMA user_version`.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, Row};
+use tether_protocol::TicketId;
+
+use super::{InvitationRecord, StoreError, TicketRecord, UserRecord};
+
+mod accounts;
+mod codes;
+mod sessions;
+mod tickets;
+
+/// Migrations in order; the database's `user_version` counts how many have run.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/001_initial.sql"),
+    include_str!("../migrations/002_transcripts.sql"),
+];
+
+/// SQLite behind a mutex. Every call is short; async callers go through the blocking pool.
+#[derive(Debug)]
+pub(crate) struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    pub(crate) fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::Corrupt(format!(
+                "database schema version {version} is newer than this broker ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+            conn.execute_batch(&format!(
+                "BEGIN; {migration} PRAGMA user_version = {}; COMMIT;",
+                i + 1
+            ))?;
+        }
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+
+    pub(super) fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // A poisoned lock means a panic mid-call; SQLite's own transaction state is still sound.
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn)
+    }
+}
+
+pub(super) fn corrupt<E: std::fmt::Display>(e: E) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.to_string().into())
+}
+
+pub(super) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    let role: String = row.get("role")?;
+    let skills: String = row.get("skills")?;
+    Ok(UserRecord {
+        name: row.get("name")?,
+        role: role.parse().map_err(corrupt)?,
+        skills: skills.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        password_hash: row.get("password_hash")?,
+        disabled: row.get("disabled")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(super) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<TicketRecord> {
+    let priority: String = row.get("priority")?;
+    let status: String = row.get("status")?;
+    let id: i64 = row.get("id")?;
+    Ok(TicketRecord {
+        id: TicketId(id as u64),
+        channel: row.get("channel")?,
+        client: row.get("client")?,
+        contact: row.get("contact")?,
+        issue: row.get("issue")?,
+        priority: priority.parse().map_err(corrupt)?,
+        status: status.parse().map_err(corrupt)?,
+        assigned_to: row.get("assigned_to")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+        resolution: row.get("resolution")?,
+        confirmed: row.get("confirmed")?,
+    })
+}
+
+pub(super) fn invitation_from_row(row: &Row<'_>) -> rusqlite::Result<InvitationRecord> {
+    let ticket: i64 = row.get("ticket_id")?;
+    Ok(InvitationRecord {
+        id: row.get("id")?,
+        code_hash: row.get("code_hash")?,
+        ticket: TicketId(ticket as u64),
+        issued_by: row.get("issued_by")?,
+        expires_at: row.get("expires_at")?,
+        used_at: row.get("used_at")?,
+    })
+}
+
+pub(super) const PRIORITY_ORDER: &str = "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 \
+                              WHEN 'medium' THEN 2 ELSE 3 END";
+
+/// Fixtures shared by the store tests.
+#[cfg(test)]
+pub(super) mod fixtures {
+    use tether_protocol::{Priority, TicketStatus, UserRole};
+
+    use super::*;
+    use crate::store::NewTicket;
+
+    pub(crate) fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("tether.db")).unwrap();
+        (dir, s)
+    }
+
+    pub(crate) fn alice() -> UserRecord {
+        UserRecord {
+            name: "alice".into(),
+            role: UserRole::Technician,
+            skills: vec!["printers".into(), "vpn".into()],
+            password_hash: "$argon2id$x".into(),
+            disabled: false,
+            created_at: 10,
+        }
+    }
+
+    pub(crate) fn ticket(priority: Priority) -> NewTicket {
+        NewTicket {
+            channel: "agent".into(),
+            client: "Bob".into(),
+            contact: "bob@example.com".into(),
+            issue: "printer on fire".into(),
+            priority,
+            status: TicketStatus::Queued,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
+    use crate::store::Accounts;
+
+    #[test]
+    fn reopening_keeps_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tether.db");
+        SqliteStore::open(&path).unwrap().add_user(&alice()).unwrap();
+        assert!(SqliteStore::open(&path).unwrap().user("alice").unwrap().is_some());
+    }
+}

@@ -1,0 +1,174 @@
+//! Tickets and their history in SQLite.
+
+use rusqlite::{OptionalExtension, params};
+use tether_protocol::{TicketId, TicketStatus};
+
+use super::{PRIORITY_ORDER, SqliteStore, ticket_from_row};
+use crate::store::{NewTicket, StoreError, TicketEvent, TicketRecord, Tickets};
+
+impl Tickets for SqliteStore {
+    fn set_resolution(&self, id: TicketId, text: &str, now: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE tickets SET resolution = ?2, status = 'resolved', confirmed = NULL,
+                 updated_at = ?3 WHERE id = ?1",
+                params![id.0 as i64, text, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn set_confirmed(&self, id: TicketId, solved: bool, now: i64) -> Result<(), StoreError> {
+        let status = if solved { TicketStatus::Closed } else { TicketStatus::Assigned };
+        self.with(|c| {
+            c.execute(
+                "UPDATE tickets SET confirmed = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id.0 as i64, solved, status.name(), now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn add_ticket_event(&self, e: &TicketEvent) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO ticket_events (ticket_id, at, actor, kind, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![e.ticket.0 as i64, e.at, e.actor, e.kind, e.detail],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn ticket_events(&self, id: TicketId) -> Result<Vec<TicketEvent>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT at, actor, kind, detail FROM ticket_events WHERE ticket_id = ?1 ORDER BY id",
+            )?;
+            let rows = stmt
+                .query_map([id.0 as i64], |r| {
+                    Ok(TicketEvent {
+                        ticket: id,
+                        at: r.get(0)?,
+                        actor: r.get(1)?,
+                        kind: r.get(2)?,
+                        detail: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn create_ticket(&self, t: &NewTicket, now: i64) -> Result<TicketRecord, StoreError> {
+        self.with(|c| {
+            let row = c.query_row(
+                "INSERT INTO tickets (channel, client, contact, issue, priority, status,
+                                      created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING *",
+                params![
+                    t.channel,
+                    t.client,
+                    t.contact,
+                    t.issue,
+                    t.priority.name(),
+                    t.status.name(),
+                    now
+                ],
+                ticket_from_row,
+            )?;
+            Ok(row)
+        })
+    }
+
+    fn ticket(&self, id: TicketId) -> Result<Option<TicketRecord>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_row("SELECT * FROM tickets WHERE id = ?1", [id.0 as i64], ticket_from_row)
+                .optional()?)
+        })
+    }
+
+    fn open_tickets(&self) -> Result<Vec<TicketRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT * FROM tickets WHERE status NOT IN ('resolved', 'closed')
+                 ORDER BY {PRIORITY_ORDER}, created_at, id"
+            ))?;
+            let rows = stmt.query_map([], ticket_from_row)?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn set_ticket_state(
+        &self,
+        id: TicketId,
+        status: TicketStatus,
+        assigned_to: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE tickets SET status = ?2, assigned_to = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id.0 as i64, status.name(), assigned_to, now],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tether_protocol::{Priority, TicketStatus};
+
+    use super::super::fixtures::*;
+    use crate::store::{Accounts, TicketEvent, Tickets};
+
+    #[test]
+    fn open_tickets_are_ordered_by_priority_then_age() {
+        let (_d, s) = store();
+        let low = s.create_ticket(&ticket(Priority::Low), 1).unwrap();
+        let crit = s.create_ticket(&ticket(Priority::Critical), 2).unwrap();
+        let high = s.create_ticket(&ticket(Priority::High), 3).unwrap();
+        let ids: Vec<_> = s.open_tickets().unwrap().into_iter().map(|t| t.id).collect();
+        assert_eq!(ids, vec![crit.id, high.id, low.id]);
+        s.set_ticket_state(crit.id, TicketStatus::Closed, Some("alice"), 4).ok();
+        // Foreign key: alice does not exist yet, so the update must fail and change nothing.
+        assert_eq!(s.ticket(crit.id).unwrap().unwrap().status, TicketStatus::Queued);
+        s.add_user(&alice()).unwrap();
+        s.set_ticket_state(crit.id, TicketStatus::Closed, Some("alice"), 4).unwrap();
+        assert_eq!(s.open_tickets().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn resolution_then_confirmation_closes_and_history_is_kept() {
+        let (_d, s) = store();
+        let t = s.create_ticket(&ticket(Priority::High), 1).unwrap();
+        s.set_resolution(t.id, "replaced the toner", 5).unwrap();
+        let r = s.ticket(t.id).unwrap().unwrap();
+        assert_eq!(
+            (r.status, r.resolution.as_deref(), r.confirmed),
+            (TicketStatus::Resolved, Some("replaced the toner"), None)
+        );
+        s.set_confirmed(t.id, false, 6).unwrap();
+        assert_eq!(
+            s.ticket(t.id).unwrap().unwrap().status,
+            TicketStatus::Assigned,
+            "not solved reopens"
+        );
+        s.set_confirmed(t.id, true, 7).unwrap();
+        let r = s.ticket(t.id).unwrap().unwrap();
+        assert_eq!((r.status, r.confirmed), (TicketStatus::Closed, Some(true)));
+        for (at, kind) in [(1, "created"), (7, "closed")] {
+            s.add_ticket_event(&TicketEvent {
+                ticket: t.id,
+                at,
+                actor: "alice".into(),
+                kind: kind.into(),
+                detail: String::new(),
+            })
+            .unwrap();
+        }
+        let kinds: Vec<_> = s.ticket_events(t.id).unwrap().into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["created", "closed"]);
+    }
+}

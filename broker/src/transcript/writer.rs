@@ -1,0 +1,210 @@
+//! The transcript writer: one task per session that chains, buffers and fsyncs records off the
+//! relay path. Records are fsynced at least every second and at the end, when the transcript is
+//! sealed with the broker's key. Senders wait (a bounded number of records in flight) rather
+//! than let a slow disk grow memory. If anything cannot be written, the writer reports the
+//! failure once and stops accepting records, so that the session can end instead of running
+//! unrecorded.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::record::{Actor, Entry, GENESIS, SEAL_EVENT, hash_line, seal_message};
+use super::signing::SigningKey;
+
+/// Records queued for the writer at most before `record` waits.
+const IN_FLIGHT: usize = 4096;
+/// How often buffered records are flushed and fsynced.
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// What a sealed transcript ended as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seal {
+    /// Records written, the seal included.
+    pub records: u64,
+    /// Hex SHA-256 of the seal record.
+    pub hash: String,
+}
+
+enum Cmd {
+    Entry(Entry),
+    Finish(Vec<Entry>, oneshot::Sender<Result<Seal, String>>),
+}
+
+/// A session's transcript, or none when recording is disabled.
+#[derive(Debug)]
+pub struct Transcript {
+    inner: Option<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    tx: mpsc::UnboundedSender<Cmd>,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for Cmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Cmd::Entry(_) => "Entry",
+            Cmd::Finish(..) => "Finish",
+        })
+    }
+}
+
+impl Transcript {
+    /// No transcript: records are dropped (recording disabled by configuration).
+    pub fn disabled() -> Transcript {
+        Transcript { inner: None }
+    }
+
+    /// Starts writing a new transcript at `path` (which must not exist) for `session`, its
+    /// first record `first`. The receiver resolves with a reason if writing ever fails.
+    pub fn open(
+        path: PathBuf,
+        session: String,
+        key: Arc<SigningKey>,
+        first: Entry,
+    ) -> (Transcript, oneshot::Receiver<String>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+        let (failed_tx, failed_rx) = oneshot::channel();
+        let task = run(path, session, key, first, rx, permits.clone());
+        tokio::spawn(async move {
+            if let Err(reason) = task.await {
+                let _ = failed_tx.send(reason);
+            }
+        });
+        (Transcript { inner: Some(Inner { tx, permits }) }, failed_rx)
+    }
+
+    /// Appends an event, waiting if the writer is far behind. After a failure this returns at
+    /// once (the session is being ended).
+    pub async fn record(&self, entry: Entry) {
+        let Some(inner) = &self.inner else { return };
+        match inner.permits.acquire().await {
+            Ok(permit) => permit.forget(),
+            Err(_) => return,
+        }
+        let _ = inner.tx.send(Cmd::Entry(entry));
+    }
+
+    /// Writes the final `entries`, seals and fsyncs. `None` when recording is disabled.
+    pub fn finish(&self, entries: Vec<Entry>) -> Option<oneshot::Receiver<Result<Seal, String>>> {
+        let inner = self.inner.as_ref()?;
+        let (done, rx) = oneshot::channel();
+        let _ = inner.tx.send(Cmd::Finish(entries, done));
+        Some(rx)
+    }
+}
+
+/// The chain as written so far.
+struct Chain {
+    out: BufWriter<tokio::fs::File>,
+    seq: u64,
+    prev: String,
+    dirty: bool,
+}
+
+impl Chain {
+    async fn append(&mut self, entry: Entry) -> std::io::Result<()> {
+        let record = entry.into_record(self.seq, std::mem::take(&mut self.prev));
+        // Records are plain data with string keys: serialisation cannot fail.
+        let line = serde_json::to_string(&record).map_err(std::io::Error::other)?;
+        self.out.write_all(line.as_bytes()).await?;
+        self.out.write_all(b"\n").await?;
+        self.prev = hash_line(line.as_bytes());
+        self.seq += 1;
+        self.dirty = true;
+        Ok(())
+    }
+
+    async fn sync(&mut self) -> std::io::Result<()> {
+        if self.dirty {
+            self.out.flush().await?;
+            self.out.get_ref().sync_data().await?;
+            self.dirty = false;
+        }
+        Ok(())
+    }
+}
+
+async fn run(
+    path: PathBuf,
+    session: String,
+    key: Arc<SigningKey>,
+    first: Entry,
+    mut rx: mpsc::UnboundedReceiver<Cmd>,
+    permits: Arc<Semaphore>,
+) -> Result<(), String> {
+    let fail = |what: &str, e: std::io::Error| format!("{what} {}: {e}", path.display());
+    let file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .await
+        .map_err(|e| fail("cannot create", e));
+    let mut chain = match file {
+        Ok(file) => Chain { out: BufWriter::new(file), seq: 0, prev: GENESIS.into(), dirty: false },
+        Err(reason) => {
+            permits.close();
+            return Err(reason);
+        }
+    };
+    let result = async {
+        chain.append(first).await.map_err(|e| fail("cannot write", e))?;
+        chain.sync().await.map_err(|e| fail("cannot write", e))?;
+        let mut tick = tokio::time::interval(SYNC_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(Cmd::Entry(entry)) => {
+                        permits.add_permits(1);
+                        chain.append(entry).await.map_err(|e| fail("cannot write", e))?;
+                    }
+                    Some(Cmd::Finish(entries, done)) => {
+                        let sealed = seal(&mut chain, &session, &key, entries).await;
+                        let sealed = sealed.map_err(|e| fail("cannot seal", e));
+                        let _ = done.send(sealed.clone());
+                        return sealed.map(|_| ());
+                    }
+                    // Every handle dropped without finishing: keep what was written.
+                    None => return chain.sync().await.map_err(|e| fail("cannot write", e)),
+                },
+                _ = tick.tick() => chain.sync().await.map_err(|e| fail("cannot write", e))?,
+            }
+        }
+    }
+    .await;
+    if result.is_err() {
+        permits.close();
+    }
+    result
+}
+
+async fn seal(
+    chain: &mut Chain,
+    session: &str,
+    key: &SigningKey,
+    entries: Vec<Entry>,
+) -> std::io::Result<Seal> {
+    for entry in entries {
+        chain.append(entry).await?;
+    }
+    let signature = key.sign(&seal_message(session, chain.seq, &chain.prev));
+    let records = chain.seq;
+    let data = json!({
+        "session": session,
+        "records": records,
+        "key": key.verifying_key().fingerprint(),
+        "signature": signature,
+    });
+    chain.append(Entry::now(Actor::broker(), SEAL_EVENT, data)).await?;
+    chain.sync().await?;
+    Ok(Seal { records: chain.seq, hash: chain.prev.clone() })
+}
