@@ -128,6 +128,9 @@ pub struct Limits {
     pub max_queued_bytes: usize,
     /// Messages those queues may hold.
     pub max_queued_messages: usize,
+    /// Seconds a full queue waits for its peer to read before the session ends: a slow peer
+    /// slows its sender down; a peer that reads nothing this long ends the session.
+    pub stall_timeout_secs: u64,
     /// Seconds sessions get to finish after a shutdown signal.
     pub shutdown_grace_secs: u64,
 }
@@ -183,6 +186,7 @@ impl Default for Limits {
             ping_interval_secs: 30,
             max_queued_bytes: 8 << 20,
             max_queued_messages: 4096,
+            stall_timeout_secs: 10,
             shutdown_grace_secs: 5,
         }
     }
@@ -216,6 +220,7 @@ impl Config {
             ("limits.ping_interval_secs", self.limits.ping_interval_secs),
             ("limits.max_connections", self.limits.max_connections as u64),
             ("limits.max_queued_messages", self.limits.max_queued_messages as u64),
+            ("limits.stall_timeout_secs", self.limits.stall_timeout_secs),
             ("codes.max_failures_per_source", self.codes.max_failures_per_source.into()),
             ("codes.max_failures_per_code", self.codes.max_failures_per_code.into()),
             ("auth.max_failures_per_source", self.auth.max_failures_per_source.into()),
@@ -278,6 +283,7 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 # ping_interval_secs = 30
 # max_queued_bytes = 8388608   # per peer, for never-dropped channels
 # max_queued_messages = 4096
+# stall_timeout_secs = 10      # a peer that reads nothing this long ends its session
 # shutdown_grace_secs = 5
 
 [transcripts]

@@ -50,6 +50,8 @@ pub(crate) enum Next {
 pub(crate) struct Outbox {
     queues: Mutex<Queues>,
     wake: Notify,
+    /// Signalled whenever the writer takes something off the queues.
+    room: Notify,
     limits: QueueLimits,
 }
 
@@ -95,7 +97,12 @@ impl Queues {
 impl Outbox {
     /// An empty outbox.
     pub(crate) fn new(limits: QueueLimits) -> Outbox {
-        Outbox { queues: Mutex::new(Queues::default()), wake: Notify::new(), limits }
+        Outbox {
+            queues: Mutex::new(Queues::default()),
+            wake: Notify::new(),
+            room: Notify::new(),
+            limits,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Queues> {
@@ -161,6 +168,32 @@ impl Outbox {
         Ok(())
     }
 
+    /// Queues a frame like [`Outbox::frame`], but when the queue is full waits up to `stall`
+    /// for the writer to make room: a slow but live peer applies backpressure to the sender
+    /// (whose socket is simply not read meanwhile); only a peer that reads nothing for `stall`
+    /// overflows.
+    pub(crate) async fn frame_or_wait(
+        &self,
+        channel: Channel,
+        frame: Bytes,
+        stall: Duration,
+    ) -> Result<(), Overflow> {
+        let deadline = tokio::time::Instant::now() + stall;
+        loop {
+            let room = self.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            match self.frame(channel, frame.clone()) {
+                Ok(()) => return Ok(()),
+                Err(overflow) => {
+                    if tokio::time::timeout_at(deadline, room).await.is_err() {
+                        return Err(overflow);
+                    }
+                }
+            }
+        }
+    }
+
     /// Asks the writer to send what is queued, then close with `code` and `reason`. Only the
     /// first call counts; later pushes are ignored.
     pub(crate) fn close(&self, code: u16, reason: &str) {
@@ -178,6 +211,8 @@ impl Outbox {
         }
         drop(q);
         self.wake.notify_one();
+        // Pushers waiting for room find the outbox closing and stop waiting.
+        self.room.notify_waiters();
     }
 
     /// How many stale screen frames were replaced by newer ones before being sent.
@@ -191,6 +226,8 @@ impl Outbox {
             {
                 let mut q = self.lock();
                 if let Some(msg) = q.pop() {
+                    drop(q);
+                    self.room.notify_waiters();
                     return Next::Send(msg);
                 }
                 if let Some(frame) = q.close.clone() {
@@ -207,8 +244,9 @@ impl Outbox {
 
     fn mark_dead(&self) {
         let mut q = self.lock();
-        q.dead = true;
         *q = Queues { dead: true, close: q.close.take(), ..Queues::default() };
+        drop(q);
+        self.room.notify_waiters();
     }
 }
 
@@ -325,6 +363,26 @@ mod tests {
         // Draining makes room again.
         drain(&o).await;
         o.frame(Channel::Input, frame(Channel::Input, 9)).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_waits_for_room_then_gives_up() {
+        let o = std::sync::Arc::new(outbox(1));
+        o.frame(Channel::Chat, frame(Channel::Chat, 1)).unwrap();
+        // Nobody drains: the push gives up after the stall time.
+        let stalled =
+            o.frame_or_wait(Channel::Chat, frame(Channel::Chat, 2), Duration::from_millis(50));
+        assert!(stalled.await.is_err());
+        // A writer that drains makes room, and the push goes through.
+        let drainer = {
+            let o = o.clone();
+            tokio::spawn(async move { o.next().await })
+        };
+        o.frame_or_wait(Channel::Chat, frame(Channel::Chat, 3), Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert!(matches!(drainer.await.unwrap(), Next::Send(_)));
+        assert!(matches!(o.next().await, Next::Send(m) if m.clone().into_data()[2] == 3));
     }
 
     #[tokio::test]

@@ -36,33 +36,8 @@ impl Broker {
             .status()
             .expect("running tether-broker init");
         assert!(status.success(), "tether-broker init failed");
-        let config_path = dir.path().join("broker.toml");
-        std::fs::write(&config_path, config).expect("writing config");
-        let mut child = Command::new(bin("tether-broker"))
-            .args(["run", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data)
-            .arg("--config")
-            .arg(&config_path)
-            .env("RUST_LOG", "info,tether_broker=debug")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.path().join("broker.log")).expect("log file"))
-            .spawn()
-            .expect("starting tether-broker");
-        let stdout = child.stdout.take().expect("broker stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let port = loop {
-            let line = rx.recv_timeout(PATIENCE).expect("broker did not say where it listens");
-            if let Some(rest) = line.strip_prefix("tether-broker listening on wss://127.0.0.1:") {
-                break rest.split('/').next().and_then(|p| p.parse().ok()).expect("port");
-            }
-        };
+        std::fs::write(dir.path().join("broker.toml"), config).expect("writing config");
+        let (child, port) = spawn(dir.path());
         Broker { child, dir, port }
     }
 
@@ -136,10 +111,73 @@ impl Broker {
         self.child.wait().expect("waiting for the broker")
     }
 
+    /// Runs `tether-broker admin --data-dir DIR ARGS...`.
+    pub fn admin(&self, args: &[&str]) -> std::process::Output {
+        Command::new(bin("tether-broker"))
+            .arg("admin")
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(args)
+            .output()
+            .expect("running tether-broker admin")
+    }
+
+    /// Sends SIGKILL and waits: a crash, as far as the data directory can tell.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts a new broker process on the same data directory and configuration.
+    pub fn restart(&mut self) {
+        if self.is_running() {
+            self.kill();
+        }
+        let (child, port) = spawn(self.dir.path());
+        self.child = child;
+        self.port = port;
+    }
+
     /// Joins `target` with a batch console logged in as `console`.
     pub fn join(&self, console: &Console, target: &str) -> BatchConsole {
         console.join(target)
     }
+}
+
+/// Starts `tether-broker run` on the data directory and config in `scratch`, appending to its
+/// log; returns the process and the port it announced.
+fn spawn(scratch: &Path) -> (Child, u16) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(scratch.join("broker.log"))
+        .expect("log file");
+    let mut child = Command::new(bin("tether-broker"))
+        .args(["run", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(scratch.join("data"))
+        .arg("--config")
+        .arg(scratch.join("broker.toml"))
+        .env("RUST_LOG", "info,tether_broker=debug")
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("starting tether-broker");
+    let stdout = child.stdout.take().expect("broker stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let port = loop {
+        let line = rx.recv_timeout(PATIENCE).expect("broker did not say where it listens");
+        if let Some(rest) = line.strip_prefix("tether-broker listening on wss://127.0.0.1:") {
+            break rest.split('/').next().and_then(|p| p.parse().ok()).expect("port");
+        }
+    };
+    (child, port)
 }
 
 impl Drop for Broker {

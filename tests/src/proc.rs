@@ -236,6 +236,14 @@ impl Console {
         self.command().args(args).output().expect("running tether-console")
     }
 
+    /// The bearer token saved by `login`.
+    pub fn token(&self) -> String {
+        let text =
+            std::fs::read_to_string(self.config_dir.join("console.json")).expect("logged in");
+        let profile: Value = serde_json::from_str(&text).expect("profile JSON");
+        profile["token"].as_str().expect("token").to_string()
+    }
+
     /// `queue --json`, parsed.
     pub fn queue(&self) -> Vec<Value> {
         let out = self.run(&["queue", "--json"]);

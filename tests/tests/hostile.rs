@@ -194,7 +194,7 @@ fn a_peer_that_stops_reading_ends_its_session_instead_of_growing_a_queue() {
     };
 
     let broker = Broker::start_with_config(
-        "[limits]\nmax_queued_bytes = 1048576\nmax_queued_messages = 64\n",
+        "[limits]\nmax_queued_bytes = 1048576\nmax_queued_messages = 64\nstall_timeout_secs = 1\n",
     );
     let alice = broker.technician("alice");
     let saved =

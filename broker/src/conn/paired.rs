@@ -191,7 +191,9 @@ impl Conn {
                     Channel::Input => session.counters.count_input(header.flags),
                     _ => {}
                 }
-                if let Err(overflow) = session.peer_outbox(role).frame(channel, bytes) {
+                let stall = Duration::from_secs(self.broker.config.limits.stall_timeout_secs);
+                let queued = session.peer_outbox(role).frame_or_wait(channel, bytes, stall).await;
+                if let Err(overflow) = queued {
                     let peer = if role == Role::Agent { "technician" } else { "customer" };
                     self.broker.end_session(
                         session,
