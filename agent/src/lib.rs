@@ -2,7 +2,8 @@
 //!
 //! [`session`] runs a request or a code join from connect to end; [`consent`] holds what the
 //! customer allowed and enforces it locally; [`screen`] and [`input`] are the platform seams
-//! (screen sources, input sinks); [`output`] prints what happens, for people or scripts.
+//! (screen sources, input sinks); [`streaming`] paces the screen; [`output`] prints what
+//! happens, for people or scripts.
 #![forbid(unsafe_code)]
 
 pub mod consent;
@@ -10,3 +11,4 @@ pub mod input;
 pub mod output;
 pub mod screen;
 pub mod session;
+pub mod streaming;

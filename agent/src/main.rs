@@ -11,7 +11,8 @@ use tether_agent::screen::TestPattern;
 use tether_agent::session::{AgentError, AgentOptions, Start, run};
 use tether_client::BrokerAddr;
 use tether_client::Printer;
-use tether_protocol::{Priority, Secret, SupportRequest};
+use tether_client::check_ui::check_with_progress;
+use tether_protocol::{Credential, Priority, Role, Secret, SupportRequest, Verdict};
 
 /// The customer's side of tether: ask for remote help, or join a technician with a code.
 #[derive(Debug, Parser)]
@@ -40,6 +41,15 @@ enum Command {
         #[arg(long, default_value = "medium")]
         priority: Priority,
     },
+    /// Check this computer's connection to the broker (round trips, download, upload) and
+    /// say whether it is good enough for remote support. Exits non-zero on a fail.
+    Check {
+        #[command(flatten)]
+        endpoint: Endpoint,
+        /// Print JSON events instead of a progress bar and a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Join the technician who gave you a code.
     Join {
         /// The nine-digit code (spaces and dashes are fine).
@@ -50,13 +60,19 @@ enum Command {
 }
 
 #[derive(Debug, Args)]
-struct Common {
+struct Endpoint {
     /// The broker, e.g. wss://help.example.com:7443.
     #[arg(long, env = "TETHER_BROKER")]
     broker: BrokerAddr,
     /// The broker's CA certificate (ca.pem from its data directory).
     #[arg(long, env = "TETHER_CA")]
     ca: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    #[command(flatten)]
+    endpoint: Endpoint,
     /// How to answer the technician's requests: ask each time, or answer in advance.
     #[arg(long, value_enum, default_value_t = ConsentPolicy::Ask)]
     consent: ConsentPolicy,
@@ -85,6 +101,7 @@ fn main() -> ExitCode {
     tether_client::init_logging();
     let cli = Cli::parse();
     let (common, start) = match cli.command {
+        Command::Check { endpoint, json } => return check(endpoint, json),
         Command::Request { common, name, contact, issue, priority } => {
             (common, Start::Request(SupportRequest { name, contact, issue, priority }))
         }
@@ -123,8 +140,8 @@ fn start_agent(common: Common, start: Start) -> anyhow::Result<()> {
         ScreenChoice::TestPattern => Box::new(TestPattern::new(640, 400)),
     };
     let opts = AgentOptions {
-        broker: common.broker,
-        ca: common.ca,
+        broker: common.endpoint.broker,
+        ca: common.endpoint.ca,
         policy: common.consent,
         input,
         screen,
@@ -134,4 +151,31 @@ fn start_agent(common: Common, start: Start) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(opts, start))?;
     Ok(())
+}
+
+/// `tether-agent check`: the bandwidth check on its own.
+fn check(endpoint: Endpoint, json: bool) -> ExitCode {
+    let printer = Printer::new(json);
+    let run = async {
+        let tls = tether_certs::client_config(&endpoint.ca)?;
+        let (mut conn, _) =
+            tether_client::connect(&endpoint.broker, tls, Role::Agent, Credential::None).await?;
+        let result = check_with_progress(&mut conn, printer).await?;
+        conn.close().await;
+        anyhow::Ok(result)
+    };
+    let outcome =
+        tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(run));
+    match outcome {
+        Ok(result) if result.verdict == Verdict::Fail => ExitCode::FAILURE,
+        Ok(_) => ExitCode::SUCCESS,
+        Err(err) => {
+            if json {
+                printer
+                    .emit(&AgentEvent::Error { code: "agent".into(), message: format!("{err:#}") });
+            }
+            eprintln!("tether-agent: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

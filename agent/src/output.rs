@@ -45,6 +45,13 @@ pub enum AgentEvent {
         /// Whether the problem is solved.
         solved: bool,
     },
+    /// Both sides' bandwidth checks are in: whether screen sharing waits.
+    Bandwidth {
+        /// Whether screen frames are held back.
+        screen_blocked: bool,
+        /// Why.
+        reason: String,
+    },
     /// A capability is now held or not.
     Consent {
         /// Which.
@@ -115,6 +122,12 @@ impl Sentence for AgentEvent {
             }
             AgentEvent::Confirmed { solved: false } => {
                 "Thank you; the ticket stays open and the technician is told.".into()
+            }
+            AgentEvent::Bandwidth { screen_blocked: true, reason } => {
+                format!("Screen sharing waits: {reason}. Chat still works.")
+            }
+            AgentEvent::Bandwidth { screen_blocked: false, reason } => {
+                format!("Bandwidth: {reason}.")
             }
             AgentEvent::Consent { capability, granted: true } => {
                 format!("You allowed {capability}.")

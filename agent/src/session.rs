@@ -5,17 +5,20 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bytes::Bytes;
+use tether_client::check::pong;
+use tether_client::check_ui::check_with_progress;
 use tether_client::{BrokerAddr, ClientError, Incoming, Printer, Sender, stdin_lines};
 use tether_protocol::{
     Capability, Channel, ClientMessage, Credential, Frame, Role, Secret, ServerMessage,
-    SupportRequest,
+    SupportRequest, probe_flags,
 };
-use tokio::sync::watch;
 
 use crate::consent::{ConsentPolicy, LocalConsent};
 use crate::input::{InputGate, InputSink};
 use crate::output::AgentEvent;
-use crate::screen::{ScreenSource, encode_png_frame};
+use crate::screen::ScreenSource;
+use crate::streaming::Stream;
 
 /// How the agent reaches the broker and behaves.
 pub struct AgentOptions {
@@ -78,7 +81,15 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
         tether_client::connect(&opts.broker, tls, Role::Agent, credential).await?;
     if let Start::Request(req) = start {
         conn.send(&ClientMessage::Request(req)).await?;
+        match conn.recv_control().await? {
+            ServerMessage::TicketCreated { ticket } => {
+                out.emit(&AgentEvent::Ticket { ticket: ticket.id.to_string() })
+            }
+            other => return Err(ClientError::Unexpected(format!("{other:?}")).into()),
+        }
     }
+    // Every session starts with a bandwidth check; the broker keeps it with the ticket.
+    check_with_progress(&mut conn, out).await?;
     let (sender, mut receiver, writer) = conn.split();
     let mut agent = Agent {
         out,
@@ -86,12 +97,13 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
         policy: opts.policy,
         input: InputGate::new(opts.input),
         consent: LocalConsent::default(),
-        view: watch::channel(false).0,
+        stream: Stream::new(opts.fps),
+        screen_blocked: false,
         technician: String::from("the technician"),
         prompts: Vec::new(),
         stdin_open: true,
     };
-    let screen = tokio::spawn(screen_loop(opts.screen, sender, agent.view.subscribe(), opts.fps));
+    let screen = tokio::spawn(agent.stream.run(opts.screen, sender));
     let mut lines = stdin_lines();
     let mut signals = Box::pin(stop_signal());
 
@@ -152,7 +164,9 @@ struct Agent {
     policy: ConsentPolicy,
     input: InputGate,
     consent: LocalConsent,
-    view: watch::Sender<bool>,
+    stream: Stream,
+    /// Screen sharing is held back because a bandwidth check failed.
+    screen_blocked: bool,
     technician: String,
     /// Requests waiting for the customer's y/n, oldest first.
     prompts: Vec<Prompt>,
@@ -165,7 +179,7 @@ impl Agent {
         match incoming {
             Incoming::Control(msg) => self.control(msg).await,
             Incoming::Frame(header, bytes) => {
-                self.frame(header.channel, &bytes[tether_protocol::HEADER_LEN..]);
+                self.frame(header.channel, header.flags, &bytes).await?;
                 Ok(true)
             }
         }
@@ -207,6 +221,15 @@ impl Agent {
             ServerMessage::ResolutionProposed { text } => self.out.emit(&AgentEvent::Notice {
                 message: format!("The technician resolved the ticket: {text}"),
             }),
+            ServerMessage::BandwidthGate { screen_blocked, reason, .. } => {
+                self.screen_blocked = screen_blocked;
+                self.update_stream();
+                self.out.emit(&AgentEvent::Bandwidth { screen_blocked, reason });
+            }
+            ServerMessage::Quality { rtt_ms, .. } => self.stream.adapt(rtt_ms),
+            ServerMessage::QualityWarning { message } => {
+                self.out.emit(&AgentEvent::Notice { message })
+            }
             ServerMessage::ShuttingDown { grace_secs } => self.out.emit(&AgentEvent::Notice {
                 message: format!(
                     "The support server is restarting; the session ends in {grace_secs} s."
@@ -217,8 +240,15 @@ impl Agent {
         Ok(true)
     }
 
-    fn frame(&mut self, channel: Channel, payload: &[u8]) {
+    async fn frame(
+        &mut self,
+        channel: Channel,
+        flags: u8,
+        bytes: &Bytes,
+    ) -> Result<(), ClientError> {
+        let payload = &bytes[tether_protocol::HEADER_LEN..];
         match channel {
+            Channel::Probe if flags == probe_flags::PING => self.sender.frame(pong(bytes)).await?,
             Channel::Chat => {
                 let text = String::from_utf8_lossy(payload).into_owned();
                 self.out.emit(&AgentEvent::Chat { from: self.technician.clone(), text });
@@ -229,6 +259,7 @@ impl Agent {
                 tracing::debug!(channel = other.name(), "frame on an unsupported channel ignored")
             }
         }
+        Ok(())
     }
 
     async fn asked(&mut self, cap: Capability) -> Result<(), ClientError> {
@@ -296,8 +327,13 @@ impl Agent {
         self.sender.control(&ClientMessage::Consent { capability, granted }).await
     }
 
+    /// Streams while view is held and the bandwidth gate is open.
+    fn update_stream(&self) {
+        self.stream.allow(self.consent.holds(Capability::View) && !self.screen_blocked);
+    }
+
     fn consent_changed(&mut self, cap: Capability, announce: bool) {
-        self.view.send_replace(self.consent.holds(Capability::View));
+        self.update_stream();
         if announce || !self.consent.holds(cap) {
             self.out
                 .emit(&AgentEvent::Consent { capability: cap, granted: self.consent.holds(cap) });
@@ -364,44 +400,6 @@ impl Agent {
 
     async fn leave(&self, reason: &str) {
         let _ = self.sender.control(&ClientMessage::Leave { reason: Some(reason.into()) }).await;
-    }
-}
-
-/// Streams the screen while view is held, at most `fps` frames a second. Frames are dropped,
-/// never queued, when the connection is busy: the next one will be fresher.
-async fn screen_loop(
-    mut source: Box<dyn ScreenSource>,
-    sender: Sender,
-    mut view: watch::Receiver<bool>,
-    fps: u32,
-) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1) / fps.max(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut seq: u32 = 0;
-    loop {
-        if !*view.borrow_and_update() {
-            if view.changed().await.is_err() {
-                return;
-            }
-            continue;
-        }
-        tick.tick().await;
-        let captured = tokio::task::spawn_blocking(move || {
-            let frame = source.capture().and_then(|image| encode_png_frame(&image, seq));
-            (source, frame)
-        })
-        .await;
-        let Ok((returned, frame)) = captured else { return };
-        source = returned;
-        match frame.map(|payload| Frame::encode(Channel::Screen, 0, &payload)) {
-            Ok(Ok(frame)) => {
-                if sender.frame_if_room(frame) {
-                    seq = seq.wrapping_add(1);
-                }
-            }
-            Ok(Err(err)) => tracing::warn!(%err, "screen frame too large; skipped"),
-            Err(err) => tracing::warn!(%err, "screen capture failed"),
-        }
     }
 }
 

@@ -69,7 +69,7 @@ impl Broker {
             return (Transcript::disabled(), None, None);
         }
         let file = format!("{id}.jsonl");
-        let first = Entry::now(
+        let mut first = vec![Entry::now(
             Actor::broker(),
             "session_started",
             json!({
@@ -78,7 +78,35 @@ impl Broker {
                 "technician": sides.technician,
                 "customer": sides.customer,
             }),
-        );
+        )];
+        let checks = [
+            (Role::Agent, &sides.customer, &sides.checks.agent),
+            (Role::Console, &sides.technician, &sides.checks.console),
+        ];
+        for (role, name, check) in checks {
+            if let Some(c) = check {
+                let m = &c.measurement;
+                first.push(Entry::now(
+                    Actor::of(role, name),
+                    "bandwidth",
+                    json!({
+                        "verdict": c.verdict.name(),
+                        "reasons": c.reasons,
+                        "rtt_ms": round2(m.rtt_ms),
+                        "jitter_ms": round2(m.jitter_ms),
+                        "download_mbps": round2(m.download_mbps),
+                        "upload_mbps": round2(m.upload_mbps),
+                    }),
+                ));
+            }
+        }
+        if let Some(reason) = sides.checks.failure() {
+            first.push(Entry::now(
+                Actor::broker(),
+                "screen_held_back",
+                json!({ "reason": reason }),
+            ));
+        }
         let (transcript, failed) =
             Transcript::open(t.dir.join(&file), id.to_string(), t.key.clone(), first);
         (transcript, Some(failed), Some(file))
@@ -157,6 +185,10 @@ impl Broker {
             s.add_ticket_event(&event)
         });
     }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 /// A history entry for `ticket`, now.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use tether_certs::TlsVersion;
+use tether_protocol::Thresholds;
 
 /// Why the configuration is unusable. The binary exits with status 64 on any of these.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +35,7 @@ pub enum ConfigError {
 }
 
 /// Everything `tether-broker run` can be told.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Address to listen on.
@@ -49,6 +50,86 @@ pub struct Config {
     pub limits: Limits,
     /// Session transcripts.
     pub transcripts: TranscriptSettings,
+    /// The bandwidth check and live quality.
+    pub bandwidth: BandwidthSettings,
+}
+
+/// Bandwidth check settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BandwidthSettings {
+    /// Pings per check.
+    pub pings: u32,
+    /// Seconds each direction is measured at most.
+    pub max_secs: f64,
+    /// Bytes each direction is measured at most.
+    pub max_bytes: u64,
+    /// Limits for agents (the customer sends the screen: upload matters); unset keys keep
+    /// the agent defaults.
+    pub agent: ThresholdSettings,
+    /// Limits for consoles (the technician receives the screen: download matters); unset
+    /// keys keep the console defaults.
+    pub console: ThresholdSettings,
+    /// Seconds between live quality samples during a session.
+    pub quality_interval_secs: u64,
+    /// Consecutive samples over the round-trip limit before both sides are warned.
+    pub quality_warn_after: u32,
+}
+
+/// Threshold overrides for one role; each unset key keeps that role's default.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThresholdSettings {
+    /// Upload below this fails, Mbit/s.
+    pub min_upload_mbps: Option<f64>,
+    /// Upload below this warns, Mbit/s.
+    pub warn_upload_mbps: Option<f64>,
+    /// Download below this fails, Mbit/s.
+    pub min_download_mbps: Option<f64>,
+    /// Download below this warns, Mbit/s.
+    pub warn_download_mbps: Option<f64>,
+    /// Round trips above this fail, milliseconds.
+    pub max_rtt_ms: Option<f64>,
+    /// Round trips above this warn, milliseconds.
+    pub warn_rtt_ms: Option<f64>,
+}
+
+impl ThresholdSettings {
+    /// `base` with these overrides applied.
+    pub fn over(&self, base: Thresholds) -> Thresholds {
+        Thresholds {
+            min_upload_mbps: self.min_upload_mbps.unwrap_or(base.min_upload_mbps),
+            warn_upload_mbps: self.warn_upload_mbps.unwrap_or(base.warn_upload_mbps),
+            min_download_mbps: self.min_download_mbps.unwrap_or(base.min_download_mbps),
+            warn_download_mbps: self.warn_download_mbps.unwrap_or(base.warn_download_mbps),
+            max_rtt_ms: self.max_rtt_ms.unwrap_or(base.max_rtt_ms),
+            warn_rtt_ms: self.warn_rtt_ms.unwrap_or(base.warn_rtt_ms),
+        }
+    }
+}
+
+impl BandwidthSettings {
+    /// The thresholds for `role`.
+    pub fn thresholds(&self, role: tether_protocol::Role) -> Thresholds {
+        match role {
+            tether_protocol::Role::Agent => self.agent.over(Thresholds::AGENT),
+            tether_protocol::Role::Console => self.console.over(Thresholds::CONSOLE),
+        }
+    }
+}
+
+impl Default for BandwidthSettings {
+    fn default() -> Self {
+        BandwidthSettings {
+            pings: 10,
+            max_secs: 2.0,
+            max_bytes: 8 << 20,
+            agent: ThresholdSettings::default(),
+            console: ThresholdSettings::default(),
+            quality_interval_secs: 5,
+            quality_warn_after: 3,
+        }
+    }
 }
 
 /// Session transcript settings.
@@ -144,6 +225,7 @@ impl Default for Config {
             codes: CodeSettings::default(),
             limits: Limits::default(),
             transcripts: TranscriptSettings::default(),
+            bandwidth: BandwidthSettings::default(),
         }
     }
 }
@@ -231,6 +313,25 @@ impl Config {
         if self.limits.max_queued_bytes < tether_protocol::MAX_MESSAGE_BYTES {
             return bad("limits.max_queued_bytes must hold at least one maximum-size message");
         }
+        let b = &self.bandwidth;
+        if b.pings < 3 || b.pings > 100 {
+            return bad("bandwidth.pings must be 3 to 100");
+        }
+        if !(0.1..=60.0).contains(&b.max_secs) || b.max_bytes < 64 * 1024 {
+            return bad(
+                "bandwidth.max_secs must be 0.1 to 60 and bandwidth.max_bytes at least 65536",
+            );
+        }
+        if b.quality_interval_secs == 0 || b.quality_warn_after == 0 {
+            return bad(
+                "bandwidth.quality_interval_secs and quality_warn_after must be greater than 0",
+            );
+        }
+        for role in [tether_protocol::Role::Agent, tether_protocol::Role::Console] {
+            b.thresholds(role)
+                .validate()
+                .map_err(|e| ConfigError::Invalid(format!("bandwidth.{}: {e}", role.name())))?;
+        }
         if self.limits.ping_interval_secs >= self.limits.idle_timeout_secs {
             return bad("limits.ping_interval_secs must be shorter than limits.idle_timeout_secs");
         }
@@ -286,6 +387,29 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 # stall_timeout_secs = 10      # a peer that reads nothing this long ends its session
 # shutdown_grace_secs = 5
 
+[bandwidth]
+# pings = 10                   # round trips measured per check
+# max_secs = 2.0               # each direction is measured for this long at most...
+# max_bytes = 8388608          # ...or this many bytes, whichever comes first
+# quality_interval_secs = 5    # live round-trip samples during a session
+# quality_warn_after = 3       # samples over the limit before both sides are warned
+
+[bandwidth.agent]
+# min_upload_mbps = 1.5        # below this fails: screen sharing waits for an override
+# warn_upload_mbps = 3.0       # below this warns
+# min_download_mbps = 0.0
+# warn_download_mbps = 0.0
+# max_rtt_ms = 300.0
+# warn_rtt_ms = 150.0
+
+[bandwidth.console]
+# min_upload_mbps = 0.0
+# warn_upload_mbps = 0.0
+# min_download_mbps = 1.5
+# warn_download_mbps = 3.0
+# max_rtt_ms = 300.0
+# warn_rtt_ms = 150.0
+
 [transcripts]
 # enabled = true               # record every session (off: no documentation; benchmarks only)
 # required = true              # end a session whose transcript cannot be written
@@ -310,8 +434,25 @@ mod tests {
         with_values.tls.cert = None;
         with_values.tls.key = None;
         with_values.transcripts.dir = None;
+        for (role, base) in [
+            (tether_protocol::Role::Agent, Thresholds::AGENT),
+            (tether_protocol::Role::Console, Thresholds::CONSOLE),
+        ] {
+            assert_eq!(with_values.bandwidth.thresholds(role), base, "documented {role:?} limits");
+        }
+        with_values.bandwidth.agent = ThresholdSettings::default();
+        with_values.bandwidth.console = ThresholdSettings::default();
         assert_eq!(with_values, Config::default(), "documented defaults are the real ones");
         Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn a_partial_threshold_override_keeps_the_other_defaults() {
+        let c: Config = toml::from_str("[bandwidth.agent]\nmin_upload_mbps = 0.5").unwrap();
+        c.validate().unwrap();
+        let t = c.bandwidth.thresholds(tether_protocol::Role::Agent);
+        assert_eq!((t.min_upload_mbps, t.warn_upload_mbps, t.max_rtt_ms), (0.5, 3.0, 300.0));
+        assert_eq!(c.bandwidth.thresholds(tether_protocol::Role::Console), Thresholds::CONSOLE);
     }
 
     #[test]
@@ -322,6 +463,8 @@ mod tests {
             "[tls]\ncert = \"a.pem\"",
             "[limits]\nping_interval_secs = 100\nidle_timeout_secs = 50",
             "[limits]\nmax_queued_bytes = 10",
+            "[bandwidth.agent]\nmin_upload_mbps = 5.0",
+            "[bandwidth]\npings = 1",
         ] {
             let c: Config = toml::from_str(text).unwrap();
             assert!(c.validate().is_err(), "{text}");

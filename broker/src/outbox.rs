@@ -140,7 +140,11 @@ impl Outbox {
         let name = channel.name();
         let msg = Message::Binary(frame);
         match channel {
-            Channel::Input => self.push_counted(name, msg, |q, m| q.input.push_back(into_bytes(m))),
+            // Probes share input's place near the front, so round trips measure the link, not
+            // the queue.
+            Channel::Input | Channel::Probe => {
+                self.push_counted(name, msg, |q, m| q.input.push_back(into_bytes(m)))
+            }
             Channel::Chat => self.push_counted(name, msg, |q, m| q.chat.push_back(into_bytes(m))),
             _ => self.push_counted(name, msg, |q, m| q.bulk.push_back(into_bytes(m))),
         }

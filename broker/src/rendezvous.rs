@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tether_protocol::{Role, TicketId};
+use tether_protocol::{CheckResult, Role, TicketId};
 use tokio::sync::oneshot;
 
 use crate::outbox::Outbox;
@@ -16,12 +16,20 @@ use crate::session::Session;
 /// A connection waiting for its other side.
 #[derive(Debug)]
 pub(crate) struct Waiter {
+    pub(crate) side: Arriving,
+    pub(crate) paired: oneshot::Sender<Arc<Session>>,
+}
+
+/// A connection arriving at a ticket.
+#[derive(Debug)]
+pub(crate) struct Arriving {
     pub(crate) conn_id: u64,
     pub(crate) role: Role,
     /// The customer's name or the technician's login.
     pub(crate) name: String,
     pub(crate) outbox: Arc<Outbox>,
-    pub(crate) paired: oneshot::Sender<Arc<Session>>,
+    /// Its bandwidth check.
+    pub(crate) check: Option<CheckResult>,
 }
 
 /// The result of arriving at a ticket.
@@ -43,7 +51,7 @@ pub(crate) struct Rendezvous {
 }
 
 /// Makes the session for two sides: `(agent, console)`.
-pub(crate) type MakeSession<'a> = &'a mut dyn FnMut(&Waiter, &Waiter) -> Option<Arc<Session>>;
+pub(crate) type MakeSession<'a> = &'a mut dyn FnMut(&Arriving, &Arriving) -> Option<Arc<Session>>;
 
 impl Rendezvous {
     /// Arrives at `ticket`. If the other side waits there, `make` builds the session (given the
@@ -51,25 +59,26 @@ impl Rendezvous {
     pub(crate) fn arrive(
         &mut self,
         ticket: TicketId,
-        conn_id: u64,
-        role: Role,
-        name: String,
-        outbox: Arc<Outbox>,
+        side: Arriving,
         make: MakeSession<'_>,
     ) -> Arrival {
         if self.active.contains_key(&ticket) {
             return Arrival::Busy;
         }
+        let role = side.role;
         let (tx, rx) = oneshot::channel();
-        let me = Waiter { conn_id, role, name, outbox, paired: tx };
+        let me = Waiter { side, paired: tx };
         if let Some(other) = self.waiting.remove(&ticket) {
-            if other.role == role && !other.paired.is_closed() {
+            if other.side.role == role && !other.paired.is_closed() {
                 self.waiting.insert(ticket, other);
                 return Arrival::Busy;
             }
-            if other.role != role {
-                let (agent, console) =
-                    if role == Role::Agent { (&me, &other) } else { (&other, &me) };
+            if other.side.role != role {
+                let (agent, console) = if role == Role::Agent {
+                    (&me.side, &other.side)
+                } else {
+                    (&other.side, &me.side)
+                };
                 if let Some(session) = make(agent, console) {
                     if other.paired.send(session.clone()).is_ok() {
                         self.active.insert(ticket, session.clone());
@@ -85,7 +94,7 @@ impl Rendezvous {
 
     /// Stops waiting at `ticket`, if `conn_id` is the one waiting there.
     pub(crate) fn leave(&mut self, ticket: TicketId, conn_id: u64) {
-        if self.waiting.get(&ticket).is_some_and(|w| w.conn_id == conn_id) {
+        if self.waiting.get(&ticket).is_some_and(|w| w.side.conn_id == conn_id) {
             self.waiting.remove(&ticket);
         }
     }
@@ -99,7 +108,9 @@ impl Rendezvous {
 
     /// Whether a customer's agent waits at `ticket`.
     pub(crate) fn customer_waiting(&self, ticket: TicketId) -> bool {
-        self.waiting.get(&ticket).is_some_and(|w| w.role == Role::Agent && !w.paired.is_closed())
+        self.waiting
+            .get(&ticket)
+            .is_some_and(|w| w.side.role == Role::Agent && !w.paired.is_closed())
     }
 
     /// Whether `ticket` has a live session.
@@ -117,8 +128,12 @@ mod tests {
         Arc::new(Outbox::new(QueueLimits { max_bytes: 1 << 20, max_messages: 16 }))
     }
 
-    fn maker() -> impl FnMut(&Waiter, &Waiter) -> Option<Arc<Session>> {
-        |agent: &Waiter, console: &Waiter| {
+    fn side(conn_id: u64, role: Role, name: &str) -> Arriving {
+        Arriving { conn_id, role, name: name.into(), outbox: outbox(), check: None }
+    }
+
+    fn maker() -> impl FnMut(&Arriving, &Arriving) -> Option<Arc<Session>> {
+        |agent: &Arriving, console: &Arriving| {
             assert_eq!((agent.role, console.role), (Role::Agent, Role::Console));
             let sides = crate::session::Sides {
                 ticket: TicketId(1),
@@ -126,6 +141,7 @@ mod tests {
                 customer: agent.name.clone(),
                 agent: agent.outbox.clone(),
                 console: console.outbox.clone(),
+                checks: crate::session::Checks::default(),
             };
             let id = Session::new_id().ok()?;
             Some(Arc::new(Session::new(id, sides, crate::transcript::Transcript::disabled())))
@@ -138,22 +154,16 @@ mod tests {
             let mut r = Rendezvous::default();
             let t = TicketId(1);
             let second = if first == Role::Agent { Role::Console } else { Role::Agent };
-            let Arrival::Waiting(mut rx) =
-                r.arrive(t, 1, first, "a".into(), outbox(), &mut maker())
-            else {
+            let Arrival::Waiting(mut rx) = r.arrive(t, side(1, first, "a"), &mut maker()) else {
                 panic!("first side should wait");
             };
             assert_eq!(r.customer_waiting(t), first == Role::Agent);
-            let Arrival::Paired(s) = r.arrive(t, 2, second, "b".into(), outbox(), &mut maker())
-            else {
+            let Arrival::Paired(s) = r.arrive(t, side(2, second, "b"), &mut maker()) else {
                 panic!("second side should pair");
             };
             assert_eq!(rx.try_recv().unwrap().id, s.id, "both sides hold the same session");
             assert!(r.in_session(t));
-            assert!(matches!(
-                r.arrive(t, 3, first, "c".into(), outbox(), &mut maker()),
-                Arrival::Busy
-            ));
+            assert!(matches!(r.arrive(t, side(3, first, "c"), &mut maker()), Arrival::Busy));
             r.finish(t, &s.id);
             assert!(!r.in_session(t));
         }
@@ -163,17 +173,13 @@ mod tests {
     fn a_second_console_is_busy_and_a_vanished_waiter_is_replaced() {
         let mut r = Rendezvous::default();
         let t = TicketId(1);
-        let first = r.arrive(t, 1, Role::Console, "a".into(), outbox(), &mut maker());
-        assert!(matches!(
-            r.arrive(t, 2, Role::Console, "b".into(), outbox(), &mut maker()),
-            Arrival::Busy
-        ));
+        let first = r.arrive(t, side(1, Role::Console, "a"), &mut maker());
+        assert!(matches!(r.arrive(t, side(2, Role::Console, "b"), &mut maker()), Arrival::Busy));
         drop(first); // the waiting console vanished without leave()
-        let third = r.arrive(t, 3, Role::Console, "c".into(), outbox(), &mut maker());
+        let third = r.arrive(t, side(3, Role::Console, "c"), &mut maker());
         assert!(matches!(third, Arrival::Waiting(_)));
         // An agent arriving now pairs with the live console, not the vanished one.
-        let Arrival::Paired(s) = r.arrive(t, 4, Role::Agent, "bob".into(), outbox(), &mut maker())
-        else {
+        let Arrival::Paired(s) = r.arrive(t, side(4, Role::Agent, "bob"), &mut maker()) else {
             panic!("should pair");
         };
         assert_eq!(s.technician, "c");
@@ -183,7 +189,7 @@ mod tests {
     fn leaving_only_removes_oneself() {
         let mut r = Rendezvous::default();
         let t = TicketId(1);
-        let _rx = r.arrive(t, 1, Role::Agent, "a".into(), outbox(), &mut maker());
+        let _rx = r.arrive(t, side(1, Role::Agent, "a"), &mut maker());
         r.leave(t, 99);
         assert!(r.customer_waiting(t));
         r.leave(t, 1);
@@ -194,10 +200,10 @@ mod tests {
     fn a_waiter_whose_receiver_is_gone_is_not_paired_with() {
         let mut r = Rendezvous::default();
         let t = TicketId(1);
-        drop(r.arrive(t, 1, Role::Agent, "gone".into(), outbox(), &mut maker()));
+        drop(r.arrive(t, side(1, Role::Agent, "gone"), &mut maker()));
         assert!(!r.customer_waiting(t));
         assert!(matches!(
-            r.arrive(t, 2, Role::Console, "alice".into(), outbox(), &mut maker()),
+            r.arrive(t, side(2, Role::Console, "alice"), &mut maker()),
             Arrival::Waiting(_)
         ));
         assert!(!r.in_session(t));

@@ -1,13 +1,13 @@
 //! A paired session: the two outboxes, the consent the customer holds open, the counters, and
 //! the one-time transition to ended. Shared by the two connection tasks through an `Arc`.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use tether_protocol::{
-    Capability, Channel, ConsentSet, ErrorCode, InputEvent, PeerInfo, Role, ServerMessage,
-    SessionInfo, TicketId,
+    Capability, Channel, CheckResult, ConsentSet, ErrorCode, InputEvent, PeerInfo, Role,
+    ServerMessage, SessionInfo, TicketId, Verdict,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +28,37 @@ pub(crate) struct Session {
     end: Mutex<Option<SessionEnd>>,
     pub(crate) counters: Counters,
     pub(crate) transcript: Transcript,
+    /// Both sides' bandwidth checks.
+    pub(crate) checks: Checks,
+    /// Screen frames are held back: a check failed and nobody overrode it.
+    screen_blocked: AtomicBool,
+}
+
+/// The two sides' bandwidth checks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Checks {
+    pub(crate) agent: Option<CheckResult>,
+    pub(crate) console: Option<CheckResult>,
+}
+
+impl Checks {
+    /// Why screen sharing must wait, if a check failed.
+    pub(crate) fn failure(&self) -> Option<String> {
+        let failed = |side: &str, c: &Option<CheckResult>| {
+            c.as_ref().filter(|c| c.verdict == Verdict::Fail).map(|c| {
+                format!(
+                    "the {side}'s connection failed the bandwidth check: {}",
+                    c.reasons.join("; ")
+                )
+            })
+        };
+        let reasons: Vec<String> =
+            [failed("customer", &self.agent), failed("technician", &self.console)]
+                .into_iter()
+                .flatten()
+                .collect();
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
 }
 
 /// Why a session ended.
@@ -46,15 +77,29 @@ pub(crate) struct Counters {
     pub(crate) screen_without_view: AtomicU64,
     /// Frames refused because a consent was not held.
     pub(crate) refused: AtomicU64,
+    /// Screen frames held back because a bandwidth check failed.
+    pub(crate) screen_held_back: AtomicU64,
+    /// Bytes relayed from the agent and from the console.
+    pub(crate) from_agent: AtomicU64,
+    pub(crate) from_console: AtomicU64,
     /// Input events relayed, by the kind in the frame's flags (0 for unknown kinds).
     pub(crate) input_kinds: [AtomicU64; 5],
 }
 
 impl Counters {
-    fn count(&self, channel: Channel, len: usize) {
+    fn count(&self, from: Role, channel: Channel, len: usize) {
         let i = usize::from(channel.as_u8()).min(8);
         self.frames[i].fetch_add(1, Ordering::Relaxed);
         self.bytes[i].fetch_add(len as u64, Ordering::Relaxed);
+        self.relayed_from(from).fetch_add(len as u64, Ordering::Relaxed);
+    }
+
+    /// The running total of bytes relayed from `role`.
+    pub(crate) fn relayed_from(&self, role: Role) -> &AtomicU64 {
+        match role {
+            Role::Agent => &self.from_agent,
+            Role::Console => &self.from_console,
+        }
     }
 
     /// Counts a relayed input event by the kind its frame's flags name.
@@ -97,6 +142,7 @@ impl Counters {
                     "frames": self.frames(Channel::Screen),
                     "bytes": self.bytes(Channel::Screen),
                     "dropped_without_view": self.screen_without_view.load(Ordering::Relaxed),
+                    "held_back_by_bandwidth": self.screen_held_back.load(Ordering::Relaxed),
                     "replaced_by_newer": replaced,
                 }),
             ),
@@ -131,6 +177,7 @@ pub(crate) struct Sides {
     pub(crate) customer: String,
     pub(crate) agent: Arc<Outbox>,
     pub(crate) console: Arc<Outbox>,
+    pub(crate) checks: Checks,
 }
 
 impl Session {
@@ -154,7 +201,32 @@ impl Session {
             end: Mutex::new(None),
             counters: Counters::default(),
             transcript,
+            screen_blocked: AtomicBool::new(sides.checks.failure().is_some()),
+            checks: sides.checks,
         }
+    }
+
+    /// What both sides are told about the checks and the screen gate.
+    pub(crate) fn gate(&self, reason: Option<String>) -> ServerMessage {
+        let blocked = self.screen_blocked.load(Ordering::Acquire);
+        let reason = reason.or_else(|| self.checks.failure()).unwrap_or_else(|| {
+            if blocked {
+                String::new()
+            } else {
+                "both connections are good enough for screen sharing".into()
+            }
+        });
+        ServerMessage::BandwidthGate {
+            agent: self.checks.agent.clone(),
+            console: self.checks.console.clone(),
+            screen_blocked: blocked,
+            reason,
+        }
+    }
+
+    /// Lets screen frames through despite a failed check; false if they were not held back.
+    pub(crate) fn override_gate(&self) -> bool {
+        self.screen_blocked.swap(false, Ordering::AcqRel)
     }
 
     /// The transcript actor for the side in `role`.
@@ -239,7 +311,11 @@ impl Session {
     }
 
     /// Decides what happens to a frame on `channel` from the side in `role`.
-    pub(crate) fn admit(&self, channel: Channel, len: usize) -> Admission {
+    pub(crate) fn admit(&self, from: Role, channel: Channel, len: usize) -> Admission {
+        if channel == Channel::Screen && self.screen_blocked.load(Ordering::Acquire) {
+            self.counters.screen_held_back.fetch_add(1, Ordering::Relaxed);
+            return Admission::Drop;
+        }
         match channel.required_consent() {
             Some(cap) if !self.consent().holds(cap) => {
                 if channel == Channel::Screen {
@@ -251,7 +327,7 @@ impl Session {
                 }
             }
             _ => {
-                self.counters.count(channel, len);
+                self.counters.count(from, channel, len);
                 Admission::Forward
             }
         }
@@ -299,6 +375,7 @@ mod tests {
             customer: "Bob".into(),
             agent: Arc::new(Outbox::new(limits)),
             console: Arc::new(Outbox::new(limits)),
+            checks: Checks::default(),
         };
         Session::new(Session::new_id().unwrap(), sides, Transcript::disabled())
     }
@@ -306,16 +383,49 @@ mod tests {
     #[test]
     fn frames_need_their_consent() {
         let s = session();
-        assert_eq!(s.admit(Channel::Chat, 10), Admission::Forward);
-        assert_eq!(s.admit(Channel::Screen, 10), Admission::Drop);
-        assert_eq!(s.admit(Channel::Input, 10), Admission::Refuse(Capability::Control));
+        assert_eq!(s.admit(Role::Console, Channel::Chat, 10), Admission::Forward);
+        assert_eq!(s.admit(Role::Console, Channel::Screen, 10), Admission::Drop);
+        assert_eq!(
+            s.admit(Role::Console, Channel::Input, 10),
+            Admission::Refuse(Capability::Control)
+        );
         s.set_consent(Capability::View, true).unwrap();
-        assert_eq!(s.admit(Channel::Screen, 10), Admission::Forward);
-        assert_eq!(s.admit(Channel::Input, 10), Admission::Refuse(Capability::Control));
+        assert_eq!(s.admit(Role::Console, Channel::Screen, 10), Admission::Forward);
+        assert_eq!(
+            s.admit(Role::Console, Channel::Input, 10),
+            Admission::Refuse(Capability::Control)
+        );
         s.set_consent(Capability::Control, true).unwrap();
-        assert_eq!(s.admit(Channel::Input, 10), Admission::Forward);
+        assert_eq!(s.admit(Role::Console, Channel::Input, 10), Admission::Forward);
         assert_eq!(s.counters.frames(Channel::Input), 1);
         assert_eq!(s.counters.refused.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn a_failed_check_holds_the_screen_back_until_overridden() {
+        let mut s = session();
+        let fail = CheckResult {
+            measurement: tether_protocol::Measurement {
+                rtt_ms: 1.0,
+                jitter_ms: 0.0,
+                download_mbps: 9.0,
+                upload_mbps: 0.5,
+            },
+            verdict: Verdict::Fail,
+            reasons: vec!["upload 0.50 Mbit/s is below the 1.5 Mbit/s needed".into()],
+        };
+        s.checks.agent = Some(fail);
+        s.screen_blocked = AtomicBool::new(s.checks.failure().is_some());
+        s.set_consent(Capability::View, true).unwrap();
+        assert_eq!(s.admit(Role::Agent, Channel::Screen, 10), Admission::Drop);
+        assert_eq!(s.admit(Role::Agent, Channel::Chat, 10), Admission::Forward, "chat still works");
+        let ServerMessage::BandwidthGate { screen_blocked, reason, .. } = s.gate(None) else {
+            panic!()
+        };
+        assert!(screen_blocked && reason.contains("customer's connection failed"), "{reason}");
+        assert!(s.override_gate());
+        assert!(!s.override_gate(), "only once");
+        assert_eq!(s.admit(Role::Agent, Channel::Screen, 10), Admission::Forward);
     }
 
     #[test]

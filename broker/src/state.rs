@@ -46,6 +46,8 @@ pub(crate) struct Broker {
     pub(crate) login_failures: Mutex<FailureLimiter>,
     pub(crate) hashing: Semaphore,
     pub(crate) transcripts: Transcripts,
+    /// One probe data frame of random bytes, sent again and again by bandwidth checks.
+    pub(crate) probe_data: bytes::Bytes,
     pub(crate) shutdown: CancellationToken,
     pub(crate) tracker: TaskTracker,
     next_conn: AtomicU64,
@@ -86,6 +88,7 @@ impl Broker {
             login_failures: Mutex::new(login_failures),
             hashing: Semaphore::new(CONCURRENT_HASHES),
             transcripts,
+            probe_data: probe_data(),
             shutdown,
             tracker: TaskTracker::new(),
             next_conn: AtomicU64::new(1),
@@ -104,4 +107,17 @@ impl Broker {
             max_messages: self.config.limits.max_queued_messages,
         }
     }
+}
+
+/// A probe data frame of random (incompressible) bytes.
+fn probe_data() -> bytes::Bytes {
+    let mut payload = vec![0u8; tether_protocol::PROBE_CHUNK];
+    // The RNG never fails on Linux; zeros would still measure an uncompressed link.
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut payload);
+    tether_protocol::Frame::encode(
+        tether_protocol::Channel::Probe,
+        tether_protocol::probe_flags::DATA,
+        &payload,
+    )
+    .unwrap_or_default()
 }

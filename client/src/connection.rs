@@ -122,9 +122,21 @@ impl Connection {
         Ok(())
     }
 
+    /// Sends a binary frame.
+    pub async fn send_frame(&mut self, frame: Bytes) -> Result<(), ClientError> {
+        self.ws.send(Message::Binary(frame)).await?;
+        Ok(())
+    }
+
     /// Receives the next message.
     pub async fn recv(&mut self) -> Result<Incoming, ClientError> {
         recv(&mut self.ws).await
+    }
+
+    /// The next message if one is already here, without waiting.
+    pub fn recv_now(&mut self) -> Option<Result<Incoming, ClientError>> {
+        // Safe to drop when pending: recv consumes a message only when it returns it.
+        futures_util::FutureExt::now_or_never(recv(&mut self.ws))
     }
 
     /// Receives the next message, which must be a control message; a broker `error` becomes

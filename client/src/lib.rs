@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 mod addr;
+pub mod check;
+pub mod check_ui;
 mod connection;
 mod error;
 mod terminal;

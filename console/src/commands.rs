@@ -22,6 +22,8 @@ pub enum Command {
     Note(String),
     /// The resolution; the customer is asked to confirm it.
     Resolve(String),
+    /// Share the screen despite a failed bandwidth check, for this reason.
+    OverrideBandwidth(String),
     /// End the session.
     Quit,
 }
@@ -29,7 +31,8 @@ pub enum Command {
 /// The commands, for `help` and error messages.
 pub const USAGE: &str = "commands: chat TEXT | request view|control|files|shell | release CAP | \
                          mouse X Y [click|double|down|up|right|middle] | wheel DX DY | key COMBO | \
-                         snapshot FILE.png | note TEXT | resolve TEXT | quit";
+                         snapshot FILE.png | note TEXT | resolve TEXT | \
+                         override bandwidth REASON | quit";
 
 /// Parses one line. Blank lines are `Ok(None)`.
 pub fn parse(line: &str) -> Result<Option<Command>, String> {
@@ -68,6 +71,12 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         "note" | "resolve" if rest.is_empty() => return Err(format!("{word} needs some text")),
         "note" => Command::Note(rest.to_string()),
         "resolve" => Command::Resolve(rest.to_string()),
+        "override" => match rest.split_once(char::is_whitespace) {
+            Some(("bandwidth", reason)) if !reason.trim().is_empty() => {
+                Command::OverrideBandwidth(reason.trim().to_string())
+            }
+            _ => return Err("usage: override bandwidth REASON".into()),
+        },
         "quit" | "exit" => Command::Quit,
         other => return Err(format!("unknown command {other:?}; {USAGE}")),
     };
@@ -148,6 +157,10 @@ mod tests {
             parse("resolve replaced toner").unwrap(),
             Some(Command::Resolve("replaced toner".into()))
         );
+        assert_eq!(
+            parse("override bandwidth the customer accepts a slow picture").unwrap(),
+            Some(Command::OverrideBandwidth("the customer accepts a slow picture".into()))
+        );
         assert_eq!(parse("quit").unwrap(), Some(Command::Quit));
         assert_eq!(parse("   ").unwrap(), None);
     }
@@ -166,6 +179,8 @@ mod tests {
             "snapshot",
             "note",
             "resolve  ",
+            "override bandwidth",
+            "override screen because",
             "dance",
         ] {
             assert!(parse(bad).is_err(), "{bad}");

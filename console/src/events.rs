@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use tether_client::Sentence;
-use tether_protocol::{Capability, ErrorCode};
+use tether_protocol::{Capability, ErrorCode, Verdict};
 
 /// Something that happened in a console session.
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +77,31 @@ pub enum Event {
         /// Whether the problem is solved.
         solved: bool,
     },
+    /// Both sides' bandwidth checks, and whether screen sharing waits for an override.
+    Bandwidth {
+        /// The customer's verdict.
+        agent: Option<Verdict>,
+        /// The technician's verdict.
+        console: Option<Verdict>,
+        /// Whether screen frames are held back.
+        screen_blocked: bool,
+        /// Why.
+        reason: String,
+    },
+    /// Live connection quality (the status line).
+    Quality {
+        /// Round trip, ms.
+        rtt_ms: f64,
+        /// kbit/s received from the customer.
+        received_kbps: f64,
+        /// kbit/s sent to the customer.
+        sent_kbps: f64,
+    },
+    /// A connection stayed too slow.
+    QualityWarning {
+        /// In words.
+        message: String,
+    },
     /// Information.
     Notice {
         /// In words.
@@ -125,6 +150,18 @@ impl Sentence for Event {
             Event::Confirmed { solved: false } => {
                 "The customer says the problem is not solved.".into()
             }
+            Event::Bandwidth { screen_blocked: true, reason, .. } => {
+                format!(
+                    "Screen sharing waits: {reason}. Type 'override bandwidth REASON' to share anyway."
+                )
+            }
+            Event::Bandwidth { reason, .. } => format!("Bandwidth: {reason}."),
+            Event::Quality { rtt_ms, received_kbps, sent_kbps } => {
+                format!(
+                    "[status] rtt {rtt_ms:.0} ms, in {received_kbps:.0} kbit/s, out {sent_kbps:.0} kbit/s"
+                )
+            }
+            Event::QualityWarning { message } => format!("warning: {message}"),
             Event::Notice { message } => message.clone(),
             Event::Ended { reason, .. } => format!("Session ended: {reason}."),
         }

@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tether_client::BrokerAddr;
 use tether_client::Printer;
+use tether_client::check_ui::check_with_progress;
 use tether_console::admin::Answer;
 use tether_console::desk::{self, Target};
 use tether_console::events::Event;
 use tether_console::session;
 use tether_protocol::{
-    AdminReply, AdminRequest, ExportFormat, Secret, SessionSummary, TicketId, parse_since,
+    AdminReply, AdminRequest, ExportFormat, Secret, SessionSummary, TicketId, Verdict, parse_since,
     verify_exit_code,
 };
 
@@ -59,6 +60,12 @@ enum Command {
     Admin {
         #[command(subcommand)]
         verb: AdminVerb,
+    },
+    /// Check this console's connection to the broker. Exits non-zero on a fail.
+    Check {
+        /// Print JSON events instead of a progress bar and a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Join a ticket (or a code you issued) and work the session.
     Join {
@@ -200,6 +207,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let join = session::parse_target(&what).map_err(anyhow::Error::msg)?;
             let target = Target::resolve(cli.broker, cli.ca)?;
             session::join(&target, join, Printer::new(batch)).await?;
+        }
+        Command::Check { json } => {
+            let target = Target::resolve(cli.broker, cli.ca)?;
+            let (mut conn, _) = target.connect().await?;
+            let result = check_with_progress(&mut conn, Printer::new(json)).await?;
+            conn.close().await;
+            if result.verdict == Verdict::Fail {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Command::Admin { verb } => {
             let target = Target::resolve(cli.broker, cli.ca)?;

@@ -4,9 +4,12 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use tether_client::check::pong;
+use tether_client::check_ui::check_with_progress;
 use tether_client::{ClientError, Incoming, Printer, Sender, stdin_lines};
 use tether_protocol::{
     Capability, Channel, ClientMessage, Frame, HEADER_LEN, JoinTarget, ServerMessage, TicketId,
+    probe_flags,
 };
 
 use crate::commands::{self, Command};
@@ -33,6 +36,8 @@ pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result
     if let Some(user) = welcome.user {
         printer.emit(&Event::Connected { user: user.name });
     }
+    // Every session starts with a bandwidth check on both sides.
+    check_with_progress(&mut conn, printer).await?;
     conn.send(&ClientMessage::Join { target: join }).await?;
     let (sender, mut receiver, writer) = conn.split();
     let mut s = Console {
@@ -113,6 +118,9 @@ impl Console {
                     let text = String::from_utf8_lossy(&bytes[HEADER_LEN..]).into_owned();
                     self.printer.emit(&Event::Chat { from: self.customer.clone(), text });
                 }
+                Channel::Probe if header.flags == probe_flags::PING => {
+                    self.sender.frame(pong(&bytes)).await?
+                }
                 Channel::Screen => match Latest::from_message(bytes) {
                     Ok(frame) => self.frame(frame),
                     Err(e) => tracing::debug!(%e, "bad screen frame dropped"),
@@ -154,6 +162,20 @@ impl Console {
                 return Ok(false);
             }
             ServerMessage::Recorded { what } => self.printer.emit(&Event::Recorded { what }),
+            ServerMessage::BandwidthGate { agent, console, screen_blocked, reason } => {
+                self.printer.emit(&Event::Bandwidth {
+                    agent: agent.map(|c| c.verdict),
+                    console: console.map(|c| c.verdict),
+                    screen_blocked,
+                    reason,
+                })
+            }
+            ServerMessage::Quality { rtt_ms, received_kbps, sent_kbps } => {
+                self.printer.emit(&Event::Quality { rtt_ms, received_kbps, sent_kbps })
+            }
+            ServerMessage::QualityWarning { message } => {
+                self.printer.emit(&Event::QualityWarning { message })
+            }
             ServerMessage::Confirmed { solved } => self.printer.emit(&Event::Confirmed { solved }),
             ServerMessage::ShuttingDown { grace_secs } => self.printer.emit(&Event::Notice {
                 message: format!("the broker is shutting down; the session ends in {grace_secs} s"),
@@ -225,6 +247,9 @@ impl Console {
                 }
             }
             Command::Note(text) => self.sender.control(&ClientMessage::Note { text }).await?,
+            Command::OverrideBandwidth(reason) => {
+                self.sender.control(&ClientMessage::OverrideBandwidth { reason }).await?
+            }
             Command::Resolve(text) => self.sender.control(&ClientMessage::Resolve { text }).await?,
             Command::Quit => {
                 if !self.quitting {

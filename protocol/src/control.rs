@@ -8,8 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AdminReply, AdminRequest, Capability, ErrorCode, InvitationInfo, MAX_MESSAGE_BYTES, Priority,
-    Role, Secret, SessionInfo, TicketId, TicketSummary, UserInfo, VersionRange,
+    AdminReply, AdminRequest, Capability, CheckResult, ErrorCode, InvitationInfo,
+    MAX_MESSAGE_BYTES, Priority, ProbePhase, Role, Secret, SessionInfo, TicketId, TicketSummary,
+    UserInfo, VersionRange,
 };
 
 /// The first message on every connection.
@@ -135,6 +136,13 @@ pub enum ClientMessage {
     },
     /// Console: transcript review.
     Admin(AdminRequest),
+    /// Either side, before pairing: measure this connection's bandwidth now.
+    Check,
+    /// Console, in a session: allow screen sharing despite a failed bandwidth check.
+    OverrideBandwidth {
+        /// Why, in words (recorded).
+        reason: String,
+    },
 }
 
 impl ClientMessage {
@@ -153,6 +161,8 @@ impl ClientMessage {
         "resolve",
         "confirm",
         "admin",
+        "check",
+        "override_bandwidth",
     ];
 
     /// Decodes a text frame.
@@ -182,6 +192,8 @@ impl ClientMessage {
             ClientMessage::Resolve { .. } => "resolve",
             ClientMessage::Confirm { .. } => "confirm",
             ClientMessage::Admin(_) => "admin",
+            ClientMessage::Check => "check",
+            ClientMessage::OverrideBandwidth { .. } => "override_bandwidth",
         }
     }
 }
@@ -202,7 +214,7 @@ pub struct Welcome {
 }
 
 /// A message from the broker.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ServerMessage {
@@ -277,6 +289,45 @@ pub enum ServerMessage {
     },
     /// An answer to an admin request.
     Admin(AdminReply),
+    /// A bandwidth check moves to its next phase (for progress displays).
+    CheckPhase {
+        /// The phase starting.
+        phase: ProbePhase,
+        /// It ends after this many seconds at most.
+        max_secs: f64,
+        /// Or after this many bytes.
+        max_bytes: u64,
+        /// The round trip measured so far (0 before the first phase ends), milliseconds; an
+        /// uploading client sizes its window from it.
+        rtt_ms: f64,
+    },
+    /// This connection's bandwidth check is done.
+    CheckDone(CheckResult),
+    /// Both sides' checks, and whether screen sharing is held back because one failed.
+    BandwidthGate {
+        /// The customer's check.
+        agent: Option<CheckResult>,
+        /// The technician's check.
+        console: Option<CheckResult>,
+        /// Whether screen frames are held back.
+        screen_blocked: bool,
+        /// Why, in words.
+        reason: String,
+    },
+    /// Live connection quality, every few seconds during a session.
+    Quality {
+        /// Round trip to this side, milliseconds.
+        rtt_ms: f64,
+        /// Relayed to this side over the last interval, kbit/s.
+        received_kbps: f64,
+        /// Relayed from this side over the last interval, kbit/s.
+        sent_kbps: f64,
+    },
+    /// The connection stayed below its thresholds for a while.
+    QualityWarning {
+        /// In words.
+        message: String,
+    },
 }
 
 impl ServerMessage {
@@ -297,6 +348,11 @@ impl ServerMessage {
         "resolution_proposed",
         "confirmed",
         "admin",
+        "check_phase",
+        "check_done",
+        "bandwidth_gate",
+        "quality",
+        "quality_warning",
     ];
 
     /// Decodes a text frame.
@@ -397,6 +453,8 @@ mod tests {
             ClientMessage::Note { text: "rebooted".into() },
             ClientMessage::Resolve { text: "replaced toner".into() },
             ClientMessage::Confirm { solved: true },
+            ClientMessage::Check,
+            ClientMessage::OverrideBandwidth { reason: "customer insists".into() },
             ClientMessage::Admin(AdminRequest::Export {
                 session: "s-1".into(),
                 format: crate::ExportFormat::Html,
@@ -405,6 +463,16 @@ mod tests {
     }
 
     fn server_samples() -> Vec<ServerMessage> {
+        let check = CheckResult {
+            measurement: crate::Measurement {
+                rtt_ms: 10.0,
+                jitter_ms: 1.0,
+                download_mbps: 50.0,
+                upload_mbps: 1.0,
+            },
+            verdict: crate::Verdict::Fail,
+            reasons: vec!["upload".into()],
+        };
         let ticket = TicketSummary {
             id: TicketId(1),
             status: TicketStatus::Queued,
@@ -416,6 +484,7 @@ mod tests {
             created_at: 1_700_000_000,
             assigned_to: None,
             customer_waiting: true,
+            bandwidth: Some(crate::Verdict::Warn),
         };
         vec![
             ServerMessage::Welcome(Welcome {
@@ -447,6 +516,21 @@ mod tests {
             ServerMessage::ResolutionProposed { text: "fixed".into() },
             ServerMessage::Confirmed { solved: false },
             ServerMessage::Admin(AdminReply::Document { part: "x".into(), last: true }),
+            ServerMessage::CheckPhase {
+                phase: ProbePhase::Upload,
+                max_secs: 2.0,
+                max_bytes: 8,
+                rtt_ms: 3.0,
+            },
+            ServerMessage::CheckDone(check.clone()),
+            ServerMessage::BandwidthGate {
+                agent: Some(check.clone()),
+                console: None,
+                screen_blocked: true,
+                reason: "upload too slow".into(),
+            },
+            ServerMessage::Quality { rtt_ms: 12.5, received_kbps: 900.0, sent_kbps: 20.0 },
+            ServerMessage::QualityWarning { message: "slow".into() },
         ]
     }
 

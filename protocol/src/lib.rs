@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod bandwidth;
 mod consent;
 mod control;
 mod error;
@@ -21,6 +22,10 @@ mod version;
 pub use admin::{
     AdminReply, AdminRequest, ExportFormat, SessionSummary, VerifyReport, VerifyStatus,
     parse_since, verify_exit_code,
+};
+pub use bandwidth::{
+    CheckResult, Measurement, PROBE_CHUNK, ProbePhase, Thresholds, Verdict, decode_ack, encode_ack,
+    flags as probe_flags, mbps, probe_window, rtt_stats,
 };
 pub use consent::{Capability, ConsentSet};
 pub use control::{

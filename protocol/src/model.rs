@@ -206,6 +206,9 @@ pub struct TicketSummary {
     pub assigned_to: Option<String>,
     /// Whether the customer's agent is connected and waiting right now.
     pub customer_waiting: bool,
+    /// The verdict of the customer's latest bandwidth check on this ticket.
+    #[serde(default)]
+    pub bandwidth: Option<crate::Verdict>,
 }
 
 /// A console account as others see it.

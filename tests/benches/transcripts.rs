@@ -76,7 +76,8 @@ async fn writer_rate() -> f64 {
     let key = Arc::new(SigningKey::load(&key_path).unwrap());
     let first = Entry::now(Actor::broker(), "session_started", json!({"session": "bench"}));
     let start = Instant::now();
-    let (t, _failed) = Transcript::open(dir.path().join("t.jsonl"), "bench".into(), key, first);
+    let (t, _failed) =
+        Transcript::open(dir.path().join("t.jsonl"), "bench".into(), key, vec![first]);
     let actor = Actor::of(Role::Agent, "bench customer");
     for i in 0..RECORDS {
         let text = format!("chat message number {i} with a typical length of text");
@@ -104,9 +105,11 @@ async fn session(url: &str, ca: &std::path::Path, token: &str) -> (Connection, C
     let ServerMessage::TicketCreated { ticket } = agent.recv_control().await.unwrap() else {
         panic!()
     };
+    tether_client::check::run_check(&mut agent, |_| {}).await.unwrap();
     let credential = Credential::Token { token: Secret::new(token.to_string()) };
     let (mut console, _) =
         tether_client::connect(&addr, tls, Role::Console, credential).await.unwrap();
+    tether_client::check::run_check(&mut console, |_| {}).await.unwrap();
     console
         .send(&ClientMessage::Join { target: JoinTarget::Ticket(TicketId(ticket.id.0)) })
         .await

@@ -221,10 +221,12 @@ fn a_peer_that_stops_reading_ends_its_session_instead_of_growing_a_queue() {
         let ServerMessage::TicketCreated { ticket } = agent.recv_control().await.unwrap() else {
             panic!("no ticket")
         };
+        tether_client::check::run_check(&mut agent, |_| {}).await.unwrap();
         let (mut console, _) =
             tether_client::connect(&addr, tls, Role::Console, Credential::Token { token })
                 .await
                 .unwrap();
+        tether_client::check::run_check(&mut console, |_| {}).await.unwrap();
         console
             .send(&ClientMessage::Join { target: JoinTarget::Ticket(TicketId(ticket.id.0)) })
             .await

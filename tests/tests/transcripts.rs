@@ -164,7 +164,8 @@ fn exports_are_the_tickets_documentation() {
         "loaded letter paper into tray 2",
         "paper loaded; printing works",
         "confirmed the problem is solved",
-        "**Bandwidth:** not measured",
+        "**Bandwidth:** bandwidth check for bob: pass",
+        "bandwidth check for alice: pass",
         "chain intact, seal valid",
     ] {
         assert!(md.contains(needle), "{needle:?} missing from:\n{md}");

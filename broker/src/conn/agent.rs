@@ -1,5 +1,6 @@
-//! The agent's phases: a support request becomes a ticket (or a redeemed code names one), then
-//! the agent waits for a technician and the session runs.
+//! The agent's phases: a support request becomes a ticket (or a redeemed code names one), the
+//! bandwidth check runs and is kept with the ticket, then the agent waits for a technician and
+//! the session runs. An agent may also connect only to check its bandwidth.
 
 use tether_protocol::{ClientMessage, ErrorCode, Role, ServerMessage, TicketStatus};
 
@@ -12,22 +13,24 @@ const MAX_NAME: usize = 200;
 const MAX_CONTACT: usize = 200;
 const MAX_ISSUE: usize = 4000;
 
-/// Reads the support request, logs the ticket and waits for a technician.
-pub(super) async fn request(conn: &mut Conn) -> Result<(), Refusal> {
-    let limit = conn.broker.config.handshake_timeout();
-    let req = match tokio::time::timeout(limit, conn.recv()).await {
-        Err(_) => return Err(Refusal::new(ErrorCode::Timeout, "no support request after hello")),
-        Ok(Ok(Inbound::Control(ClientMessage::Request(req)))) => req,
-        Ok(Ok(Inbound::Closed)) => {
-            return Err(Refusal::new(ErrorCode::PeerGone, "left before asking"));
+/// Reads what an agent without a code wants: a support request (logged as a ticket, then
+/// checked and queued), or a standalone bandwidth check.
+pub(super) async fn request_or_check(conn: &mut Conn) -> Result<(), Refusal> {
+    let req = match next_message(conn, "a support request or a check").await? {
+        ClientMessage::Request(req) => req,
+        ClientMessage::Check => {
+            conn.run_check(Role::Agent).await?;
+            return Ok(());
         }
-        Ok(Ok(_)) => {
+        other => {
             return Err(Refusal::new(
                 ErrorCode::Malformed,
-                "an agent without a code must send a support request after hello",
+                format!(
+                    "an agent without a code sends a support request or a check, not {}",
+                    other.kind()
+                ),
             ));
         }
-        Ok(Err(r)) => return Err(r),
     };
     let ticket = NewTicket {
         channel: "agent".into(),
@@ -43,11 +46,44 @@ pub(super) async fn request(conn: &mut Conn) -> Result<(), Refusal> {
     tracing::Span::current().record("ticket.id", tracing::field::display(ticket.id));
     tracing::info!(priority = priority.name(), "support request logged");
     conn.outbox.control(&ServerMessage::TicketCreated { ticket: ticket.summary(true) })?;
+    check_and_wait(conn, ticket).await
+}
+
+/// The next control message, within the handshake timeout.
+async fn next_message(conn: &mut Conn, expected: &str) -> Result<ClientMessage, Refusal> {
+    let limit = conn.broker.config.handshake_timeout();
+    match tokio::time::timeout(limit, conn.recv()).await {
+        Err(_) => Err(Refusal::new(ErrorCode::Timeout, format!("waited in vain for {expected}"))),
+        Ok(Ok(Inbound::Control(msg))) => Ok(msg),
+        Ok(Ok(Inbound::Closed)) => Err(Refusal::new(ErrorCode::PeerGone, "left early")),
+        Ok(Ok(Inbound::Frame(..))) => Err(Refusal::new(
+            ErrorCode::Malformed,
+            format!("expected {expected}, got a binary frame"),
+        )),
+        Ok(Err(r)) => Err(r),
+    }
+}
+
+/// Runs the bandwidth check the agent asks for (every session needs one), keeps it with the
+/// ticket, then waits for a technician.
+pub(super) async fn check_and_wait(conn: &mut Conn, ticket: TicketRecord) -> Result<(), Refusal> {
+    match next_message(conn, "the bandwidth check").await? {
+        ClientMessage::Check => {}
+        other => {
+            return Err(Refusal::new(
+                ErrorCode::Malformed,
+                format!("the bandwidth check comes before a session, not {}", other.kind()),
+            ));
+        }
+    }
+    let result = conn.run_check(Role::Agent).await?;
+    conn.keep_check(ticket.id, Role::Agent, &ticket.client, &result);
+    conn.check = Some(result);
     wait_and_relay(conn, ticket).await
 }
 
 /// Waits at `ticket` for a technician, then relays the session.
-pub(super) async fn wait_and_relay(conn: &mut Conn, ticket: TicketRecord) -> Result<(), Refusal> {
+async fn wait_and_relay(conn: &mut Conn, ticket: TicketRecord) -> Result<(), Refusal> {
     if lock(&conn.broker.rendezvous).in_session(ticket.id) {
         return Err(Refusal::new(
             ErrorCode::Busy,

@@ -32,8 +32,16 @@ pub(super) async fn serve(conn: &mut Conn, user: UserRecord) -> Result<(), Refus
         match msg {
             ClientMessage::Queue => queue(conn).await?,
             ClientMessage::Invite { ticket } => invite(conn, &user, ticket).await?,
+            ClientMessage::Check => conn.check = Some(conn.run_check(Role::Console).await?),
+            ClientMessage::Join { .. } if conn.check.is_none() => conn.complain(
+                ErrorCode::Malformed,
+                "run the bandwidth check (send check) before joining",
+            ),
             ClientMessage::Join { target } => {
                 let ticket = join_target(conn, &user, target).await?;
+                if let Some(result) = conn.check.clone() {
+                    conn.keep_check(ticket, Role::Console, &user.name, &result);
+                }
                 return conn.pair_and_relay(Role::Console, ticket, user.name.clone()).await;
             }
             ClientMessage::Admin(req) => conn.review(&user, req).await?,

@@ -77,6 +77,32 @@ impl Conn {
                 self.outbox.control(&ServerMessage::Recorded { what: "resolution".into() })?;
                 session.outbox(Role::Agent).control(&ServerMessage::ResolutionProposed { text })?;
             }
+            (Role::Console, ClientMessage::OverrideBandwidth { reason }) => {
+                let Some(reason) = self.bounded(reason, "reason") else { return Ok(None) };
+                if !session.override_gate() {
+                    self.complain(
+                        ErrorCode::Malformed,
+                        "screen sharing is not held back; nothing to override",
+                    );
+                    return Ok(None);
+                }
+                tracing::info!(%reason, "bandwidth check overridden");
+                let data = json!({ "reason": reason });
+                session.transcript.record(Entry::now(actor, "bandwidth_override", data)).await;
+                let event = ticket_event(
+                    session.ticket,
+                    &session.technician,
+                    "bandwidth_override",
+                    &reason,
+                );
+                self.broker.store.record(move |s| s.add_ticket_event(&event));
+                let gate = session.gate(Some(format!(
+                    "{} overrode the bandwidth check: {reason}",
+                    session.technician
+                )));
+                session.outbox(Role::Agent).control(&gate)?;
+                session.outbox(Role::Console).control(&gate)?;
+            }
             (Role::Agent, ClientMessage::Confirm { solved }) => {
                 tracing::info!(solved, "customer confirmation");
                 let data = json!({ "solved": solved });

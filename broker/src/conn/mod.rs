@@ -6,10 +6,12 @@
 //! debug/info, ours at error).
 
 mod agent;
+mod check;
 mod console;
 mod credentials;
 mod in_session;
 mod paired;
+mod quality;
 mod review;
 
 use std::net::SocketAddr;
@@ -126,7 +128,8 @@ pub(crate) async fn serve(
             let outbox = outbox.clone();
             async move { write_loop(&outbox, sink, ping).await }.in_current_span()
         });
-        let mut conn = Conn { broker: broker.clone(), id, peer, stream, outbox: outbox.clone() };
+        let mut conn =
+            Conn { broker: broker.clone(), id, peer, stream, outbox: outbox.clone(), check: None };
         let result = conn.run().await;
         match &result {
             Ok(()) => outbox.close(1000, "goodbye"),
@@ -164,6 +167,8 @@ pub(crate) struct Conn {
     peer: SocketAddr,
     stream: SplitStream<Ws>,
     outbox: Arc<Outbox>,
+    /// This connection's bandwidth check, once run.
+    check: Option<tether_protocol::CheckResult>,
 }
 
 impl Conn {
@@ -176,13 +181,13 @@ impl Conn {
         match (hello.role, hello.credential) {
             (Role::Agent, Credential::None) => {
                 self.welcome(version, None, None)?;
-                agent::request(self).await
+                agent::request_or_check(self).await
             }
             (Role::Agent, Credential::Code { code }) => {
                 let ticket = self.redeem_code(&code).await?;
                 Span::current().record("ticket.id", tracing::field::display(ticket.id));
                 self.welcome(version, None, None)?;
-                agent::wait_and_relay(self, ticket).await
+                agent::check_and_wait(self, ticket).await
             }
             (Role::Console, Credential::Password { user, password }) => {
                 let (user, token) = self.login(&user, &password).await?;

@@ -3,19 +3,23 @@
 //! checks direction, size and consent, and hands the very same `Bytes` to the peer's outbox.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::json;
 use tether_protocol::{
     Channel, ClientMessage, ErrorCode, FrameHeader, HEADER_LEN, Role, ServerMessage, TicketId,
+    probe_flags,
 };
 
 use super::{Conn, Inbound, Refusal};
-use crate::rendezvous::Arrival;
-use crate::session::{Admission, Session, Sides};
+use crate::rendezvous::{Arrival, Arriving};
+use crate::session::{Admission, Checks, Session, Sides};
 use crate::state::lock;
-use crate::transcript::Entry;
+use crate::transcript::{Actor, Entry};
+
+use super::quality::Live;
 
 impl Conn {
     /// Waits at `ticket` as `role` for the other side, then relays the session to its end.
@@ -30,6 +34,7 @@ impl Conn {
         };
         tracing::Span::current().record("session.id", session.id.as_str());
         self.outbox.control(&ServerMessage::Paired(session.info_for(role)))?;
+        self.outbox.control(&session.gate(None))?;
         self.relay(&session, role).await
     }
 
@@ -40,22 +45,23 @@ impl Conn {
         name: String,
     ) -> Result<Option<Arc<Session>>, Refusal> {
         let broker = self.broker.clone();
-        let arrival = lock(&broker.rendezvous).arrive(
-            ticket,
-            self.id,
+        let me = Arriving {
+            conn_id: self.id,
             role,
             name,
-            self.outbox.clone(),
-            &mut |agent, console| {
-                broker.start_session(Sides {
-                    ticket,
-                    technician: console.name.clone(),
-                    customer: agent.name.clone(),
-                    agent: agent.outbox.clone(),
-                    console: console.outbox.clone(),
-                })
-            },
-        );
+            outbox: self.outbox.clone(),
+            check: self.check.clone(),
+        };
+        let arrival = lock(&broker.rendezvous).arrive(ticket, me, &mut |agent, console| {
+            broker.start_session(Sides {
+                ticket,
+                technician: console.name.clone(),
+                customer: agent.name.clone(),
+                agent: agent.outbox.clone(),
+                console: console.outbox.clone(),
+                checks: Checks { agent: agent.check.clone(), console: console.check.clone() },
+            })
+        });
         let mut paired = match arrival {
             Arrival::Paired(session) => return Ok(Some(session)),
             Arrival::Busy => {
@@ -116,10 +122,18 @@ impl Conn {
         };
         let grace = Duration::from_secs(broker.config.limits.shutdown_grace_secs);
         let mut shutdown_at: Option<tokio::time::Instant> = None;
+        let every = Duration::from_secs(broker.config.bandwidth.quality_interval_secs);
+        let mut sampling = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        let mut live = Live::new();
         loop {
             tokio::select! {
                 biased;
                 _ = session.ended() => return Ok(()),
+                _ = sampling.tick() => {
+                    if let Some(ping) = live.ping(Instant::now()) {
+                        self.outbox.frame(Channel::Probe, ping)?;
+                    }
+                }
                 _ = broker.shutdown.cancelled(), if shutdown_at.is_none() => {
                     self.outbox.notice(&ServerMessage::ShuttingDown { grace_secs: grace.as_secs() });
                     shutdown_at = Some(tokio::time::Instant::now() + grace);
@@ -129,6 +143,11 @@ impl Conn {
                     return Ok(());
                 }
                 inbound = self.recv() => match inbound {
+                    Ok(Inbound::Frame(header, bytes)) if header.channel == Channel::Probe => {
+                        if header.flags == probe_flags::PONG {
+                            self.sampled(session, role, &mut live, &bytes[HEADER_LEN..]).await?;
+                        }
+                    }
                     Ok(Inbound::Frame(header, bytes)) => self.relay_frame(session, role, header, bytes).await,
                     Ok(Inbound::Control(msg)) => {
                         if let Some(reason) = self.session_control(session, role, msg).await? {
@@ -148,6 +167,40 @@ impl Conn {
                 },
             }
         }
+    }
+
+    /// A live-quality pong from this side: tell it how its connection is doing, and warn both
+    /// sides if it has stayed too slow.
+    async fn sampled(
+        &mut self,
+        session: &Arc<Session>,
+        role: Role,
+        live: &mut Live,
+        payload: &[u8],
+    ) -> Result<(), Refusal> {
+        let c = &session.counters;
+        let peer = if role == Role::Agent { Role::Console } else { Role::Agent };
+        let sent = c.relayed_from(role).load(Ordering::Relaxed);
+        let received = c.relayed_from(peer).load(Ordering::Relaxed);
+        let bw = &self.broker.config.bandwidth;
+        let max_rtt = bw.thresholds(role).max_rtt_ms;
+        let Some(sample) =
+            live.pong(payload, Instant::now(), sent, received, max_rtt, bw.quality_warn_after)
+        else {
+            return Ok(());
+        };
+        self.outbox.control(&sample.quality)?;
+        if let Some(warning) = sample.warning {
+            let who = if role == Role::Agent { "the customer" } else { "the technician" };
+            let message = format!("{who}'s connection: {warning}");
+            tracing::info!(%message, "quality warning");
+            let data = json!({ "message": message });
+            session.transcript.record(Entry::now(Actor::broker(), "quality_warning", data)).await;
+            let msg = ServerMessage::QualityWarning { message };
+            session.outbox(Role::Agent).control(&msg)?;
+            session.outbox(Role::Console).control(&msg)?;
+        }
+        Ok(())
     }
 
     /// The hot path: header checks, consent, then the same bytes onto the peer's queue.
@@ -178,7 +231,7 @@ impl Conn {
         if channel == Channel::Chat && std::str::from_utf8(&bytes[HEADER_LEN..]).is_err() {
             return self.complain(ErrorCode::Malformed, "chat text must be UTF-8");
         }
-        match session.admit(channel, bytes.len()) {
+        match session.admit(role, channel, bytes.len()) {
             Admission::Forward => {
                 match channel {
                     // Chat is documented in full; input only counted by kind, never its keys.

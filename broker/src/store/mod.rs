@@ -77,6 +77,8 @@ pub struct TicketRecord {
     pub resolution: Option<String>,
     /// The customer's confirmation: solved or not, once asked.
     pub confirmed: Option<bool>,
+    /// The verdict of the customer's latest bandwidth check.
+    pub bandwidth: Option<tether_protocol::Verdict>,
 }
 
 impl TicketRecord {
@@ -93,6 +95,7 @@ impl TicketRecord {
             created_at: self.created_at,
             assigned_to: self.assigned_to.clone(),
             customer_waiting,
+            bandwidth: self.bandwidth,
         }
     }
 }
@@ -190,6 +193,21 @@ pub struct SessionFilter {
     pub technician: Option<String>,
 }
 
+/// A bandwidth check kept with its ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRecord {
+    /// The ticket.
+    pub ticket: TicketId,
+    /// Which side.
+    pub role: tether_protocol::Role,
+    /// The customer's name or technician's login.
+    pub name: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// What was measured and judged.
+    pub result: tether_protocol::CheckResult,
+}
+
 /// One entry in a ticket's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketEvent {
@@ -247,6 +265,8 @@ pub trait Tickets {
     fn set_resolution(&self, id: TicketId, text: &str, now: i64) -> Result<(), StoreError>;
     /// Records the customer's confirmation: solved closes the ticket, not solved reopens it.
     fn set_confirmed(&self, id: TicketId, solved: bool, now: i64) -> Result<(), StoreError>;
+    /// Keeps a bandwidth check with its ticket.
+    fn add_check(&self, check: &CheckRecord) -> Result<(), StoreError>;
     /// Appends to the ticket's history.
     fn add_ticket_event(&self, event: &TicketEvent) -> Result<(), StoreError>;
     /// The ticket's history, oldest first.

@@ -57,7 +57,15 @@ const CONSENT: &[&str] = &[
     "consent_revoked",
     "consent_released",
 ];
-const NOTES: &[&str] = &["note", "input_summary", "screen_summary", "error"];
+const NOTES: &[&str] = &[
+    "note",
+    "input_summary",
+    "screen_summary",
+    "screen_held_back",
+    "bandwidth_override",
+    "quality_warning",
+    "error",
+];
 
 /// One line saying what a record was.
 pub fn describe(r: &Record) -> String {
@@ -89,7 +97,26 @@ pub fn describe(r: &Record) -> String {
         }
         "input_summary" => format!("input relayed: {}", compact(&d["counts"])),
         "screen_summary" => format!("screen: {} frames, {} bytes", d["frames"], d["bytes"]),
-        "bandwidth" => format!("bandwidth check for {}: {}", r.actor.name, s("verdict")),
+        "bandwidth" => format!(
+            "bandwidth check for {}: {} (round trip {} ms, down {} Mbit/s, up {} Mbit/s){}",
+            r.actor.name,
+            s("verdict"),
+            d["rtt_ms"],
+            d["download_mbps"],
+            d["upload_mbps"],
+            match d["reasons"].as_array() {
+                Some(list) if !list.is_empty() => format!(
+                    ": {}",
+                    list.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; ")
+                ),
+                _ => String::new(),
+            }
+        ),
+        "screen_held_back" => format!("screen sharing held back: {}", s("reason")),
+        "bandwidth_override" => {
+            format!("{} overrode the bandwidth check: {}", r.actor.name, s("reason"))
+        }
+        "quality_warning" => format!("connection quality warning: {}", s("message")),
         "session_ended" => format!("session ended: {}", s("reason")),
         "sealed" => format!("transcript sealed ({} records)", d["records"]),
         other => format!("{other}: {}", compact(d)),
@@ -349,6 +376,7 @@ mod tests {
             updated_at: 1_700_000_500,
             resolution: Some("cleared the jam".into()),
             confirmed: Some(true),
+            bandwidth: None,
         };
         let session = SessionRow {
             start: SessionRecord {

@@ -194,7 +194,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.jsonl");
         let start = Entry::now(Actor::broker(), "session_started", json!({"session": "s-1"}));
-        let (t, _failed) = Transcript::open(path.clone(), "s-1".into(), key, start);
+        let (t, _failed) = Transcript::open(path.clone(), "s-1".into(), key, vec![start]);
         for i in 0..n {
             t.record(Entry::now(Actor::broker(), "chat", json!({"text": format!("message {i}")})))
                 .await;

@@ -63,12 +63,12 @@ impl Transcript {
     }
 
     /// Starts writing a new transcript at `path` (which must not exist) for `session`, its
-    /// first record `first`. The receiver resolves with a reason if writing ever fails.
+    /// first records `first`. The receiver resolves with a reason if writing ever fails.
     pub fn open(
         path: PathBuf,
         session: String,
         key: Arc<SigningKey>,
-        first: Entry,
+        first: Vec<Entry>,
     ) -> (Transcript, oneshot::Receiver<String>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let permits = Arc::new(Semaphore::new(IN_FLIGHT));
@@ -137,7 +137,7 @@ async fn run(
     path: PathBuf,
     session: String,
     key: Arc<SigningKey>,
-    first: Entry,
+    first: Vec<Entry>,
     mut rx: mpsc::UnboundedReceiver<Cmd>,
     permits: Arc<Semaphore>,
 ) -> Result<(), String> {
@@ -156,7 +156,9 @@ async fn run(
         }
     };
     let result = async {
-        chain.append(first).await.map_err(|e| fail("cannot write", e))?;
+        for entry in first {
+            chain.append(entry).await.map_err(|e| fail("cannot write", e))?;
+        }
         chain.sync().await.map_err(|e| fail("cannot write", e))?;
         let mut tick = tokio::time::interval(SYNC_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

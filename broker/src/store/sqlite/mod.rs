@@ -18,6 +18,7 @@ mod tickets;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_transcripts.sql"),
+    include_str!("../migrations/003_bandwidth.sql"),
 ];
 
 /// SQLite behind a mutex. Every call is short; async callers go through the blocking pool.
@@ -94,6 +95,10 @@ pub(super) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<TicketRecord> {
         updated_at: row.get("updated_at")?,
         resolution: row.get("resolution")?,
         confirmed: row.get("confirmed")?,
+        bandwidth: {
+            let v: Option<String> = row.get("bandwidth")?;
+            v.map(|v| parse_verdict(&v)).transpose().map_err(corrupt)?
+        },
     })
 }
 
@@ -107,6 +112,16 @@ pub(super) fn invitation_from_row(row: &Row<'_>) -> rusqlite::Result<InvitationR
         expires_at: row.get("expires_at")?,
         used_at: row.get("used_at")?,
     })
+}
+
+/// A stored verdict name.
+pub(super) fn parse_verdict(s: &str) -> Result<tether_protocol::Verdict, String> {
+    match s {
+        "pass" => Ok(tether_protocol::Verdict::Pass),
+        "warn" => Ok(tether_protocol::Verdict::Warn),
+        "fail" => Ok(tether_protocol::Verdict::Fail),
+        other => Err(format!("unknown verdict {other:?}")),
+    }
 }
 
 pub(super) const PRIORITY_ORDER: &str = "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 \

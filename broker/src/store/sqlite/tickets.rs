@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, params};
 use tether_protocol::{TicketId, TicketStatus};
 
 use super::{PRIORITY_ORDER, SqliteStore, ticket_from_row};
-use crate::store::{NewTicket, StoreError, TicketEvent, TicketRecord, Tickets};
+use crate::store::{CheckRecord, NewTicket, StoreError, TicketEvent, TicketRecord, Tickets};
 
 impl Tickets for SqliteStore {
     fn set_resolution(&self, id: TicketId, text: &str, now: i64) -> Result<(), StoreError> {
@@ -65,7 +65,7 @@ impl Tickets for SqliteStore {
             let row = c.query_row(
                 "INSERT INTO tickets (channel, client, contact, issue, priority, status,
                                       created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING *",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING id",
                 params![
                     t.channel,
                     t.client,
@@ -75,15 +75,39 @@ impl Tickets for SqliteStore {
                     t.status.name(),
                     now
                 ],
-                ticket_from_row,
+                |r| r.get::<_, i64>(0),
             )?;
-            Ok(row)
+            Ok(c.query_row("SELECT * FROM tickets_v WHERE id = ?1", [row], ticket_from_row)?)
+        })
+    }
+
+    fn add_check(&self, check: &CheckRecord) -> Result<(), StoreError> {
+        let m = &check.result.measurement;
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO bandwidth_checks (ticket_id, role, name, at, rtt_ms, jitter_ms,
+                 download_mbps, upload_mbps, verdict, reasons)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    check.ticket.0 as i64,
+                    check.role.name(),
+                    check.name,
+                    check.at,
+                    m.rtt_ms,
+                    m.jitter_ms,
+                    m.download_mbps,
+                    m.upload_mbps,
+                    check.result.verdict.name(),
+                    check.result.reasons.join("; "),
+                ],
+            )?;
+            Ok(())
         })
     }
 
     fn ticket(&self, id: TicketId) -> Result<Option<TicketRecord>, StoreError> {
         self.with(|c| {
-            Ok(c.query_row("SELECT * FROM tickets WHERE id = ?1", [id.0 as i64], ticket_from_row)
+            Ok(c.query_row("SELECT * FROM tickets_v WHERE id = ?1", [id.0 as i64], ticket_from_row)
                 .optional()?)
         })
     }
@@ -91,7 +115,7 @@ impl Tickets for SqliteStore {
     fn open_tickets(&self) -> Result<Vec<TicketRecord>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT * FROM tickets WHERE status NOT IN ('resolved', 'closed')
+                "SELECT * FROM tickets_v WHERE status NOT IN ('resolved', 'closed')
                  ORDER BY {PRIORITY_ORDER}, created_at, id"
             ))?;
             let rows = stmt.query_map([], ticket_from_row)?.collect::<Result<Vec<_>, _>>()?;
@@ -118,10 +142,10 @@ impl Tickets for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use tether_protocol::{Priority, TicketStatus};
+    use tether_protocol::{CheckResult, Measurement, Priority, Role, TicketStatus, Verdict};
 
     use super::super::fixtures::*;
-    use crate::store::{Accounts, TicketEvent, Tickets};
+    use crate::store::{Accounts, CheckRecord, TicketEvent, Tickets};
 
     #[test]
     fn open_tickets_are_ordered_by_priority_then_age() {
@@ -137,6 +161,34 @@ mod tests {
         s.add_user(&alice()).unwrap();
         s.set_ticket_state(crit.id, TicketStatus::Closed, Some("alice"), 4).unwrap();
         assert_eq!(s.open_tickets().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_latest_agent_check_is_the_tickets_bandwidth_verdict() {
+        let (_d, s) = store();
+        let t = s.create_ticket(&ticket(Priority::High), 1).unwrap();
+        assert_eq!(t.bandwidth, None);
+        let check = |role, verdict| CheckRecord {
+            ticket: t.id,
+            role,
+            name: "x".into(),
+            at: 2,
+            result: CheckResult {
+                measurement: Measurement {
+                    rtt_ms: 1.0,
+                    jitter_ms: 0.0,
+                    download_mbps: 9.0,
+                    upload_mbps: 9.0,
+                },
+                verdict,
+                reasons: vec![],
+            },
+        };
+        s.add_check(&check(Role::Agent, Verdict::Fail)).unwrap();
+        s.add_check(&check(Role::Agent, Verdict::Pass)).unwrap();
+        s.add_check(&check(Role::Console, Verdict::Fail)).unwrap();
+        assert_eq!(s.ticket(t.id).unwrap().unwrap().bandwidth, Some(Verdict::Pass));
+        assert_eq!(s.open_tickets().unwrap()[0].bandwidth, Some(Verdict::Pass));
     }
 
     #[test]
