@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The path of `tether-broker`, `tether-agent` or `tether-console`, building them first.
+/// The path of `tether-broker`, `tether-agent`, `tether-console` or the test helper
+/// `tether-delay-line`, building them first.
 pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {

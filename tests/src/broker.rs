@@ -16,6 +16,9 @@ pub struct Broker {
     dir: tempfile::TempDir,
     /// The port it listens on.
     pub port: u16,
+    /// Where it listens (an IP address).
+    pub host: String,
+    netns: Option<String>,
 }
 
 impl Broker {
@@ -26,24 +29,41 @@ impl Broker {
 
     /// Starts a broker with `config` (TOML) as its configuration file.
     pub fn start_with_config(config: &str) -> Broker {
+        Broker::start_at(config, None, "127.0.0.1")
+    }
+
+    /// Starts a broker inside network namespace `netns` (if given), listening on `host` with a
+    /// certificate for it.
+    pub fn start_at(config: &str, netns: Option<&str>, host: &str) -> Broker {
+        Broker::start_at_names(config, netns, host, &[])
+    }
+
+    /// As [`Broker::start_at`], with more names on the certificate (for clients that reach
+    /// the broker through a relay at another address).
+    pub fn start_at_names(config: &str, netns: Option<&str>, host: &str, more: &[&str]) -> Broker {
         tether_certs::install_provider();
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
-        let status = Command::new(bin("tether-broker"))
-            .args(["init", "--data-dir"])
+        let mut init = Command::new(bin("tether-broker"));
+        init.args(["init", "--hostname", host]);
+        for name in more {
+            init.args(["--hostname", name]);
+        }
+        let status = init
+            .arg("--data-dir")
             .arg(&data)
             .stdout(Stdio::null())
             .status()
             .expect("running tether-broker init");
         assert!(status.success(), "tether-broker init failed");
         std::fs::write(dir.path().join("broker.toml"), config).expect("writing config");
-        let (child, port) = spawn(dir.path());
-        Broker { child, dir, port }
+        let (child, port) = spawn(dir.path(), netns, host);
+        Broker { child, dir, port, host: host.into(), netns: netns.map(str::to_string) }
     }
 
     /// The URL agents and consoles use.
     pub fn url(&self) -> String {
-        format!("wss://127.0.0.1:{}", self.port)
+        format!("wss://{}:{}", self.host, self.port)
     }
 
     /// The broker's data directory.
@@ -133,7 +153,7 @@ impl Broker {
         if self.is_running() {
             self.kill();
         }
-        let (child, port) = spawn(self.dir.path());
+        let (child, port) = spawn(self.dir.path(), self.netns.as_deref(), &self.host);
         self.child = child;
         self.port = port;
     }
@@ -146,14 +166,22 @@ impl Broker {
 
 /// Starts `tether-broker run` on the data directory and config in `scratch`, appending to its
 /// log; returns the process and the port it announced.
-fn spawn(scratch: &Path) -> (Child, u16) {
+fn spawn(scratch: &Path, netns: Option<&str>, host: &str) -> (Child, u16) {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(scratch.join("broker.log"))
         .expect("log file");
-    let mut child = Command::new(bin("tether-broker"))
-        .args(["run", "--listen", "127.0.0.1:0", "--data-dir"])
+    let mut cmd = match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns]).arg(bin("tether-broker"));
+            c
+        }
+        None => Command::new(bin("tether-broker")),
+    };
+    let mut child = cmd
+        .args(["run", "--listen", &format!("{host}:0"), "--data-dir"])
         .arg(scratch.join("data"))
         .arg("--config")
         .arg(scratch.join("broker.toml"))
@@ -173,7 +201,8 @@ fn spawn(scratch: &Path) -> (Child, u16) {
     });
     let port = loop {
         let line = rx.recv_timeout(PATIENCE).expect("broker did not say where it listens");
-        if let Some(rest) = line.strip_prefix("tether-broker listening on wss://127.0.0.1:") {
+        if let Some(rest) = line.strip_prefix(&format!("tether-broker listening on wss://{host}:"))
+        {
             break rest.split('/').next().and_then(|p| p.parse().ok()).expect("port");
         }
     };

@@ -9,6 +9,7 @@
 
 pub mod bins;
 pub mod broker;
+pub mod netns;
 pub mod proc;
 pub mod raw;
 

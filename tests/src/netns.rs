@@ -1,0 +1,198 @@
+//! Two network namespaces joined by a veth pair, optionally shaped: `tc` tbf sets the rate in
+//! both directions; the delay comes from netem where the kernel has it, and otherwise from
+//! `tether-delay-line`, a userspace delay line in the agent's namespace (this machine's kernel
+//! is built without sch_netem). A real slow link on one machine. Needs root (CI runs as root);
+//! where namespaces cannot be made, tests say so loudly, and skip only when told to with
+//! `TETHER_SKIP_NETNS=1`.
+
+use std::process::Command;
+
+/// A broker side and an agent side, 10.77.N.1 and 10.77.N.2.
+#[derive(Debug)]
+pub struct Link {
+    /// The broker's namespace.
+    pub broker_ns: String,
+    /// The agent's namespace.
+    pub agent_ns: String,
+    /// The broker's address.
+    pub broker_ip: String,
+    /// The agent's address.
+    pub agent_ip: String,
+    broker_if: String,
+    agent_if: String,
+}
+
+fn run(args: &[&str]) -> Result<(), String> {
+    let out =
+        Command::new(args[0]).args(&args[1..]).output().map_err(|e| format!("{}: {e}", args[0]))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
+    }
+}
+
+impl Link {
+    /// Makes the namespaces and the link, or says why it cannot. Names are unique per process
+    /// and `tag`, so tests can run side by side.
+    pub fn create(tag: u8) -> Result<Link, String> {
+        let id = format!("{}{tag}", std::process::id() % 100_000);
+        let link = Link {
+            broker_ns: format!("tb{id}"),
+            agent_ns: format!("ta{id}"),
+            broker_ip: format!("10.77.{tag}.1"),
+            agent_ip: format!("10.77.{tag}.2"),
+            broker_if: format!("vb{id}"),
+            agent_if: format!("va{id}"),
+        };
+        let agent_ip = link.agent_ip.clone();
+        let steps: Vec<Vec<String>> = vec![
+            vec!["ip", "netns", "add", &link.broker_ns],
+            vec!["ip", "netns", "add", &link.agent_ns],
+            vec![
+                "ip",
+                "link",
+                "add",
+                &link.broker_if,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &link.agent_if,
+            ],
+            vec!["ip", "link", "set", &link.broker_if, "netns", &link.broker_ns],
+            vec!["ip", "link", "set", &link.agent_if, "netns", &link.agent_ns],
+            vec![
+                "ip",
+                "-n",
+                &link.broker_ns,
+                "addr",
+                "add",
+                &format!("{}/24", link.broker_ip),
+                "dev",
+                &link.broker_if,
+            ],
+            vec![
+                "ip",
+                "-n",
+                &link.agent_ns,
+                "addr",
+                "add",
+                &format!("{agent_ip}/24"),
+                "dev",
+                &link.agent_if,
+            ],
+            vec!["ip", "-n", &link.broker_ns, "link", "set", &link.broker_if, "up"],
+            vec!["ip", "-n", &link.agent_ns, "link", "set", &link.agent_if, "up"],
+            vec!["ip", "-n", &link.broker_ns, "link", "set", "lo", "up"],
+            vec!["ip", "-n", &link.agent_ns, "link", "set", "lo", "up"],
+        ]
+        .into_iter()
+        .map(|v| v.into_iter().map(str::to_string).collect())
+        .collect();
+        for step in steps {
+            let args: Vec<&str> = step.iter().map(String::as_str).collect();
+            run(&args)?;
+        }
+        Ok(link)
+    }
+
+    /// Shapes both directions to `rate` (e.g. `1mbit`) with tbf.
+    pub fn shape_rate(&self, rate: &str) -> Result<(), String> {
+        for (ns, dev) in [(&self.broker_ns, &self.broker_if), (&self.agent_ns, &self.agent_if)] {
+            run(&[
+                "ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate",
+                rate, "burst", "32kbit", "latency", "1s",
+            ])?;
+        }
+        Ok(())
+    }
+
+    /// Adds `delay_ms` to every round trip between the agent's namespace and the broker:
+    /// with netem when the kernel has it; else returns a delay line (kept running while the
+    /// returned guard lives) listening at `10.77.N.2:port`, forwarding to `target`, through
+    /// which the agent must connect.
+    pub fn delay(&self, delay_ms: u64, target: &str) -> Result<Delay, String> {
+        let netem = run(&[
+            "ip",
+            "netns",
+            "exec",
+            &self.agent_ns,
+            "tc",
+            "qdisc",
+            "add",
+            "dev",
+            &self.agent_if,
+            "root",
+            "handle",
+            "1:",
+            "netem",
+            "delay",
+            &format!("{delay_ms}ms"),
+        ]);
+        if netem.is_ok() {
+            return Ok(Delay { line: None, address: target.to_string() });
+        }
+        let mut child = self
+            .in_agent_ns(&crate::bins::bin("tether-delay-line"))
+            .args([&format!("{}:0", self.agent_ip), target, &delay_ms.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("starting the delay line: {e}"))?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+            .map_err(|e| e.to_string())?;
+        let address =
+            line.trim().strip_prefix("delay line listening on ").ok_or(line.clone())?.to_string();
+        Ok(Delay { line: Some(child), address })
+    }
+
+    /// A command run inside the agent's namespace.
+    pub fn in_agent_ns(&self, program: &std::path::Path) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.agent_ns]).arg(program);
+        c
+    }
+}
+
+/// The delay in place: where the agent connects to reach the broker through it.
+#[derive(Debug)]
+pub struct Delay {
+    line: Option<std::process::Child>,
+    /// host:port to connect to.
+    pub address: String,
+}
+
+impl Drop for Delay {
+    fn drop(&mut self) {
+        if let Some(child) = self.line.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        // Deleting a namespace deletes its end of the veth, and with it the pair.
+        let _ = run(&["ip", "netns", "del", &self.broker_ns]);
+        let _ = run(&["ip", "netns", "del", &self.agent_ns]);
+    }
+}
+
+/// A link, or `None` after saying loudly that the test is skipped (only when
+/// `TETHER_SKIP_NETNS=1`); otherwise a failure to make one fails the test.
+pub fn link_or_skip(tag: u8) -> Option<Link> {
+    match Link::create(tag) {
+        Ok(link) => Some(link),
+        Err(why) if std::env::var("TETHER_SKIP_NETNS").as_deref() == Ok("1") => {
+            eprintln!("SKIPPED: network namespaces cannot be made here ({why})");
+            None
+        }
+        Err(why) => panic!(
+            "this test needs network namespaces (root, iproute2): {why}. \\
+             Set TETHER_SKIP_NETNS=1 to skip it knowingly."
+        ),
+    }
+}
