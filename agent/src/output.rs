@@ -40,6 +40,10 @@ pub enum AgentEvent {
         /// What was done.
         text: String,
     },
+    /// The customer is asked to rate the help.
+    RatingAsked,
+    /// The customer is asked for a comment.
+    CommentAsked,
     /// The customer answered the resolution.
     Confirmed {
         /// Whether the problem is solved.
@@ -117,6 +121,11 @@ impl Sentence for AgentEvent {
                     "{technician} says the problem is resolved: {text}\nIs your problem solved? [y/N]"
                 )
             }
+            AgentEvent::RatingAsked => {
+                "How would you rate the help, from 1 (poor) to 5 (excellent)? (Enter to skip)"
+                    .into()
+            }
+            AgentEvent::CommentAsked => "Any comment for the help desk? (Enter to skip)".into(),
             AgentEvent::Confirmed { solved: true } => {
                 "Thank you; the ticket will be closed.".into()
             }

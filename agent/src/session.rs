@@ -155,6 +155,10 @@ enum Prompt {
     Consent(Capability),
     /// Is the problem solved, as the technician says?
     Resolution(String),
+    /// How would you rate the help (after answering the resolution)?
+    Rating { solved: bool },
+    /// Any comment?
+    Comment { solved: bool, rating: Option<u8> },
 }
 
 /// The agent's state during a connection.
@@ -302,19 +306,42 @@ impl Agent {
                 technician: self.technician.clone(),
                 text: text.clone(),
             }),
+            Some(Prompt::Rating { .. }) => self.out.emit(&AgentEvent::RatingAsked),
+            Some(Prompt::Comment { .. }) => self.out.emit(&AgentEvent::CommentAsked),
             None => {}
         }
     }
 
-    /// Answers the oldest question.
-    async fn answer(&mut self, prompt: Prompt, yes: bool) -> Result<(), ClientError> {
+    /// Answers the oldest question with the line the customer typed.
+    async fn answer(&mut self, prompt: Prompt, line: &str) -> Result<(), ClientError> {
+        let yes = matches!(line.to_ascii_lowercase().as_str(), "y" | "yes");
         match prompt {
             Prompt::Consent(cap) => self.decide(cap, yes).await,
+            // The answer is followed by a rating and a comment, both optional.
             Prompt::Resolution(_) => {
-                self.out.emit(&AgentEvent::Confirmed { solved: yes });
-                self.sender.control(&ClientMessage::Confirm { solved: yes }).await
+                self.prompts.insert(0, Prompt::Rating { solved: yes });
+                Ok(())
+            }
+            Prompt::Rating { solved } => {
+                let rating = line.trim().parse::<u8>().ok().filter(|r| (1..=5).contains(r));
+                self.prompts.insert(0, Prompt::Comment { solved, rating });
+                Ok(())
+            }
+            Prompt::Comment { solved, rating } => {
+                let comment = Some(line.trim().to_string()).filter(|c| !c.is_empty());
+                self.confirm(solved, rating, comment).await
             }
         }
+    }
+
+    async fn confirm(
+        &self,
+        solved: bool,
+        rating: Option<u8>,
+        comment: Option<String>,
+    ) -> Result<(), ClientError> {
+        self.out.emit(&AgentEvent::Confirmed { solved });
+        self.sender.control(&ClientMessage::Confirm { solved, rating, comment }).await
     }
 
     async fn decide(&mut self, cap: Capability, granted: bool) -> Result<(), ClientError> {
@@ -343,9 +370,8 @@ impl Agent {
     /// Handles a line the customer typed.
     async fn typed(&mut self, line: &str) -> Result<(), ClientError> {
         if !self.prompts.is_empty() {
-            let yes = matches!(line.to_ascii_lowercase().as_str(), "y" | "yes");
             let prompt = self.prompts.remove(0);
-            self.answer(prompt, yes).await?;
+            self.answer(prompt, line).await?;
             self.ask_next();
             return Ok(());
         }
@@ -391,8 +417,12 @@ impl Agent {
     async fn stdin_closed(&mut self) -> Result<(), ClientError> {
         self.stdin_open = false;
         for prompt in std::mem::take(&mut self.prompts) {
-            if let Prompt::Consent(cap) = prompt {
-                self.decide(cap, false).await?;
+            match prompt {
+                Prompt::Consent(cap) => self.decide(cap, false).await?,
+                // The customer answered the question itself; only the extras go unanswered.
+                Prompt::Rating { solved } => self.confirm(solved, None, None).await?,
+                Prompt::Comment { solved, rating } => self.confirm(solved, rating, None).await?,
+                Prompt::Resolution(_) => {}
             }
         }
         Ok(())

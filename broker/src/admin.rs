@@ -140,7 +140,8 @@ impl<'a> Review<'a> {
             session: &row,
             records: &records,
             verdict: &verdict,
-            deadline: None,
+            // Met if answered by the deadline; missed if answered late or not at all.
+            deadline: ticket.deadline_at.map(|d| (d, ticket.responded_at.is_some_and(|r| r <= d))),
         };
         Ok(export(&doc, format))
     }

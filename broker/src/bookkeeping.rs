@@ -47,6 +47,18 @@ impl Broker {
             )?;
             s.add_ticket_event(&event)
         });
+        // Joining a session is the technician's response to the ticket.
+        let (broker, ticket, tech) = (self.clone(), session.ticket, session.technician.clone());
+        self.tracker.spawn(async move {
+            match broker.ticket(ticket).await {
+                Ok(t) => {
+                    if let Err(err) = broker.respond(&t, &tech, "joined a session").await {
+                        tracing::error!(%err, "could not record the response");
+                    }
+                }
+                Err(err) => tracing::error!(%err, "could not read the ticket"),
+            }
+        });
         if let Some(failed) = failed {
             let (broker, watched) = (self.clone(), session.clone());
             self.tracker.spawn(async move {

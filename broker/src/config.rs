@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use tether_certs::TlsVersion;
-use tether_protocol::Thresholds;
+use tether_protocol::{DeskEvent, Thresholds};
+
+use crate::desk::calendar::Calendar;
 
 /// Why the configuration is unusable. The binary exits with status 64 on any of these.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,106 @@ pub struct Config {
     pub transcripts: TranscriptSettings,
     /// The bandwidth check and live quality.
     pub bandwidth: BandwidthSettings,
+    /// The support desk: business hours, deadlines, routing, escalation.
+    pub desk: DeskSettings,
+    /// Outbound webhooks for ticket events.
+    pub webhooks: Vec<WebhookSettings>,
+}
+
+/// Support desk settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeskSettings {
+    /// IANA time zone of the desk's business hours.
+    pub timezone: String,
+    /// Opening hours, local, `HH:MM-HH:MM`.
+    pub business_hours: String,
+    /// Working days (mon..sun).
+    pub working_days: Vec<String>,
+    /// Days off, `YYYY-MM-DD`.
+    pub holidays: Vec<String>,
+    /// Critical tickets are due this many hours after logging, day and night.
+    pub critical_hours: f64,
+    /// Medium tickets are due after this many business days.
+    pub medium_days: u32,
+    /// Low tickets are due after this many business days.
+    pub low_days: u32,
+    /// Dispatchers are warned when this share of a response window has passed.
+    pub warn_at: f64,
+    /// Offer new tickets to the best available technician at once.
+    pub auto_assign: bool,
+    /// Sessions a technician can be in at once before showing as busy.
+    pub max_sessions: usize,
+    /// Seconds between deadline checks.
+    pub monitor_secs: u64,
+}
+
+impl Default for DeskSettings {
+    fn default() -> Self {
+        DeskSettings {
+            timezone: "UTC".into(),
+            business_hours: "09:00-17:00".into(),
+            working_days: ["mon", "tue", "wed", "thu", "fri"]
+                .iter()
+                .map(|d| d.to_string())
+                .collect(),
+            holidays: Vec::new(),
+            critical_hours: 2.0,
+            medium_days: 2,
+            low_days: 5,
+            warn_at: 0.75,
+            auto_assign: true,
+            max_sessions: 1,
+            monitor_secs: 30,
+        }
+    }
+}
+
+impl DeskSettings {
+    /// The business calendar these settings describe.
+    pub fn calendar(&self) -> Result<Calendar, ConfigError> {
+        Calendar::new(
+            &self.timezone,
+            &self.business_hours,
+            &self.working_days,
+            &self.holidays,
+            self.critical_hours,
+            self.medium_days,
+            self.low_days,
+        )
+        .map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+}
+
+/// One outbound webhook.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// `http://` or `https://` URL receiving JSON POSTs.
+    pub url: String,
+    /// Key for the `X-Tether-Signature: sha256=HMAC` header.
+    pub secret: String,
+    /// Event kinds to send; all when empty.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// Delivery attempts before giving up.
+    #[serde(default = "default_attempts")]
+    pub attempts: u32,
+}
+
+fn default_attempts() -> u32 {
+    5
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("url", &self.url)
+            .field("secret", &"[redacted]")
+            .field("events", &self.events)
+            .field("attempts", &self.attempts)
+            .finish()
+    }
 }
 
 /// Bandwidth check settings.
@@ -226,6 +328,8 @@ impl Default for Config {
             limits: Limits::default(),
             transcripts: TranscriptSettings::default(),
             bandwidth: BandwidthSettings::default(),
+            desk: DeskSettings::default(),
+            webhooks: Vec::new(),
         }
     }
 }
@@ -312,6 +416,34 @@ impl Config {
         }
         if self.limits.max_queued_bytes < tether_protocol::MAX_MESSAGE_BYTES {
             return bad("limits.max_queued_bytes must hold at least one maximum-size message");
+        }
+        self.desk.calendar()?;
+        if !(0.0..1.0).contains(&self.desk.warn_at) || self.desk.warn_at == 0.0 {
+            return bad("desk.warn_at must lie between 0 and 1");
+        }
+        if self.desk.max_sessions == 0 || self.desk.monitor_secs == 0 {
+            return bad("desk.max_sessions and desk.monitor_secs must be greater than 0");
+        }
+        for hook in &self.webhooks {
+            if !(hook.url.starts_with("http://") || hook.url.starts_with("https://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "webhook url {:?} is not http(s)",
+                    hook.url
+                )));
+            }
+            if hook.secret.len() < 16 {
+                return bad("a webhook secret must be at least 16 characters");
+            }
+            if let Some(kind) = hook.events.iter().find(|k| !DeskEvent::KINDS.contains(&k.as_str()))
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "webhook event {kind:?} is not one of {:?}",
+                    DeskEvent::KINDS
+                )));
+            }
+            if hook.attempts == 0 {
+                return bad("webhook attempts must be at least 1");
+            }
         }
         let b = &self.bandwidth;
         if b.pings < 3 || b.pings > 100 {
@@ -410,6 +542,27 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 # max_rtt_ms = 300.0
 # warn_rtt_ms = 150.0
 
+[desk]
+# timezone = "UTC"             # IANA name, e.g. "Europe/Berlin"
+# business_hours = "09:00-17:00"
+# working_days = ["mon", "tue", "wed", "thu", "fri"]
+# holidays = []                # e.g. ["2026-12-25", "2026-12-26"]
+# critical_hours = 2.0         # critical: due this many hours after logging, day and night
+# medium_days = 2              # high: by the end of the business day; medium and low:
+# low_days = 5                 # after this many business days
+# warn_at = 0.75               # dispatchers are warned when this share of the window passed
+# auto_assign = true           # offer new tickets to the best available technician
+# max_sessions = 1             # sessions at once before a technician shows as busy
+# monitor_secs = 30            # how often deadlines are checked
+
+# [[webhooks]]                 # repeat for each receiver
+# url = "https://desk.example.com/hooks/tether"
+# secret = "at least sixteen characters"   # signs X-Tether-Signature: sha256=HMAC
+# events = []                  # created, assigned, priority_changed, eta_changed,
+#                              # deadline_warning, deadline_breached, escalated, resolved,
+#                              # closed, reopened, follow_up, onsite_scheduled, onsite_done
+# attempts = 5                 # retried with backoff 1 s, 2 s, 4 s...
+
 [transcripts]
 # enabled = true               # record every session (off: no documentation; benchmarks only)
 # required = true              # end a session whose transcript cannot be written
@@ -428,6 +581,13 @@ mod tests {
             .lines()
             .map(|l| l.strip_prefix("# ").filter(|r| r.contains(" = ")).unwrap_or(l))
             .map(|l| l.split(" #").next().unwrap_or(l))
+            .filter(|l| {
+                !l.contains("[[webhooks]]")
+                    && !l.starts_with("url =")
+                    && !l.starts_with("secret =")
+                    && !l.starts_with("events =")
+                    && !l.starts_with("attempts =")
+            })
             .collect::<Vec<_>>()
             .join("\n");
         let mut with_values: Config = toml::from_str(&uncommented).unwrap();

@@ -16,6 +16,7 @@ mod codes;
 pub mod config;
 mod conn;
 pub mod datadir;
+pub mod desk;
 mod http;
 mod limiter;
 pub mod logging;

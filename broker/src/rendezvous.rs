@@ -117,6 +117,11 @@ impl Rendezvous {
     pub(crate) fn in_session(&self, ticket: TicketId) -> bool {
         self.active.contains_key(&ticket)
     }
+
+    /// How many sessions `technician` is in right now.
+    pub(crate) fn sessions_of(&self, technician: &str) -> usize {
+        self.active.values().filter(|s| s.technician == technician).count()
+    }
 }
 
 #[cfg(test)]

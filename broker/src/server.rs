@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 use crate::codes::CodeKey;
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError};
+use crate::desk::events::Bus;
+use crate::desk::ops::Desk;
 use crate::state::{Broker, Transcripts};
 use crate::store::{SqliteStore, StoreError, StoreHandle};
 use crate::transcript::SigningKey;
@@ -63,8 +65,24 @@ pub async fn run(
     recover_interrupted_sessions(&store).await?;
     let grace = Duration::from_secs(config.limits.shutdown_grace_secs);
     let permits = Arc::new(Semaphore::new(config.limits.max_connections));
-    let broker =
-        Arc::new(Broker::new(config, store.clone(), code_key, transcripts, shutdown.clone()));
+    let tracker = tokio_util::task::TaskTracker::new();
+    let hooks = (!config.webhooks.is_empty()).then(|| {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tracker.spawn(crate::desk::webhooks::deliver(config.webhooks.clone(), rx, tracker.clone()));
+        tx
+    });
+    let desk = Desk { calendar: config.desk.calendar()?, bus: Bus::new(hooks) };
+    let attachments = data_dir.root().join("attachments");
+    let broker = Arc::new(Broker::new(
+        config,
+        store.clone(),
+        code_key,
+        transcripts,
+        desk,
+        attachments,
+        shutdown.clone(),
+    ));
+    broker.tracker.spawn(broker.clone().monitor_deadlines());
     tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "broker serving");
 
     loop {
@@ -105,6 +123,10 @@ pub async fn run(
             "connections still open after the grace period"
         );
     }
+    // The broker (and with it the webhook queue) goes; deliveries under way get a moment.
+    drop(broker);
+    tracker.close();
+    let _ = tokio::time::timeout(Duration::from_secs(2), tracker.wait()).await;
     store.flush().await;
     tracing::info!("broker stopped");
     Ok(())

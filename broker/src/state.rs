@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::codes::CodeKey;
 use crate::config::Config;
+use crate::desk::ops::Desk;
 use crate::limiter::FailureLimiter;
 use crate::outbox::QueueLimits;
 use crate::rendezvous::Rendezvous;
@@ -46,6 +47,10 @@ pub(crate) struct Broker {
     pub(crate) login_failures: Mutex<FailureLimiter>,
     pub(crate) hashing: Semaphore,
     pub(crate) transcripts: Transcripts,
+    /// The support desk: calendar and event bus.
+    pub(crate) desk: Desk,
+    /// Where onsite attachments are kept.
+    pub(crate) attachments: PathBuf,
     /// One probe data frame of random bytes, sent again and again by bandwidth checks.
     pub(crate) probe_data: bytes::Bytes,
     pub(crate) shutdown: CancellationToken,
@@ -71,6 +76,8 @@ impl Broker {
         store: StoreHandle,
         code_key: CodeKey,
         transcripts: Transcripts,
+        desk: Desk,
+        attachments: PathBuf,
         shutdown: CancellationToken,
     ) -> Broker {
         let c = &config.codes;
@@ -88,6 +95,8 @@ impl Broker {
             login_failures: Mutex::new(login_failures),
             hashing: Semaphore::new(CONCURRENT_HASHES),
             transcripts,
+            desk,
+            attachments,
             probe_data: probe_data(),
             shutdown,
             tracker: TaskTracker::new(),

@@ -58,6 +58,8 @@ pub fn add(
         password_hash: hash_password(password)?,
         disabled: false,
         created_at: unix_now(),
+        availability: tether_protocol::Availability::Available,
+        location: None,
     };
     store.add_user(&record)?;
     Ok(())

@@ -11,6 +11,7 @@ pub mod check;
 pub mod check_ui;
 mod connection;
 mod error;
+pub mod report;
 mod terminal;
 
 pub use addr::{BrokerAddr, DEFAULT_PORT};

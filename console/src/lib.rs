@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod commands;
 pub mod desk;
+pub mod desk_cmd;
 pub mod events;
 pub mod profile;
 pub mod screen;

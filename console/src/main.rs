@@ -9,11 +9,12 @@ use tether_client::Printer;
 use tether_client::check_ui::check_with_progress;
 use tether_console::admin::Answer;
 use tether_console::desk::{self, Target};
+use tether_console::desk_cmd::{self, OnsiteCmd, SlaArgs, TicketCmd};
 use tether_console::events::Event;
 use tether_console::session;
 use tether_protocol::{
-    AdminReply, AdminRequest, ExportFormat, Secret, SessionSummary, TicketId, Verdict, parse_since,
-    verify_exit_code,
+    AdminReply, AdminRequest, Availability, ExportFormat, Secret, SessionSummary, TicketId,
+    Verdict, parse_since, verify_exit_code,
 };
 
 /// The technician's side of tether.
@@ -61,6 +62,47 @@ enum Command {
         #[command(subcommand)]
         verb: AdminVerb,
     },
+    /// Tickets: new, show, list, assign, claim, ack, priority, escalate, close, follow-up.
+    Ticket {
+        #[command(subcommand)]
+        cmd: TicketCmd,
+        /// Print JSON.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Set your availability: available, busy, away or offline.
+    Status {
+        /// The new availability.
+        availability: Availability,
+    },
+    /// Set your location, for onsite dispatch.
+    Location {
+        /// Latitude, degrees.
+        #[arg(allow_negative_numbers = true)]
+        lat: f64,
+        /// Longitude, degrees.
+        #[arg(allow_negative_numbers = true)]
+        lon: f64,
+    },
+    /// Stream desk events (new tickets, assignments, deadline warnings and breaches...).
+    Watch {
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Onsite visits: schedule, dispatch, eta, log, sign-off.
+    Onsite {
+        #[command(subcommand)]
+        cmd: OnsiteCmd,
+        /// Print JSON.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Reports.
+    Report {
+        #[command(subcommand)]
+        report: ReportKind,
+    },
     /// Check this console's connection to the broker. Exits non-zero on a fail.
     Check {
         /// Print JSON events instead of a progress bar and a table.
@@ -75,6 +117,12 @@ enum Command {
         #[arg(long)]
         batch: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportKind {
+    /// The deadline review: per priority, breaches, per technician.
+    Sla(SlaArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,6 +255,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let join = session::parse_target(&what).map_err(anyhow::Error::msg)?;
             let target = Target::resolve(cli.broker, cli.ca)?;
             session::join(&target, join, Printer::new(batch)).await?;
+        }
+        Command::Ticket { cmd, json } => {
+            desk_cmd::ticket(&Target::resolve(cli.broker, cli.ca)?, cmd, json).await?
+        }
+        Command::Status { availability } => {
+            desk_cmd::status(&Target::resolve(cli.broker, cli.ca)?, availability, false).await?
+        }
+        Command::Location { lat, lon } => {
+            desk_cmd::location(&Target::resolve(cli.broker, cli.ca)?, lat, lon, false).await?
+        }
+        Command::Watch { json } => {
+            desk_cmd::watch(&Target::resolve(cli.broker, cli.ca)?, Printer::new(json)).await?
+        }
+        Command::Onsite { cmd, json } => {
+            desk_cmd::onsite(&Target::resolve(cli.broker, cli.ca)?, cmd, json).await?
+        }
+        Command::Report { report: ReportKind::Sla(args) } => {
+            desk_cmd::report(&Target::resolve(cli.broker, cli.ca)?, args).await?
         }
         Command::Check { json } => {
             let target = Target::resolve(cli.broker, cli.ca)?;

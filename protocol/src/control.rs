@@ -8,9 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AdminReply, AdminRequest, Capability, CheckResult, ErrorCode, InvitationInfo,
-    MAX_MESSAGE_BYTES, Priority, ProbePhase, Role, Secret, SessionInfo, TicketId, TicketSummary,
-    UserInfo, VersionRange,
+    AdminReply, AdminRequest, Capability, CheckResult, DeskEvent, DeskReply, DeskRequest,
+    ErrorCode, InvitationInfo, MAX_MESSAGE_BYTES, Priority, ProbePhase, Role, Secret, SessionInfo,
+    TicketId, TicketSummary, UserInfo, VersionRange,
 };
 
 /// The first message on every connection.
@@ -76,7 +76,7 @@ pub enum JoinTarget {
 }
 
 /// A message from an agent or console to the broker.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ClientMessage {
@@ -133,6 +133,12 @@ pub enum ClientMessage {
     Confirm {
         /// Whether it is solved.
         solved: bool,
+        /// How satisfied, 1 to 5.
+        #[serde(default)]
+        rating: Option<u8>,
+        /// In their words.
+        #[serde(default)]
+        comment: Option<String>,
     },
     /// Console: transcript review.
     Admin(AdminRequest),
@@ -143,6 +149,8 @@ pub enum ClientMessage {
         /// Why, in words (recorded).
         reason: String,
     },
+    /// Console: the support desk.
+    Desk(DeskRequest),
 }
 
 impl ClientMessage {
@@ -163,6 +171,7 @@ impl ClientMessage {
         "admin",
         "check",
         "override_bandwidth",
+        "desk",
     ];
 
     /// Decodes a text frame.
@@ -194,6 +203,7 @@ impl ClientMessage {
             ClientMessage::Admin(_) => "admin",
             ClientMessage::Check => "check",
             ClientMessage::OverrideBandwidth { .. } => "override_bandwidth",
+            ClientMessage::Desk(_) => "desk",
         }
     }
 }
@@ -328,6 +338,10 @@ pub enum ServerMessage {
         /// In words.
         message: String,
     },
+    /// An answer to a desk request.
+    Desk(DeskReply),
+    /// A desk event, to watchers.
+    Event(Box<DeskEvent>),
 }
 
 impl ServerMessage {
@@ -353,6 +367,8 @@ impl ServerMessage {
         "bandwidth_gate",
         "quality",
         "quality_warning",
+        "desk",
+        "event",
     ];
 
     /// Decodes a text frame.
@@ -452,7 +468,8 @@ mod tests {
             ClientMessage::Leave { reason: Some("done".into()) },
             ClientMessage::Note { text: "rebooted".into() },
             ClientMessage::Resolve { text: "replaced toner".into() },
-            ClientMessage::Confirm { solved: true },
+            ClientMessage::Confirm { solved: true, rating: Some(5), comment: Some("great".into()) },
+            ClientMessage::Desk(crate::DeskRequest::Claim { ticket: TicketId(4) }),
             ClientMessage::Check,
             ClientMessage::OverrideBandwidth { reason: "customer insists".into() },
             ClientMessage::Admin(AdminRequest::Export {
@@ -485,6 +502,8 @@ mod tests {
             assigned_to: None,
             customer_waiting: true,
             bandwidth: Some(crate::Verdict::Warn),
+            deadline_at: Some(1_700_007_200),
+            responded_at: None,
         };
         vec![
             ServerMessage::Welcome(Welcome {
@@ -531,6 +550,15 @@ mod tests {
             },
             ServerMessage::Quality { rtt_ms: 12.5, received_kbps: 900.0, sent_kbps: 20.0 },
             ServerMessage::QualityWarning { message: "slow".into() },
+            ServerMessage::Desk(crate::DeskReply::Done { message: "ok".into() }),
+            ServerMessage::Event(Box::new(crate::DeskEvent {
+                kind: "assigned".into(),
+                ticket: TicketId(1),
+                at: 5,
+                actor: "alice".into(),
+                detail: "to bob".into(),
+                summary: None,
+            })),
         ]
     }
 

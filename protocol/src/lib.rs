@@ -11,6 +11,7 @@ mod admin;
 mod bandwidth;
 mod consent;
 mod control;
+mod desk;
 mod error;
 mod frame;
 mod input;
@@ -31,6 +32,11 @@ pub use consent::{Capability, ConsentSet};
 pub use control::{
     ClientMessage, Credential, DecodeError, Hello, JoinTarget, ServerMessage, SupportRequest,
     Welcome,
+};
+pub use desk::{
+    Attachment, Availability, Breach, DeskEvent, DeskReply, DeskRequest, HistoryEntry,
+    OnsiteEntryKind, OnsiteInfo, PriorityStats, SlaReport, TechnicianStats, TicketDetail,
+    TicketFilter, format_duration,
 };
 pub use error::ErrorCode;
 pub use frame::{Channel, Frame, FrameError, FrameHeader, HEADER_LEN, MAX_CHAT_BYTES};

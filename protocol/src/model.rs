@@ -118,6 +118,10 @@ pub enum TicketStatus {
     InSession,
     /// Handed to a manager.
     Escalated,
+    /// An onsite visit is planned.
+    OnsiteScheduled,
+    /// The onsite visit is done and signed off.
+    OnsiteDone,
     /// A technician resolved it; waiting for the customer's confirmation.
     Resolved,
     /// Done.
@@ -133,6 +137,8 @@ impl TicketStatus {
             TicketStatus::Assigned => "assigned",
             TicketStatus::InSession => "in_session",
             TicketStatus::Escalated => "escalated",
+            TicketStatus::OnsiteScheduled => "onsite_scheduled",
+            TicketStatus::OnsiteDone => "onsite_done",
             TicketStatus::Resolved => "resolved",
             TicketStatus::Closed => "closed",
         }
@@ -149,6 +155,8 @@ impl FromStr for TicketStatus {
             TicketStatus::Assigned,
             TicketStatus::InSession,
             TicketStatus::Escalated,
+            TicketStatus::OnsiteScheduled,
+            TicketStatus::OnsiteDone,
             TicketStatus::Resolved,
             TicketStatus::Closed,
         ]
@@ -209,6 +217,12 @@ pub struct TicketSummary {
     /// The verdict of the customer's latest bandwidth check on this ticket.
     #[serde(default)]
     pub bandwidth: Option<crate::Verdict>,
+    /// The response deadline, Unix seconds.
+    #[serde(default)]
+    pub deadline_at: Option<i64>,
+    /// When a technician first responded, Unix seconds.
+    #[serde(default)]
+    pub responded_at: Option<i64>,
 }
 
 /// A console account as others see it.

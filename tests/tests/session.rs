@@ -37,7 +37,10 @@ fn request_queue_join_view_chat_control_revoke_and_quit() {
     let listed = queue.iter().find(|t| format!("T{}", t["id"]) == ticket).expect("ticket in queue");
     assert_eq!(listed["client"], "bob");
     assert_eq!(listed["channel"], "agent");
-    assert_eq!(listed["status"], "queued");
+    // Offered at once to the only available technician.
+    assert_eq!(listed["status"], "assigned");
+    assert_eq!(listed["assigned_to"], "alice");
+    assert!(listed["deadline_at"].as_i64().unwrap() > listed["created_at"].as_i64().unwrap());
     assert_eq!(listed["customer_waiting"], true);
 
     let mut console = alice.join(&ticket);

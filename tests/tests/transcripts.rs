@@ -36,6 +36,10 @@ fn documented_session(broker: &Broker) -> String {
         .wait_for("resolution recorded", |e| e["event"] == "recorded" && e["what"] == "resolution");
     agent.wait_event("resolution_proposed");
     agent.send("y");
+    agent.wait_event("rating_asked");
+    agent.send("5");
+    agent.wait_event("comment_asked");
+    agent.send("quick and friendly");
     assert_eq!(console.wait_event("confirmed")["solved"], true);
     console.send("quit");
     console.wait_event("ended");

@@ -5,7 +5,8 @@
 use tether_protocol::{ClientMessage, ErrorCode, Role, ServerMessage, TicketStatus};
 
 use super::{Conn, Inbound, Refusal};
-use crate::state::{lock, unix_now};
+use crate::desk::ops::DeskError;
+use crate::state::lock;
 use crate::store::{NewTicket, TicketRecord};
 
 /// Field limits for a support request, in characters.
@@ -39,14 +40,25 @@ pub(super) async fn request_or_check(conn: &mut Conn) -> Result<(), Refusal> {
         issue: field("issue", &req.issue, MAX_ISSUE, true)?,
         priority: req.priority,
         status: TicketStatus::Queued,
+        skills: Vec::new(),
+        deadline_at: None,
     };
     let priority = req.priority;
-    let now = unix_now();
-    let ticket = conn.broker.store.call(move |s| s.create_ticket(&ticket, now)).await?;
+    let broker = conn.broker.clone();
+    let actor = ticket.client.clone();
+    let ticket = broker.create_ticket(ticket, &actor, true).await.map_err(desk_refusal)?;
     tracing::Span::current().record("ticket.id", tracing::field::display(ticket.id));
     tracing::info!(priority = priority.name(), "support request logged");
     conn.outbox.control(&ServerMessage::TicketCreated { ticket: ticket.summary(true) })?;
     check_and_wait(conn, ticket).await
+}
+
+/// A desk failure while logging a request: the store's is ours, anything else the request's.
+pub(super) fn desk_refusal(e: DeskError) -> Refusal {
+    match e {
+        DeskError::Store(e) => e.into(),
+        other => Refusal::new(ErrorCode::Malformed, other.to_string()),
+    }
 }
 
 /// The next control message, within the handshake timeout.

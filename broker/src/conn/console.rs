@@ -6,6 +6,7 @@ use tether_protocol::{
     TicketStatus, UserRole,
 };
 
+use super::agent::desk_refusal;
 use super::{Conn, Inbound, Refusal};
 use crate::codes;
 use crate::state::{lock, unix_now};
@@ -45,6 +46,7 @@ pub(super) async fn serve(conn: &mut Conn, user: UserRecord) -> Result<(), Refus
                 return conn.pair_and_relay(Role::Console, ticket, user.name.clone()).await;
             }
             ClientMessage::Admin(req) => conn.review(&user, req).await?,
+            ClientMessage::Desk(req) => conn.desk(&user, req).await?,
             ClientMessage::Leave { .. } => return Ok(()),
             ClientMessage::Hello(_) => {
                 return Err(Refusal::new(ErrorCode::Malformed, "hello was already said"));
@@ -93,17 +95,17 @@ async fn invite(
                 contact: String::new(),
                 issue: format!("remote session invited by {}", user.name),
                 priority: Priority::Medium,
-                status: TicketStatus::Assigned,
+                status: TicketStatus::Queued,
+                skills: Vec::new(),
+                deadline_at: None,
             };
-            let name = user.name.clone();
-            conn.broker
-                .store
-                .call(move |s| {
-                    let t = s.create_ticket(&new, now)?;
-                    s.set_ticket_state(t.id, TicketStatus::Assigned, Some(&name), now)?;
-                    Ok(t.id)
-                })
-                .await?
+            let broker = conn.broker.clone();
+            let t = broker.create_ticket(new, &user.name, false).await.map_err(desk_refusal)?;
+            let t = broker
+                .assign(t, &user.name, &user.name, "invited the customer")
+                .await
+                .map_err(desk_refusal)?;
+            t.id
         }
     };
     let code = codes::new_code().map_err(|e| Refusal::new(ErrorCode::Internal, e.to_string()))?;

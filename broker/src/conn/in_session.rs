@@ -11,6 +11,7 @@ use super::{Conn, Refusal};
 use crate::bookkeeping::ticket_event;
 use crate::session::Session;
 use crate::state::unix_now;
+use crate::store::Confirmation;
 use crate::transcript::Entry;
 
 /// The longest note or resolution, in characters.
@@ -103,22 +104,42 @@ impl Conn {
                 session.outbox(Role::Agent).control(&gate)?;
                 session.outbox(Role::Console).control(&gate)?;
             }
-            (Role::Agent, ClientMessage::Confirm { solved }) => {
+            (Role::Agent, ClientMessage::Confirm { solved, rating, comment }) => {
                 tracing::info!(solved, "customer confirmation");
-                let data = json!({ "solved": solved });
+                let rating = rating.filter(|r| (1..=5).contains(r));
+                let comment = comment
+                    .map(|c| c.trim().chars().take(2000).collect::<String>())
+                    .filter(|c| !c.is_empty());
+                let data = json!({ "solved": solved, "rating": rating, "comment": comment });
                 session.transcript.record(Entry::now(actor, "customer_confirmation", data)).await;
                 let ticket = session.ticket;
-                let kind = if solved { "closed" } else { "reopened" };
-                let detail = if solved {
-                    "the customer confirmed the problem is solved"
-                } else {
-                    "the customer said the problem is not solved"
-                };
-                let event = ticket_event(ticket, "customer", kind, detail);
-                self.broker.store.record(move |s| {
-                    s.set_confirmed(ticket, solved, unix_now())?;
-                    s.add_ticket_event(&event)
-                });
+                let confirmation = Confirmation { solved, rating, comment };
+                let t = self
+                    .broker
+                    .store
+                    .call(move |s| {
+                        s.set_confirmed(ticket, &confirmation, unix_now())?;
+                        s.ticket(ticket)
+                    })
+                    .await?;
+                if let Some(t) = t {
+                    let stars = rating.map(|r| format!(", rated {r}/5")).unwrap_or_default();
+                    if solved {
+                        self.broker.publish(
+                            "closed",
+                            &t,
+                            &session.customer,
+                            format!("the customer confirmed the problem is solved{stars}"),
+                        );
+                    } else {
+                        self.broker.publish(
+                            "reopened",
+                            &t,
+                            &session.customer,
+                            format!("the customer said the problem is not solved{stars}"),
+                        );
+                    }
+                }
                 session.outbox(Role::Console).control(&ServerMessage::Confirmed { solved })?;
             }
             (_, ClientMessage::Leave { reason }) => {

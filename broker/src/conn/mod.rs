@@ -9,6 +9,7 @@ mod agent;
 mod check;
 mod console;
 mod credentials;
+mod desk;
 mod in_session;
 mod paired;
 mod quality;

@@ -7,11 +7,14 @@
 //! [`StoreHandle::record`], which queues a write for one writer thread that applies writes in
 //! the order they were queued (a session's end is never stored before its start).
 
+mod records;
 mod sqlite;
+
+pub use records::*;
 
 use std::sync::Arc;
 
-use tether_protocol::{Priority, TicketId, TicketStatus, TicketSummary, UserRole};
+use tether_protocol::{Availability, TicketFilter, TicketId, TicketStatus};
 
 pub(crate) use sqlite::SqliteStore;
 
@@ -31,196 +34,6 @@ pub enum StoreError {
     /// The blocking task running the call died.
     #[error("store task failed: {0}")]
     Task(String),
-}
-
-/// A console account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRecord {
-    /// Login name.
-    pub name: String,
-    /// Role.
-    pub role: UserRole,
-    /// Skill tags.
-    pub skills: Vec<String>,
-    /// The argon2id PHC string.
-    pub password_hash: String,
-    /// Disabled accounts cannot log in; their tokens are gone.
-    pub disabled: bool,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
-/// A ticket's stored fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketRecord {
-    /// Number.
-    pub id: TicketId,
-    /// agent, phone, email or portal.
-    pub channel: String,
-    /// Customer's name.
-    pub client: String,
-    /// Customer's contact.
-    pub contact: String,
-    /// The problem.
-    pub issue: String,
-    /// Priority.
-    pub priority: Priority,
-    /// Status.
-    pub status: TicketStatus,
-    /// Owning technician.
-    pub assigned_to: Option<String>,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds.
-    pub updated_at: i64,
-    /// The technician's resolution, once resolved.
-    pub resolution: Option<String>,
-    /// The customer's confirmation: solved or not, once asked.
-    pub confirmed: Option<bool>,
-    /// The verdict of the customer's latest bandwidth check.
-    pub bandwidth: Option<tether_protocol::Verdict>,
-}
-
-impl TicketRecord {
-    /// The queue's view of this ticket.
-    pub fn summary(&self, customer_waiting: bool) -> TicketSummary {
-        TicketSummary {
-            id: self.id,
-            status: self.status,
-            priority: self.priority,
-            channel: self.channel.clone(),
-            client: self.client.clone(),
-            contact: self.contact.clone(),
-            issue: self.issue.clone(),
-            created_at: self.created_at,
-            assigned_to: self.assigned_to.clone(),
-            customer_waiting,
-            bandwidth: self.bandwidth,
-        }
-    }
-}
-
-/// The fields of a new ticket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewTicket {
-    /// agent, phone, email or portal.
-    pub channel: String,
-    /// Customer's name.
-    pub client: String,
-    /// Customer's contact.
-    pub contact: String,
-    /// The problem.
-    pub issue: String,
-    /// Priority.
-    pub priority: Priority,
-    /// Initial status.
-    pub status: TicketStatus,
-}
-
-/// A one-time code, stored only as its keyed hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvitationRecord {
-    /// Row id.
-    pub id: i64,
-    /// HMAC-SHA256 of the code under the broker's code key.
-    pub code_hash: Vec<u8>,
-    /// The ticket the code joins.
-    pub ticket: TicketId,
-    /// The technician who asked for it.
-    pub issued_by: String,
-    /// Unix seconds.
-    pub expires_at: i64,
-    /// When an agent used it.
-    pub used_at: Option<i64>,
-}
-
-/// A new session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRecord {
-    /// Session id.
-    pub id: String,
-    /// Ticket.
-    pub ticket: TicketId,
-    /// Technician's login name.
-    pub technician: String,
-    /// Customer's name.
-    pub customer: String,
-    /// Unix seconds.
-    pub started_at: i64,
-    /// The transcript's file name in the transcript directory, when recorded.
-    pub transcript: Option<String>,
-}
-
-/// A stored session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRow {
-    /// What it started as.
-    pub start: SessionRecord,
-    /// Unix seconds, once ended.
-    pub ended_at: Option<i64>,
-    /// Why it ended.
-    pub end_reason: Option<String>,
-    /// Records in the sealed transcript, once sealed.
-    pub sealed_records: Option<u64>,
-    /// Hex SHA-256 of the seal record, once sealed.
-    pub sealed_hash: Option<String>,
-}
-
-impl SessionRow {
-    /// The list's view of this session.
-    pub fn summary(&self) -> tether_protocol::SessionSummary {
-        tether_protocol::SessionSummary {
-            id: self.start.id.clone(),
-            ticket: self.start.ticket,
-            technician: self.start.technician.clone(),
-            customer: self.start.customer.clone(),
-            started_at: self.start.started_at,
-            ended_at: self.ended_at,
-            end_reason: self.end_reason.clone(),
-            sealed: self.sealed_records.is_some(),
-        }
-    }
-}
-
-/// Which sessions to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SessionFilter {
-    /// Started at or after, Unix seconds.
-    pub since: Option<i64>,
-    /// Of this ticket.
-    pub ticket: Option<TicketId>,
-    /// Of this technician.
-    pub technician: Option<String>,
-}
-
-/// A bandwidth check kept with its ticket.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckRecord {
-    /// The ticket.
-    pub ticket: TicketId,
-    /// Which side.
-    pub role: tether_protocol::Role,
-    /// The customer's name or technician's login.
-    pub name: String,
-    /// Unix seconds.
-    pub at: i64,
-    /// What was measured and judged.
-    pub result: tether_protocol::CheckResult,
-}
-
-/// One entry in a ticket's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketEvent {
-    /// The ticket.
-    pub ticket: TicketId,
-    /// Unix seconds.
-    pub at: i64,
-    /// Who: a login name, `customer`, or `broker`.
-    pub actor: String,
-    /// What kind of change.
-    pub kind: String,
-    /// The change in words.
-    pub detail: String,
 }
 
 /// Accounts and their bearer tokens.
@@ -243,6 +56,10 @@ pub trait Accounts {
     ) -> Result<(), StoreError>;
     /// The enabled account an unexpired token hash belongs to.
     fn token_user(&self, hash: &[u8], now: i64) -> Result<Option<UserRecord>, StoreError>;
+    /// Sets an account's availability.
+    fn set_availability(&self, name: &str, availability: Availability) -> Result<(), StoreError>;
+    /// Sets an account's location.
+    fn set_location(&self, name: &str, lat: f64, lon: f64) -> Result<(), StoreError>;
 }
 
 /// Tickets and their history.
@@ -263,8 +80,39 @@ pub trait Tickets {
     ) -> Result<(), StoreError>;
     /// Records the technician's resolution and marks the ticket resolved.
     fn set_resolution(&self, id: TicketId, text: &str, now: i64) -> Result<(), StoreError>;
-    /// Records the customer's confirmation: solved closes the ticket, not solved reopens it.
-    fn set_confirmed(&self, id: TicketId, solved: bool, now: i64) -> Result<(), StoreError>;
+    /// Records the customer's confirmation: solved closes the ticket (resolved and closed now),
+    /// not solved reopens it; with their rating and comment.
+    fn set_confirmed(
+        &self,
+        id: TicketId,
+        confirmation: &Confirmation,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Closes without confirmation, with the reason.
+    fn close_unconfirmed(&self, id: TicketId, reason: &str, now: i64) -> Result<(), StoreError>;
+    /// Changes the priority and its deadline.
+    fn set_priority(
+        &self,
+        id: TicketId,
+        priority: tether_protocol::Priority,
+        deadline_at: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Records the first response; false if there already was one.
+    fn mark_responded(&self, id: TicketId, at: i64) -> Result<bool, StoreError>;
+    /// Records that dispatchers were warned (`breached` false) or told of a breach.
+    fn mark_alerted(&self, id: TicketId, breached: bool, at: i64) -> Result<(), StoreError>;
+    /// Marks for follow-up.
+    fn set_follow_up(&self, id: TicketId, due: i64, note: &str, now: i64)
+    -> Result<(), StoreError>;
+    /// Tickets matching `filter` (breaches judged at `now`), most urgent then soonest due.
+    fn list_tickets(
+        &self,
+        filter: &TicketFilter,
+        now: i64,
+    ) -> Result<Vec<TicketRecord>, StoreError>;
+    /// Tickets logged in `[from, to)`, for the deadline review.
+    fn tickets_logged(&self, from: i64, to: i64) -> Result<Vec<TicketRecord>, StoreError>;
     /// Keeps a bandwidth check with its ticket.
     fn add_check(&self, check: &CheckRecord) -> Result<(), StoreError>;
     /// Appends to the ticket's history.
@@ -313,11 +161,29 @@ pub trait Sessions {
     fn close_unfinished(&self, now: i64, reason: &str) -> Result<Vec<SessionRow>, StoreError>;
 }
 
+/// Onsite visits and what happened on them.
+pub trait Onsite {
+    /// Creates (or replaces, before dispatch) the visit of a ticket.
+    fn set_visit(&self, visit: &VisitRecord) -> Result<(), StoreError>;
+    /// The visit of a ticket.
+    fn visit(&self, ticket: TicketId) -> Result<Option<VisitRecord>, StoreError>;
+    /// Sends a technician.
+    fn set_visit_technician(&self, ticket: TicketId, name: &str) -> Result<(), StoreError>;
+    /// Sets the estimated arrival.
+    fn set_eta(&self, ticket: TicketId, eta: i64) -> Result<(), StoreError>;
+    /// Records the client's sign-off.
+    fn sign_off(&self, ticket: TicketId, name: &str, at: i64) -> Result<(), StoreError>;
+    /// Records an action, part, equipment or attachment.
+    fn add_onsite_entry(&self, entry: &OnsiteEntry) -> Result<(), StoreError>;
+    /// The visit's log, oldest first.
+    fn onsite_entries(&self, ticket: TicketId) -> Result<Vec<OnsiteEntry>, StoreError>;
+}
+
 /// Everything the broker keeps between restarts. Implementations must be safe to call from
 /// several threads.
-pub trait Store: Accounts + Tickets + Codes + Sessions + Send + Sync + 'static {}
+pub trait Store: Accounts + Tickets + Codes + Sessions + Onsite + Send + Sync + 'static {}
 
-impl<T: Accounts + Tickets + Codes + Sessions + Send + Sync + 'static> Store for T {}
+impl<T: Accounts + Tickets + Codes + Sessions + Onsite + Send + Sync + 'static> Store for T {}
 
 /// A write queued for the writer thread.
 type Job = Box<dyn FnOnce(&dyn Store) -> Result<(), StoreError> + Send>;

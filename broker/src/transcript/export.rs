@@ -377,6 +377,17 @@ mod tests {
             resolution: Some("cleared the jam".into()),
             confirmed: Some(true),
             bandwidth: None,
+            skills: vec![],
+            deadline_at: Some(1_700_007_200),
+            responded_at: Some(1_700_000_100),
+            resolved_at: Some(1_700_000_500),
+            closed_at: Some(1_700_000_500),
+            close_reason: None,
+            rating: Some(5),
+            comment: None,
+            follow_up: None,
+            warned_at: None,
+            breached_at: None,
         };
         let session = SessionRow {
             start: SessionRecord {

@@ -3,9 +3,31 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, user_from_row};
+use tether_protocol::Availability;
+
 use crate::store::{Accounts, StoreError, UserRecord};
 
 impl Accounts for SqliteStore {
+    fn set_availability(&self, name: &str, availability: Availability) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE users SET availability = ?2 WHERE name = ?1",
+                params![name, availability.name()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn set_location(&self, name: &str, lat: f64, lon: f64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE users SET lat = ?2, lon = ?3 WHERE name = ?1",
+                params![name, lat, lon],
+            )?;
+            Ok(())
+        })
+    }
+
     fn add_user(&self, user: &UserRecord) -> Result<(), StoreError> {
         self.with(|c| {
             let inserted = c.execute(

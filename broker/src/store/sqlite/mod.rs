@@ -11,6 +11,7 @@ use super::{InvitationRecord, StoreError, TicketRecord, UserRecord};
 
 mod accounts;
 mod codes;
+mod onsite;
 mod sessions;
 mod tickets;
 
@@ -19,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_transcripts.sql"),
     include_str!("../migrations/003_bandwidth.sql"),
+    include_str!("../migrations/004_desk.sql"),
 ];
 
 /// SQLite behind a mutex. Every call is short; async callers go through the blocking pool.
@@ -71,11 +73,24 @@ pub(super) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     Ok(UserRecord {
         name: row.get("name")?,
         role: role.parse().map_err(corrupt)?,
-        skills: skills.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        skills: split_tags(&skills),
         password_hash: row.get("password_hash")?,
         disabled: row.get("disabled")?,
         created_at: row.get("created_at")?,
+        availability: {
+            let a: String = row.get("availability")?;
+            a.parse().map_err(corrupt)?
+        },
+        location: match (row.get::<_, Option<f64>>("lat")?, row.get::<_, Option<f64>>("lon")?) {
+            (Some(lat), Some(lon)) => Some((lat, lon)),
+            _ => None,
+        },
     })
+}
+
+/// Skill tags as stored: comma-separated.
+pub(super) fn split_tags(s: &str) -> Vec<String> {
+    s.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 pub(super) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<TicketRecord> {
@@ -99,6 +114,23 @@ pub(super) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<TicketRecord> {
             let v: Option<String> = row.get("bandwidth")?;
             v.map(|v| parse_verdict(&v)).transpose().map_err(corrupt)?
         },
+        skills: split_tags(&row.get::<_, String>("skills")?),
+        deadline_at: row.get("deadline_at")?,
+        responded_at: row.get("responded_at")?,
+        resolved_at: row.get("resolved_at")?,
+        closed_at: row.get("closed_at")?,
+        close_reason: row.get("close_reason")?,
+        rating: row.get("rating")?,
+        comment: row.get("comment")?,
+        follow_up: match (
+            row.get::<_, Option<i64>>("follow_up_at")?,
+            row.get::<_, Option<String>>("follow_up_note")?,
+        ) {
+            (Some(at), note) => Some((at, note.unwrap_or_default())),
+            _ => None,
+        },
+        warned_at: row.get("warned_at")?,
+        breached_at: row.get("breached_at")?,
     })
 }
 
@@ -124,8 +156,10 @@ pub(super) fn parse_verdict(s: &str) -> Result<tether_protocol::Verdict, String>
     }
 }
 
-pub(super) const PRIORITY_ORDER: &str = "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 \
-                              WHEN 'medium' THEN 2 ELSE 3 END";
+/// The queue's order: most urgent priority, then the soonest deadline, then the oldest.
+pub(super) const QUEUE_ORDER: &str = "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 \
+                                      WHEN 'medium' THEN 2 ELSE 3 END, \
+                                      deadline_at IS NULL, deadline_at, created_at, id";
 
 /// Fixtures shared by the store tests.
 #[cfg(test)]
@@ -149,6 +183,8 @@ pub(super) mod fixtures {
             password_hash: "$argon2id$x".into(),
             disabled: false,
             created_at: 10,
+            availability: tether_protocol::Availability::Available,
+            location: None,
         }
     }
 
@@ -160,6 +196,8 @@ pub(super) mod fixtures {
             issue: "printer on fire".into(),
             priority,
             status: TicketStatus::Queued,
+            skills: vec![],
+            deadline_at: None,
         }
     }
 }

@@ -3,8 +3,12 @@
 use rusqlite::{OptionalExtension, params};
 use tether_protocol::{TicketId, TicketStatus};
 
-use super::{PRIORITY_ORDER, SqliteStore, ticket_from_row};
-use crate::store::{CheckRecord, NewTicket, StoreError, TicketEvent, TicketRecord, Tickets};
+use super::{QUEUE_ORDER, SqliteStore, ticket_from_row};
+use tether_protocol::TicketFilter;
+
+use crate::store::{
+    CheckRecord, Confirmation, NewTicket, StoreError, TicketEvent, TicketRecord, Tickets,
+};
 
 impl Tickets for SqliteStore {
     fn set_resolution(&self, id: TicketId, text: &str, now: i64) -> Result<(), StoreError> {
@@ -18,14 +22,126 @@ impl Tickets for SqliteStore {
         })
     }
 
-    fn set_confirmed(&self, id: TicketId, solved: bool, now: i64) -> Result<(), StoreError> {
-        let status = if solved { TicketStatus::Closed } else { TicketStatus::Assigned };
-        self.with(|c| {
-            c.execute(
-                "UPDATE tickets SET confirmed = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id.0 as i64, solved, status.name(), now],
+    fn set_confirmed(&self, id: TicketId, c: &Confirmation, now: i64) -> Result<(), StoreError> {
+        let (status, done) = if c.solved {
+            (TicketStatus::Closed, Some(now))
+        } else {
+            (TicketStatus::Assigned, None)
+        };
+        self.with(|db| {
+            db.execute(
+                "UPDATE tickets SET confirmed = ?2, status = ?3, updated_at = ?4,
+                 resolved_at = ?5, closed_at = ?5, rating = ?6, comment = ?7 WHERE id = ?1",
+                params![id.0 as i64, c.solved, status.name(), now, done, c.rating, c.comment],
             )?;
             Ok(())
+        })
+    }
+
+    fn close_unconfirmed(&self, id: TicketId, reason: &str, now: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE tickets SET status = 'closed', closed_at = ?2, close_reason = ?3, updated_at = ?2
+                 WHERE id = ?1",
+                params![id.0 as i64, now, reason],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn set_priority(
+        &self,
+        id: TicketId,
+        priority: tether_protocol::Priority,
+        deadline_at: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            // A new deadline may be warned about and breached afresh.
+            c.execute(
+                "UPDATE tickets SET priority = ?2, deadline_at = ?3, warned_at = NULL,
+                 breached_at = NULL, updated_at = ?4 WHERE id = ?1",
+                params![id.0 as i64, priority.name(), deadline_at, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn mark_responded(&self, id: TicketId, at: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE tickets SET responded_at = ?2 WHERE id = ?1 AND responded_at IS NULL",
+                params![id.0 as i64, at],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn mark_alerted(&self, id: TicketId, breached: bool, at: i64) -> Result<(), StoreError> {
+        let column = if breached { "breached_at" } else { "warned_at" };
+        self.with(|c| {
+            c.execute(
+                &format!("UPDATE tickets SET {column} = ?2 WHERE id = ?1"),
+                params![id.0 as i64, at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn set_follow_up(
+        &self,
+        id: TicketId,
+        due: i64,
+        note: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE tickets SET follow_up_at = ?2, follow_up_note = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id.0 as i64, due, note, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn list_tickets(&self, f: &TicketFilter, now: i64) -> Result<Vec<TicketRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT * FROM tickets_v
+                 WHERE (?1 OR status != 'closed')
+                   AND (?2 IS NULL OR status = ?2)
+                   AND (?3 IS NULL OR priority = ?3)
+                   AND (?4 IS NULL OR assigned_to = ?4)
+                   AND (NOT ?5 OR (responded_at IS NULL AND deadline_at < ?6)
+                        OR responded_at > deadline_at)
+                 ORDER BY {QUEUE_ORDER}"
+            ))?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        f.include_closed,
+                        f.status.map(|s| s.name()),
+                        f.priority.map(|p| p.name()),
+                        f.assigned_to,
+                        f.breached,
+                        now
+                    ],
+                    ticket_from_row,
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn tickets_logged(&self, from: i64, to: i64) -> Result<Vec<TicketRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT * FROM tickets_v WHERE created_at >= ?1 AND created_at < ?2 ORDER BY id",
+            )?;
+            let rows = stmt
+                .query_map(params![from, to], ticket_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
         })
     }
 
@@ -64,8 +180,8 @@ impl Tickets for SqliteStore {
         self.with(|c| {
             let row = c.query_row(
                 "INSERT INTO tickets (channel, client, contact, issue, priority, status,
-                                      created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING id",
+                                      created_at, updated_at, skills, deadline_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9) RETURNING id",
                 params![
                     t.channel,
                     t.client,
@@ -73,7 +189,9 @@ impl Tickets for SqliteStore {
                     t.issue,
                     t.priority.name(),
                     t.status.name(),
-                    now
+                    now,
+                    t.skills.join(","),
+                    t.deadline_at,
                 ],
                 |r| r.get::<_, i64>(0),
             )?;
@@ -116,7 +234,7 @@ impl Tickets for SqliteStore {
         self.with(|c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT * FROM tickets_v WHERE status NOT IN ('resolved', 'closed')
-                 ORDER BY {PRIORITY_ORDER}, created_at, id"
+                 ORDER BY {QUEUE_ORDER}"
             ))?;
             let rows = stmt.query_map([], ticket_from_row)?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
@@ -145,7 +263,7 @@ mod tests {
     use tether_protocol::{CheckResult, Measurement, Priority, Role, TicketStatus, Verdict};
 
     use super::super::fixtures::*;
-    use crate::store::{Accounts, CheckRecord, TicketEvent, Tickets};
+    use crate::store::{Accounts, CheckRecord, Confirmation, TicketEvent, Tickets};
 
     #[test]
     fn open_tickets_are_ordered_by_priority_then_age() {
@@ -201,13 +319,15 @@ mod tests {
             (r.status, r.resolution.as_deref(), r.confirmed),
             (TicketStatus::Resolved, Some("replaced the toner"), None)
         );
-        s.set_confirmed(t.id, false, 6).unwrap();
+        s.set_confirmed(t.id, &Confirmation { solved: false, rating: None, comment: None }, 6)
+            .unwrap();
         assert_eq!(
             s.ticket(t.id).unwrap().unwrap().status,
             TicketStatus::Assigned,
             "not solved reopens"
         );
-        s.set_confirmed(t.id, true, 7).unwrap();
+        let yes = Confirmation { solved: true, rating: Some(4), comment: Some("quick".into()) };
+        s.set_confirmed(t.id, &yes, 7).unwrap();
         let r = s.ticket(t.id).unwrap().unwrap();
         assert_eq!((r.status, r.confirmed), (TicketStatus::Closed, Some(true)));
         for (at, kind) in [(1, "created"), (7, "closed")] {
