@@ -399,7 +399,10 @@ pub async fn watch(target: &Target, printer: Printer) -> anyhow::Result<()> {
             msg = conn.recv_control() => match msg? {
                 ServerMessage::Event(e) => printer.emit(&Watched(*e)),
                 ServerMessage::Desk(DeskReply::Watching) => {
-                    if !printer.is_json() {
+                    if printer.is_json() {
+                        // Scripts learn that events from now on will reach them.
+                        println!(r#"{{"event":"watching"}}"#);
+                    } else {
                         println!("Watching desk events (Ctrl-C to stop)...");
                     }
                 }

@@ -262,6 +262,17 @@ impl Console {
         serde_json::from_slice(&out.stdout).expect("invite JSON")
     }
 
+    /// Any long-running command (such as `watch --json`), its output read as events.
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        let mut cmd = self.command();
+        cmd.args(args);
+        Running::spawn(
+            &format!("console {} {}", self.name, args.join(" ")),
+            cmd,
+            self.scratch.join(format!("console-{}-{}.err", self.name, args.join("-"))),
+        )
+    }
+
     /// `join TARGET --batch`.
     pub fn join(&self, target: &str) -> BatchConsole {
         let mut cmd = self.command();

@@ -131,8 +131,9 @@ impl Conn {
         let chunk = self.broker.probe_data.clone();
         let len = PROBE_CHUNK as u64;
         let start = Instant::now();
-        // Never more in flight than half what the outbox may hold.
-        let cap = self.broker.config.limits.max_queued_bytes as u64 / 2;
+        // Never more in flight than half what the outbox may hold, in bytes and in messages.
+        let limits = &self.broker.config.limits;
+        let cap = (limits.max_queued_bytes as u64 / 2).min(limits.max_queued_messages as u64 / 2 * len);
         let (mut sent, mut acked, mut window) = (0u64, 0u64, probe_window(0.0, rtt_secs).min(cap));
         let mut first: Option<(Instant, u64)> = None;
         let mut last = (start, 0u64);
@@ -192,7 +193,10 @@ impl Conn {
                     last = now;
                 }
             }
-            self.outbox.frame(Channel::Probe, probe(probe_flags::ACK, &encode_ack(received)))?;
+            // A client busy sending may read acknowledgements slowly: wait for room rather than
+            // fail (its window stops it soon enough).
+            let ack = probe(probe_flags::ACK, &encode_ack(received));
+            self.outbox.frame_or_wait(Channel::Probe, ack, ANSWER_WITHIN).await?;
             if received >= max_bytes || first.is_some_and(|t| now.duration_since(t) >= limit) {
                 self.outbox.frame(Channel::Probe, probe(probe_flags::END, &[]))?;
                 // Data already in flight still arrives; the client's END follows it.

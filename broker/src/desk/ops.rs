@@ -404,6 +404,9 @@ impl Broker {
 
     async fn detail(&self, t: TicketRecord) -> Result<TicketDetail, DeskError> {
         let id = t.id;
+        // History is written by the store's writer; let everything queued so far land first,
+        // so a reply always shows the change that caused it.
+        self.store.flush().await;
         let (history, visit) =
             self.store.call(move |s| Ok((s.ticket_events(id)?, s.visit(id)?))).await?;
         Ok(TicketDetail {

@@ -112,7 +112,7 @@ impl Tickets for SqliteStore {
                    AND (?2 IS NULL OR status = ?2)
                    AND (?3 IS NULL OR priority = ?3)
                    AND (?4 IS NULL OR assigned_to = ?4)
-                   AND (NOT ?5 OR (responded_at IS NULL AND deadline_at < ?6)
+                   AND (NOT ?5 OR (responded_at IS NULL AND deadline_at <= ?6)
                         OR responded_at > deadline_at)
                  ORDER BY {QUEUE_ORDER}"
             ))?;
@@ -260,7 +260,9 @@ impl Tickets for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use tether_protocol::{CheckResult, Measurement, Priority, Role, TicketStatus, Verdict};
+    use tether_protocol::{
+        CheckResult, Measurement, Priority, Role, TicketFilter, TicketId, TicketStatus, Verdict,
+    };
 
     use super::super::fixtures::*;
     use crate::store::{Accounts, CheckRecord, Confirmation, TicketEvent, Tickets};
@@ -307,6 +309,37 @@ mod tests {
         s.add_check(&check(Role::Console, Verdict::Fail)).unwrap();
         assert_eq!(s.ticket(t.id).unwrap().unwrap().bandwidth, Some(Verdict::Pass));
         assert_eq!(s.open_tickets().unwrap()[0].bandwidth, Some(Verdict::Pass));
+    }
+
+    #[test]
+    fn lists_filter_by_breach_owner_and_closure() {
+        let (_d, s) = store();
+        s.add_user(&alice()).unwrap();
+        let mut late = ticket(Priority::Critical);
+        late.deadline_at = Some(100);
+        let late = s.create_ticket(&late, 1).unwrap();
+        let mut fine = ticket(Priority::Low);
+        fine.deadline_at = Some(10_000);
+        let fine = s.create_ticket(&fine, 1).unwrap();
+        s.set_ticket_state(fine.id, TicketStatus::Assigned, Some("alice"), 2).unwrap();
+        let ids = |f: TicketFilter, now| -> Vec<TicketId> {
+            s.list_tickets(&f, now).unwrap().into_iter().map(|t| t.id).collect()
+        };
+        assert_eq!(ids(TicketFilter { breached: true, ..Default::default() }, 200), vec![late.id]);
+        assert!(ids(TicketFilter { breached: true, ..Default::default() }, 50).is_empty());
+        assert_eq!(
+            ids(TicketFilter { assigned_to: Some("alice".into()), ..Default::default() }, 200),
+            vec![fine.id]
+        );
+        s.mark_responded(late.id, 300).unwrap();
+        assert_eq!(
+            ids(TicketFilter { breached: true, ..Default::default() }, 400),
+            vec![late.id],
+            "answered late"
+        );
+        s.close_unconfirmed(late.id, "gone", 500).unwrap();
+        assert_eq!(ids(TicketFilter::default(), 600), vec![fine.id]);
+        assert_eq!(ids(TicketFilter { include_closed: true, ..Default::default() }, 600).len(), 2);
     }
 
     #[test]
