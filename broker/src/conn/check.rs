@@ -133,7 +133,8 @@ impl Conn {
         let start = Instant::now();
         // Never more in flight than half what the outbox may hold, in bytes and in messages.
         let limits = &self.broker.config.limits;
-        let cap = (limits.max_queued_bytes as u64 / 2).min(limits.max_queued_messages as u64 / 2 * len);
+        let cap =
+            (limits.max_queued_bytes as u64 / 2).min(limits.max_queued_messages as u64 / 2 * len);
         let (mut sent, mut acked, mut window) = (0u64, 0u64, probe_window(0.0, rtt_secs).min(cap));
         let mut first: Option<(Instant, u64)> = None;
         let mut last = (start, 0u64);
