@@ -1,7 +1,7 @@
 //! The customer's consent on this machine: what is held, and how a request is answered,
 //! either by a policy given in advance (`--consent`) or by asking at the terminal.
 
-use tether_protocol::{Capability, ConsentSet};
+use tether_protocol::{Approval, Capability, ConsentSet, HelperMode};
 
 /// How requests are answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,6 +25,20 @@ impl ConsentPolicy {
             ConsentPolicy::Control => Some(matches!(cap, Capability::View | Capability::Control)),
             ConsentPolicy::Deny => Some(false),
         }
+    }
+}
+
+impl ConsentPolicy {
+    /// The answer given in advance to letting a second technician in or handing over: as the
+    /// policy would answer the capability it implies (watching needs view; helping and taking
+    /// over need control).
+    pub fn approve(self, what: &Approval) -> Option<bool> {
+        let needs = match what {
+            Approval::SecondTechnician { mode: HelperMode::Watch, .. } => Capability::View,
+            Approval::SecondTechnician { mode: HelperMode::Help, .. }
+            | Approval::Transfer { .. } => Capability::Control,
+        };
+        self.preset(needs)
     }
 }
 
@@ -72,6 +86,17 @@ mod tests {
         assert_eq!(ConsentPolicy::Control.preset(Capability::Control), Some(true));
         assert_eq!(ConsentPolicy::Control.preset(Capability::Shell), Some(false));
         assert_eq!(ConsentPolicy::Deny.preset(Capability::View), Some(false));
+    }
+
+    #[test]
+    fn approvals_follow_the_policy() {
+        let watch = Approval::SecondTechnician { name: "bob".into(), mode: HelperMode::Watch };
+        let transfer = Approval::Transfer { to: "bob".into() };
+        assert_eq!(ConsentPolicy::Ask.approve(&watch), None);
+        assert_eq!(ConsentPolicy::View.approve(&watch), Some(true));
+        assert_eq!(ConsentPolicy::View.approve(&transfer), Some(false));
+        assert_eq!(ConsentPolicy::Control.approve(&transfer), Some(true));
+        assert_eq!(ConsentPolicy::Deny.approve(&watch), Some(false));
     }
 
     #[test]

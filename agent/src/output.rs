@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use tether_client::Sentence;
-use tether_protocol::{Capability, ErrorCode};
+use tether_protocol::{Approval, Capability, ErrorCode, HelperMode};
 
 /// Something worth telling the customer.
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +39,27 @@ pub enum AgentEvent {
         technician: String,
         /// What was done.
         text: String,
+    },
+    /// The customer is asked to let a second technician in, or to be handed over.
+    ApprovalAsked {
+        /// Who asks.
+        technician: String,
+        /// What.
+        what: Approval,
+    },
+    /// A second technician joined or left.
+    Helper {
+        /// Who.
+        name: String,
+        /// Watching or helping.
+        mode: HelperMode,
+        /// Joined or left.
+        joined: bool,
+    },
+    /// This session ended; the next technician will join shortly.
+    HandedOver {
+        /// Who.
+        to: String,
     },
     /// The customer is asked to rate the help.
     RatingAsked,
@@ -120,6 +141,27 @@ impl Sentence for AgentEvent {
                 format!(
                     "{technician} says the problem is resolved: {text}\nIs your problem solved? [y/N]"
                 )
+            }
+            AgentEvent::ApprovalAsked { technician, what } => match what {
+                Approval::SecondTechnician { name, mode: HelperMode::Watch } => {
+                    format!(
+                        "{technician} invites {name} to watch your screen (view only). Allow? [y/N]"
+                    )
+                }
+                Approval::SecondTechnician { name, mode: HelperMode::Help } => format!(
+                    "{technician} invites {name} to help (chat, and control while you allow it). Allow? [y/N]"
+                ),
+                Approval::Transfer { to } => {
+                    format!("{technician} wants to hand you over to {to}. Allow? [y/N]")
+                }
+            },
+            AgentEvent::Helper { name, mode, joined: true } => match mode {
+                HelperMode::Watch => format!("{name} is now watching."),
+                HelperMode::Help => format!("{name} is now helping."),
+            },
+            AgentEvent::Helper { name, joined: false, .. } => format!("{name} has left."),
+            AgentEvent::HandedOver { to } => {
+                format!("You are being handed over to {to}. Please stay connected.")
             }
             AgentEvent::RatingAsked => {
                 "How would you rate the help, from 1 (poor) to 5 (excellent)? (Enter to skip)"

@@ -10,7 +10,7 @@ use tether_client::check::pong;
 use tether_client::check_ui::check_with_progress;
 use tether_client::{BrokerAddr, ClientError, Incoming, Printer, Sender, stdin_lines};
 use tether_protocol::{
-    Capability, Channel, ClientMessage, Credential, Frame, Role, Secret, ServerMessage,
+    Approval, Capability, Channel, ClientMessage, Credential, Frame, Role, Secret, ServerMessage,
     SupportRequest, probe_flags,
 };
 
@@ -159,6 +159,8 @@ enum Prompt {
     Rating { solved: bool },
     /// Any comment?
     Comment { solved: bool, rating: Option<u8> },
+    /// May a second technician join, or the session be handed over?
+    Approval { id: u32, what: Approval },
 }
 
 /// The agent's state during a connection.
@@ -225,6 +227,21 @@ impl Agent {
             ServerMessage::ResolutionProposed { text } => self.out.emit(&AgentEvent::Notice {
                 message: format!("The technician resolved the ticket: {text}"),
             }),
+            ServerMessage::ApprovalRequested { id, what } => match self.policy.approve(&what) {
+                Some(answer) => self.approve(id, answer).await?,
+                None if !self.stdin_open => self.approve(id, false).await?,
+                None => self.prompt(Prompt::Approval { id, what }),
+            },
+            ServerMessage::Helper { name, mode, joined } => {
+                self.out.emit(&AgentEvent::Helper { name, mode, joined })
+            }
+            ServerMessage::HandedOver { to } => {
+                // A new session begins with nothing allowed: the customer decides afresh.
+                self.consent = LocalConsent::default();
+                self.prompts.clear();
+                self.update_stream();
+                self.out.emit(&AgentEvent::HandedOver { to });
+            }
             ServerMessage::BandwidthGate { screen_blocked, reason, .. } => {
                 self.screen_blocked = screen_blocked;
                 self.update_stream();
@@ -307,6 +324,10 @@ impl Agent {
                 text: text.clone(),
             }),
             Some(Prompt::Rating { .. }) => self.out.emit(&AgentEvent::RatingAsked),
+            Some(Prompt::Approval { what, .. }) => self.out.emit(&AgentEvent::ApprovalAsked {
+                technician: self.technician.clone(),
+                what: what.clone(),
+            }),
             Some(Prompt::Comment { .. }) => self.out.emit(&AgentEvent::CommentAsked),
             None => {}
         }
@@ -331,7 +352,12 @@ impl Agent {
                 let comment = Some(line.trim().to_string()).filter(|c| !c.is_empty());
                 self.confirm(solved, rating, comment).await
             }
+            Prompt::Approval { id, .. } => self.approve(id, yes).await,
         }
+    }
+
+    async fn approve(&self, id: u32, allowed: bool) -> Result<(), ClientError> {
+        self.sender.control(&ClientMessage::Approve { id, allowed }).await
     }
 
     async fn confirm(
@@ -422,6 +448,7 @@ impl Agent {
                 // The customer answered the question itself; only the extras go unanswered.
                 Prompt::Rating { solved } => self.confirm(solved, None, None).await?,
                 Prompt::Comment { solved, rating } => self.confirm(solved, rating, None).await?,
+                Prompt::Approval { id, .. } => self.approve(id, false).await?,
                 Prompt::Resolution(_) => {}
             }
         }

@@ -189,10 +189,11 @@ impl Broker {
         let event = ticket_event(ticket, "broker", "session_ended", &format!("{id}: {reason}"));
         self.store.record(move |s| {
             s.end_session(&id, now, &reason)?;
-            // A session that ended with the ticket resolved or closed leaves it so.
-            let status = s.ticket(ticket)?.map(|t| t.status);
-            if matches!(status, Some(TicketStatus::InSession)) {
-                s.set_ticket_state(ticket, TicketStatus::Assigned, Some(&tech), now)?;
+            // A session that ended with the ticket resolved or closed leaves it so; the owner
+            // stays whoever it is now (a hand-over already moved it).
+            if let Some(t) = s.ticket(ticket)?.filter(|t| t.status == TicketStatus::InSession) {
+                let owner = t.assigned_to.unwrap_or(tech);
+                s.set_ticket_state(ticket, TicketStatus::Assigned, Some(&owner), now)?;
             }
             s.add_ticket_event(&event)
         });

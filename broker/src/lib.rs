@@ -17,6 +17,7 @@ pub mod config;
 mod conn;
 pub mod datadir;
 pub mod desk;
+mod helpers;
 mod http;
 mod limiter;
 pub mod logging;

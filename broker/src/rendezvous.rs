@@ -118,6 +118,11 @@ impl Rendezvous {
         self.active.contains_key(&ticket)
     }
 
+    /// The live session at `ticket`.
+    pub(crate) fn session(&self, ticket: TicketId) -> Option<Arc<Session>> {
+        self.active.get(&ticket).cloned()
+    }
+
     /// How many sessions `technician` is in right now.
     pub(crate) fn sessions_of(&self, technician: &str) -> usize {
         self.active.values().filter(|s| s.technician == technician).count()

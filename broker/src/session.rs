@@ -11,6 +11,7 @@ use tether_protocol::{
 };
 use tokio_util::sync::CancellationToken;
 
+use crate::helpers::Helpers;
 use crate::outbox::{Outbox, Overflow};
 use crate::transcript::{Actor, Entry, Transcript};
 
@@ -32,6 +33,8 @@ pub(crate) struct Session {
     pub(crate) checks: Checks,
     /// Screen frames are held back: a check failed and nobody overrode it.
     screen_blocked: AtomicBool,
+    /// Second technicians, approvals and hand-over.
+    pub(crate) helpers: Helpers,
 }
 
 /// The two sides' bandwidth checks.
@@ -203,6 +206,7 @@ impl Session {
             transcript,
             screen_blocked: AtomicBool::new(sides.checks.failure().is_some()),
             checks: sides.checks,
+            helpers: Helpers::default(),
         }
     }
 
@@ -342,8 +346,13 @@ impl Session {
         }
         let reason = reason.into();
         let msg = ServerMessage::SessionEnded { reason: reason.clone(), code };
-        self.agent.notice(&msg);
+        match self.helpers.handover() {
+            // The customer stays connected for the next technician.
+            Some(to) => self.agent.notice(&ServerMessage::HandedOver { to }),
+            None => self.agent.notice(&msg),
+        }
         self.console.notice(&msg);
+        self.helpers.notice(&msg);
         *end = Some(SessionEnd { reason, code });
         drop(end);
         self.ended.cancel();

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use tether_protocol::{Action, Capability, InputEvent, KeyCombo, MouseButton};
+use tether_protocol::{Action, Capability, HelperMode, InputEvent, KeyCombo, MouseButton};
 
 /// One session command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,10 @@ pub enum Command {
     Resolve(String),
     /// Share the screen despite a failed bandwidth check, for this reason.
     OverrideBandwidth(String),
+    /// Ask the customer to let another technician watch or help.
+    InviteTechnician(String, HelperMode),
+    /// Ask the customer to be handed over to another technician.
+    Transfer(String),
     /// End the session.
     Quit,
 }
@@ -32,7 +36,8 @@ pub enum Command {
 pub const USAGE: &str = "commands: chat TEXT | request view|control|files|shell | release CAP | \
                          mouse X Y [click|double|down|up|right|middle] | wheel DX DY | key COMBO | \
                          snapshot FILE.png | note TEXT | resolve TEXT | \
-                         override bandwidth REASON | quit";
+                         override bandwidth REASON | invite-tech NAME watch|help | \
+                         transfer NAME | quit";
 
 /// Parses one line. Blank lines are `Ok(None)`.
 pub fn parse(line: &str) -> Result<Option<Command>, String> {
@@ -76,6 +81,15 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
                 Command::OverrideBandwidth(reason.trim().to_string())
             }
             _ => return Err("usage: override bandwidth REASON".into()),
+        },
+        "invite-tech" => match args.as_slice() {
+            [name, "watch"] => Command::InviteTechnician(name.to_string(), HelperMode::Watch),
+            [name, "help"] => Command::InviteTechnician(name.to_string(), HelperMode::Help),
+            _ => return Err("usage: invite-tech NAME watch|help".into()),
+        },
+        "transfer" => match args.as_slice() {
+            [name] => Command::Transfer(name.to_string()),
+            _ => return Err("usage: transfer NAME".into()),
         },
         "quit" | "exit" => Command::Quit,
         other => return Err(format!("unknown command {other:?}; {USAGE}")),
@@ -161,6 +175,11 @@ mod tests {
             parse("override bandwidth the customer accepts a slow picture").unwrap(),
             Some(Command::OverrideBandwidth("the customer accepts a slow picture".into()))
         );
+        assert_eq!(
+            parse("invite-tech bob watch").unwrap(),
+            Some(Command::InviteTechnician("bob".into(), HelperMode::Watch))
+        );
+        assert_eq!(parse("transfer carol").unwrap(), Some(Command::Transfer("carol".into())));
         assert_eq!(parse("quit").unwrap(), Some(Command::Quit));
         assert_eq!(parse("   ").unwrap(), None);
     }
@@ -181,6 +200,9 @@ mod tests {
             "resolve  ",
             "override bandwidth",
             "override screen because",
+            "invite-tech bob",
+            "invite-tech bob drive",
+            "transfer",
             "dance",
         ] {
             assert!(parse(bad).is_err(), "{bad}");

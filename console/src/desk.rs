@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use tether_client::{BrokerAddr, ClientError, Connection};
 use tether_protocol::{
     ClientMessage, Credential, InvitationInfo, Role, Secret, ServerMessage, TicketId,
-    TicketSummary, Welcome,
+    TicketSummary, Welcome, format_duration,
 };
 
 use crate::profile::{Profile, ProfileError};
@@ -129,31 +129,34 @@ pub fn format_time(unix: i64) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
-/// The queue as a table.
+/// The queue as a table: most urgent first, with the time left to the response deadline
+/// (or how far past it), the owner and the bandwidth verdict.
 pub fn queue_table(tickets: &[TicketSummary], now: i64) -> String {
     if tickets.is_empty() {
         return "The queue is empty.\n".into();
     }
     let mut out = format!(
-        "{:<7} {:<9} {:<11} {:<8} {:>8}  {:<20} {}\n",
-        "ticket", "priority", "status", "customer", "age", "client", "issue"
+        "{:<7} {:<9} {:<16} {:<10} {:<8} {:<5} {:<10} {:<18} {}\n",
+        "ticket", "priority", "status", "due in", "customer", "link", "owner", "client", "issue"
     );
     for t in tickets {
-        let age = (now - t.created_at).max(0);
-        let age = if age >= 3600 {
-            format!("{}h{:02}m", age / 3600, age % 3600 / 60)
-        } else {
-            format!("{}m{:02}s", age / 60, age % 60)
+        let due = match (t.deadline_at, t.responded_at) {
+            (_, Some(_)) => "answered".to_string(),
+            (Some(d), None) if d >= now => format_duration(d - now),
+            (Some(d), None) => format!("-{}", format_duration(now - d)),
+            (None, None) => "-".into(),
         };
-        let issue: String = t.issue.lines().next().unwrap_or("").chars().take(50).collect();
-        let client: String = t.client.chars().take(20).collect();
+        let issue: String = t.issue.lines().next().unwrap_or("").chars().take(40).collect();
+        let client: String = t.client.chars().take(18).collect();
         out.push_str(&format!(
-            "{:<7} {:<9} {:<11} {:<8} {:>8}  {:<20} {}\n",
+            "{:<7} {:<9} {:<16} {:<10} {:<8} {:<5} {:<10} {:<18} {}\n",
             t.id.to_string(),
             t.priority.name(),
             t.status.name(),
+            due,
             if t.customer_waiting { "waiting" } else { "-" },
-            age,
+            t.bandwidth.map_or("-", |v| v.name()),
+            t.assigned_to.as_deref().unwrap_or("-"),
             client,
             issue
         ));

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use tether_client::Sentence;
-use tether_protocol::{Capability, ErrorCode, Verdict};
+use tether_protocol::{Approval, Capability, ErrorCode, HelperMode, Verdict};
 
 /// Something that happened in a console session.
 #[derive(Debug, Clone, Serialize)]
@@ -102,6 +102,22 @@ pub enum Event {
         /// In words.
         message: String,
     },
+    /// The customer answered an approval request.
+    Approval {
+        /// What was asked.
+        what: Approval,
+        /// The answer.
+        allowed: bool,
+    },
+    /// A second technician joined or left.
+    Helper {
+        /// Who.
+        name: String,
+        /// Watching or helping.
+        mode: HelperMode,
+        /// Joined or left.
+        joined: bool,
+    },
     /// Information.
     Notice {
         /// In words.
@@ -162,6 +178,15 @@ impl Sentence for Event {
                 )
             }
             Event::QualityWarning { message } => format!("warning: {message}"),
+            Event::Approval { what, allowed } => {
+                let what = match what {
+                    Approval::SecondTechnician { name, .. } => format!("{name} joining"),
+                    Approval::Transfer { to } => format!("being handed over to {to}"),
+                };
+                format!("The customer {} {what}.", if *allowed { "allowed" } else { "refused" })
+            }
+            Event::Helper { name, joined: true, mode } => format!("{name} joined ({mode:?})."),
+            Event::Helper { name, joined: false, .. } => format!("{name} left."),
             Event::Notice { message } => message.clone(),
             Event::Ended { reason, .. } => format!("Session ended: {reason}."),
         }

@@ -173,6 +173,12 @@ impl Console {
             ServerMessage::Quality { rtt_ms, received_kbps, sent_kbps } => {
                 self.printer.emit(&Event::Quality { rtt_ms, received_kbps, sent_kbps })
             }
+            ServerMessage::ApprovalDecided { what, allowed } => {
+                self.printer.emit(&Event::Approval { what, allowed })
+            }
+            ServerMessage::Helper { name, mode, joined } => {
+                self.printer.emit(&Event::Helper { name, mode, joined })
+            }
             ServerMessage::QualityWarning { message } => {
                 self.printer.emit(&Event::QualityWarning { message })
             }
@@ -247,6 +253,10 @@ impl Console {
                 }
             }
             Command::Note(text) => self.sender.control(&ClientMessage::Note { text }).await?,
+            Command::InviteTechnician(name, mode) => {
+                self.sender.control(&ClientMessage::InviteTechnician { name, mode }).await?
+            }
+            Command::Transfer(to) => self.sender.control(&ClientMessage::Transfer { to }).await?,
             Command::OverrideBandwidth(reason) => {
                 self.sender.control(&ClientMessage::OverrideBandwidth { reason }).await?
             }

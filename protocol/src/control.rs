@@ -151,6 +151,25 @@ pub enum ClientMessage {
     },
     /// Console: the support desk.
     Desk(DeskRequest),
+    /// Console, in a session: ask the customer to let a second technician watch or help.
+    InviteTechnician {
+        /// The technician's login.
+        name: String,
+        /// Watch (view only) or help (view, chat, and input while control is held).
+        mode: HelperMode,
+    },
+    /// Console, in a session: hand the customer over to another technician.
+    Transfer {
+        /// The technician's login.
+        to: String,
+    },
+    /// Agent: the customer's answer to an approval request.
+    Approve {
+        /// The request's id.
+        id: u32,
+        /// Allowed?
+        allowed: bool,
+    },
 }
 
 impl ClientMessage {
@@ -172,6 +191,9 @@ impl ClientMessage {
         "check",
         "override_bandwidth",
         "desk",
+        "invite_technician",
+        "transfer",
+        "approve",
     ];
 
     /// Decodes a text frame.
@@ -204,6 +226,9 @@ impl ClientMessage {
             ClientMessage::Check => "check",
             ClientMessage::OverrideBandwidth { .. } => "override_bandwidth",
             ClientMessage::Desk(_) => "desk",
+            ClientMessage::InviteTechnician { .. } => "invite_technician",
+            ClientMessage::Transfer { .. } => "transfer",
+            ClientMessage::Approve { .. } => "approve",
         }
     }
 }
@@ -342,6 +367,63 @@ pub enum ServerMessage {
     Desk(DeskReply),
     /// A desk event, to watchers.
     Event(Box<DeskEvent>),
+    /// To the agent: the technician asks the customer to approve something.
+    ApprovalRequested {
+        /// Answer with this id.
+        id: u32,
+        /// What.
+        what: Approval,
+    },
+    /// To the technicians: the customer's answer.
+    ApprovalDecided {
+        /// What was asked.
+        what: Approval,
+        /// The answer.
+        allowed: bool,
+    },
+    /// A second technician joined or left the session.
+    Helper {
+        /// Who.
+        name: String,
+        /// Watching or helping.
+        mode: HelperMode,
+        /// Joined (true) or left.
+        joined: bool,
+    },
+    /// To the agent: this session ends, and the customer stays connected for the technician
+    /// named, who takes over.
+    HandedOver {
+        /// The new technician.
+        to: String,
+    },
+}
+
+/// What a second technician may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HelperMode {
+    /// See the screen and the chat.
+    Watch,
+    /// Also chat and, while the customer grants control, use mouse and keyboard.
+    Help,
+}
+
+/// Something only the customer can allow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Approval {
+    /// A second technician joins.
+    SecondTechnician {
+        /// Who.
+        name: String,
+        /// Watching or helping.
+        mode: HelperMode,
+    },
+    /// The session is handed over to another technician.
+    Transfer {
+        /// Who takes over.
+        to: String,
+    },
 }
 
 impl ServerMessage {
@@ -369,6 +451,10 @@ impl ServerMessage {
         "quality_warning",
         "desk",
         "event",
+        "approval_requested",
+        "approval_decided",
+        "helper",
+        "handed_over",
     ];
 
     /// Decodes a text frame.
@@ -472,6 +558,9 @@ mod tests {
             ClientMessage::Desk(crate::DeskRequest::Claim { ticket: TicketId(4) }),
             ClientMessage::Check,
             ClientMessage::OverrideBandwidth { reason: "customer insists".into() },
+            ClientMessage::InviteTechnician { name: "bob".into(), mode: HelperMode::Watch },
+            ClientMessage::Transfer { to: "bob".into() },
+            ClientMessage::Approve { id: 3, allowed: true },
             ClientMessage::Admin(AdminRequest::Export {
                 session: "s-1".into(),
                 format: crate::ExportFormat::Html,
@@ -550,6 +639,16 @@ mod tests {
             },
             ServerMessage::Quality { rtt_ms: 12.5, received_kbps: 900.0, sent_kbps: 20.0 },
             ServerMessage::QualityWarning { message: "slow".into() },
+            ServerMessage::ApprovalRequested {
+                id: 1,
+                what: Approval::Transfer { to: "bob".into() },
+            },
+            ServerMessage::ApprovalDecided {
+                what: Approval::SecondTechnician { name: "bob".into(), mode: HelperMode::Help },
+                allowed: false,
+            },
+            ServerMessage::Helper { name: "bob".into(), mode: HelperMode::Watch, joined: true },
+            ServerMessage::HandedOver { to: "bob".into() },
             ServerMessage::Desk(crate::DeskReply::Done { message: "ok".into() }),
             ServerMessage::Event(Box::new(crate::DeskEvent {
                 kind: "assigned".into(),

@@ -102,7 +102,11 @@ async fn wait_and_relay(conn: &mut Conn, ticket: TicketRecord) -> Result<(), Ref
             format!("ticket {} already has a session", ticket.id),
         ));
     }
-    conn.pair_and_relay(Role::Agent, ticket.id, ticket.client).await
+    // A hand-over ends one session and keeps the customer connected for the next technician.
+    while let Some(to) = conn.pair_and_relay(Role::Agent, ticket.id, ticket.client.clone()).await? {
+        tracing::info!(%to, "customer handed over; waiting for the new technician");
+    }
+    Ok(())
 }
 
 /// A trimmed text field within its limit.

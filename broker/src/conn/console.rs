@@ -43,7 +43,17 @@ pub(super) async fn serve(conn: &mut Conn, user: UserRecord) -> Result<(), Refus
                 if let Some(result) = conn.check.clone() {
                     conn.keep_check(ticket, Role::Console, &user.name, &result);
                 }
-                return conn.pair_and_relay(Role::Console, ticket, user.name.clone()).await;
+                // A technician the customer let into a running session joins it as a helper.
+                let running = lock(&conn.broker.rendezvous).session(ticket);
+                if let Some(session) = running {
+                    if let Some(mode) = session.helpers.allowed(&user.name) {
+                        return conn.help(&session, &user.name, mode).await;
+                    }
+                }
+                return conn
+                    .pair_and_relay(Role::Console, ticket, user.name.clone())
+                    .await
+                    .map(|_| ());
             }
             ClientMessage::Admin(req) => conn.review(&user, req).await?,
             ClientMessage::Desk(req) => conn.desk(&user, req).await?,
@@ -161,7 +171,10 @@ async fn join_target(
             format!("{id} is {}", ticket.status.name()),
         ));
     }
-    if user.role == UserRole::Technician {
+    let invited = lock(&conn.broker.rendezvous)
+        .session(id)
+        .is_some_and(|s| s.helpers.allowed(&user.name).is_some());
+    if user.role == UserRole::Technician && !invited {
         if let Some(owner) = ticket.assigned_to.as_deref().filter(|o| *o != user.name) {
             return Err(Refusal::new(ErrorCode::Forbidden, format!("{id} is assigned to {owner}")));
         }

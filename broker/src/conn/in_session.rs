@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use tether_protocol::{ClientMessage, ErrorCode, Role, ServerMessage};
+use tether_protocol::{Approval, ClientMessage, ErrorCode, Role, ServerMessage};
 
 use super::{Conn, Refusal};
 use crate::bookkeeping::ticket_event;
 use crate::session::Session;
 use crate::state::unix_now;
 use crate::store::Confirmation;
-use crate::transcript::Entry;
+use crate::transcript::{Actor, Entry};
 
 /// The longest note or resolution, in characters.
 const MAX_TEXT: usize = 8000;
@@ -142,6 +142,52 @@ impl Conn {
                 }
                 session.outbox(Role::Console).control(&ServerMessage::Confirmed { solved })?;
             }
+            (Role::Console, ClientMessage::InviteTechnician { name, mode }) => {
+                let known = self.technician(&name).await?;
+                if !known || name == session.technician {
+                    self.complain(
+                        ErrorCode::NotFound,
+                        format!("{name} is not another active technician"),
+                    );
+                    return Ok(None);
+                }
+                self.ask_customer(session, &actor, Approval::SecondTechnician { name, mode })
+                    .await?;
+            }
+            (Role::Console, ClientMessage::Transfer { to }) => {
+                let known = self.technician(&to).await?;
+                if !known || to == session.technician {
+                    self.complain(
+                        ErrorCode::NotFound,
+                        format!("{to} is not another active technician"),
+                    );
+                    return Ok(None);
+                }
+                self.ask_customer(session, &actor, Approval::Transfer { to }).await?;
+            }
+            (Role::Agent, ClientMessage::Approve { id, allowed }) => {
+                let Some(what) = session.helpers.decide(id, allowed) else {
+                    self.complain(ErrorCode::NotFound, "no such question is waiting for an answer");
+                    return Ok(None);
+                };
+                let event = if allowed { "approved" } else { "refused" };
+                let data = json!({ "what": what });
+                session.transcript.record(Entry::now(actor, event, data)).await;
+                let decided = ServerMessage::ApprovalDecided { what: what.clone(), allowed };
+                session.outbox(Role::Console).control(&decided)?;
+                self.outbox.control(&decided)?;
+                if let (Approval::Transfer { to }, true) = (&what, allowed) {
+                    let t = self.broker.ticket(session.ticket).await;
+                    if let Ok(t) = t {
+                        let how = format!("handed over by {}", session.technician);
+                        self.broker
+                            .assign(t, to, &session.technician, &how)
+                            .await
+                            .map_err(super::agent::desk_refusal)?;
+                    }
+                    return Ok(Some(format!("approved handing the session over to {to}")));
+                }
+            }
             (_, ClientMessage::Leave { reason }) => {
                 let reason = reason
                     .map(|r| r.chars().take(200).collect::<String>())
@@ -171,6 +217,28 @@ impl Conn {
             ),
         }
         Ok(None)
+    }
+
+    /// Whether `name` is an active console account that can work tickets.
+    async fn technician(&self, name: &str) -> Result<bool, Refusal> {
+        let name = name.to_string();
+        let user = self.broker.store.call(move |s| s.user(&name)).await?;
+        Ok(user.is_some_and(|u| !u.disabled))
+    }
+
+    /// Asks the customer to approve `what` (recorded).
+    async fn ask_customer(
+        &self,
+        session: &Arc<Session>,
+        actor: &Actor,
+        what: Approval,
+    ) -> Result<(), Refusal> {
+        tracing::info!(?what, "customer asked to approve");
+        let data = json!({ "what": what });
+        session.transcript.record(Entry::now(actor.clone(), "approval_requested", data)).await;
+        let id = session.helpers.ask(what.clone());
+        session.outbox(Role::Agent).control(&ServerMessage::ApprovalRequested { id, what })?;
+        Ok(())
     }
 
     /// Trimmed text within [`MAX_TEXT`], or a complaint and `None`.

@@ -10,6 +10,7 @@ mod check;
 mod console;
 mod credentials;
 mod desk;
+mod helper;
 mod in_session;
 mod paired;
 mod quality;

@@ -23,19 +23,21 @@ use super::quality::Live;
 
 impl Conn {
     /// Waits at `ticket` as `role` for the other side, then relays the session to its end.
+    /// Returns the technician the customer was handed over to, if the session ended so.
     pub(super) async fn pair_and_relay(
         &mut self,
         role: Role,
         ticket: TicketId,
         name: String,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Option<String>, Refusal> {
         let Some(session) = self.wait_for_peer(role, ticket, name).await? else {
-            return Ok(());
+            return Ok(None);
         };
         tracing::Span::current().record("session.id", session.id.as_str());
         self.outbox.control(&ServerMessage::Paired(session.info_for(role)))?;
         self.outbox.control(&session.gate(None))?;
-        self.relay(&session, role).await
+        self.relay(&session, role).await?;
+        Ok(session.helpers.handover())
     }
 
     async fn wait_for_peer(
@@ -243,6 +245,10 @@ impl Conn {
                     }
                     Channel::Input => session.counters.count_input(header.flags),
                     _ => {}
+                }
+                // Second technicians see the screen and the whole conversation.
+                if matches!(channel, Channel::Screen | Channel::Chat) {
+                    session.helpers.frame(channel, &bytes, None);
                 }
                 let stall = Duration::from_secs(self.broker.config.limits.stall_timeout_secs);
                 let queued = session.peer_outbox(role).frame_or_wait(channel, bytes, stall).await;
