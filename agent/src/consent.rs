@@ -12,6 +12,8 @@ pub enum ConsentPolicy {
     View,
     /// Allow viewing and control; refuse files and shell.
     Control,
+    /// Allow everything: view, control, files and shell (and each file transfer).
+    All,
     /// Refuse everything.
     Deny,
 }
@@ -23,6 +25,7 @@ impl ConsentPolicy {
             ConsentPolicy::Ask => None,
             ConsentPolicy::View => Some(cap == Capability::View),
             ConsentPolicy::Control => Some(matches!(cap, Capability::View | Capability::Control)),
+            ConsentPolicy::All => Some(true),
             ConsentPolicy::Deny => Some(false),
         }
     }

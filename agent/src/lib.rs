@@ -7,8 +7,10 @@
 #![forbid(unsafe_code)]
 
 pub mod consent;
+pub mod files;
 pub mod input;
 pub mod output;
 pub mod screen;
 pub mod session;
+pub mod shell;
 pub mod streaming;

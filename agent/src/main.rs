@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use tether_agent::consent::ConsentPolicy;
+use tether_agent::files::FileService;
 use tether_agent::input::{InputSink, JsonLinesSink};
 use tether_agent::output::AgentEvent;
 use tether_agent::screen::TestPattern;
@@ -88,6 +89,13 @@ struct Common {
     /// Print one JSON event per line instead of sentences.
     #[arg(long)]
     json: bool,
+    /// Where files the technician sends are saved [default: ~/Downloads/tether-received, or
+    /// ~/tether-received].
+    #[arg(long, env = "TETHER_RECEIVE_DIR")]
+    receive_dir: Option<PathBuf>,
+    /// The largest file accepted, in bytes.
+    #[arg(long, default_value_t = 4 << 30)]
+    max_file_size: u64,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -147,6 +155,8 @@ fn start_agent(common: Common, start: Start) -> anyhow::Result<()> {
         screen,
         fps: common.fps,
         output: Printer::new(common.json),
+        files_dir: common.receive_dir.unwrap_or_else(FileService::default_dir),
+        max_file_size: common.max_file_size,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(opts, start))?;

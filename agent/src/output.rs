@@ -2,6 +2,8 @@
 //! [`tether_client::Printer`] as sentences for a person or as JSON lines with `--json`.
 
 use serde::Serialize;
+
+use crate::files::FileQuestion;
 use tether_client::Sentence;
 use tether_protocol::{Approval, Capability, ErrorCode, HelperMode};
 
@@ -60,6 +62,20 @@ pub enum AgentEvent {
     HandedOver {
         /// Who.
         to: String,
+    },
+    /// The customer is asked about a file.
+    FileAsked {
+        /// Who asks.
+        technician: String,
+        /// What.
+        question: FileQuestion,
+    },
+    /// The technician opened (or the shell closed) a shell on this computer.
+    Shell {
+        /// Who.
+        technician: String,
+        /// Open now?
+        open: bool,
     },
     /// The customer is asked to rate the help.
     RatingAsked,
@@ -163,6 +179,23 @@ impl Sentence for AgentEvent {
             AgentEvent::HandedOver { to } => {
                 format!("You are being handed over to {to}. Please stay connected.")
             }
+            AgentEvent::FileAsked {
+                technician,
+                question: FileQuestion::Offer { name, size, .. },
+            } => {
+                format!(
+                    "{technician} sends you {name} ({size} bytes). Accept? [y]es/[n]o/[a]ll for this session"
+                )
+            }
+            AgentEvent::FileAsked { technician, question: FileQuestion::Request { path, .. } } => {
+                format!(
+                    "{technician} asks for a copy of {path}. Send it? [y]es/[n]o/[a]ll for this session"
+                )
+            }
+            AgentEvent::Shell { technician, open: true } => format!(
+                "{technician} opened a command shell on this computer. Type 'close shell' to close it."
+            ),
+            AgentEvent::Shell { open: false, .. } => "The command shell is closed.".into(),
             AgentEvent::RatingAsked => {
                 "How would you rate the help, from 1 (poor) to 5 (excellent)? (Enter to skip)"
                     .into()

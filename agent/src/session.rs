@@ -10,14 +10,17 @@ use tether_client::check::pong;
 use tether_client::check_ui::check_with_progress;
 use tether_client::{BrokerAddr, ClientError, Incoming, Printer, Sender, stdin_lines};
 use tether_protocol::{
-    Approval, Capability, Channel, ClientMessage, Credential, Frame, Role, Secret, ServerMessage,
-    SupportRequest, probe_flags,
+    Approval, Capability, Channel, ClientMessage, Credential, FileMsg, Frame, Role, Secret,
+    ServerMessage, ShellMsg, SupportRequest, file_flags, probe_flags, shell_flags,
 };
+use tokio::sync::mpsc;
 
 use crate::consent::{ConsentPolicy, LocalConsent};
+use crate::files::{Answer, FileQuestion, FileService};
 use crate::input::{InputGate, InputSink};
 use crate::output::AgentEvent;
 use crate::screen::ScreenSource;
+use crate::shell::{self, Shell, ShellOutput};
 use crate::streaming::Stream;
 
 /// How the agent reaches the broker and behaves.
@@ -36,6 +39,10 @@ pub struct AgentOptions {
     pub fps: u32,
     /// How to print.
     pub output: Printer,
+    /// Where received files go.
+    pub files_dir: PathBuf,
+    /// The largest file accepted, in bytes.
+    pub max_file_size: u64,
 }
 
 impl std::fmt::Debug for AgentOptions {
@@ -99,6 +106,8 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
         consent: LocalConsent::default(),
         stream: Stream::new(opts.fps),
         screen_blocked: false,
+        files: FileService::new(opts.output, opts.files_dir, opts.max_file_size),
+        shell: None,
         technician: String::from("the technician"),
         prompts: Vec::new(),
         stdin_open: true,
@@ -106,9 +115,21 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
     let screen = tokio::spawn(agent.stream.run(opts.screen, sender));
     let mut lines = stdin_lines();
     let mut signals = Box::pin(stop_signal());
+    let mut shell_out: Option<mpsc::Receiver<ShellOutput>> = None;
 
     let result = loop {
+        if let Some(rx) = agent.take_shell_output() {
+            shell_out = Some(rx);
+        }
         tokio::select! {
+            out = next_output(&mut shell_out), if shell_out.is_some() => {
+                if let Err(e) = agent.shell_output(out).await {
+                    break Err(e.into());
+                }
+                if agent.shell.is_none() {
+                    shell_out = None;
+                }
+            }
             incoming = receiver.recv() => match incoming {
                 Ok(incoming) => match agent.incoming(incoming).await {
                     Ok(true) => continue,
@@ -161,6 +182,32 @@ enum Prompt {
     Comment { solved: bool, rating: Option<u8> },
     /// May a second technician join, or the session be handed over?
     Approval { id: u32, what: Approval },
+    /// May this file come in, or go out?
+    File(FileQuestion),
+}
+
+/// A shell the technician opened, and its output until the session loop picks it up.
+struct OpenShell {
+    shell: Shell,
+    output: Option<mpsc::Receiver<ShellOutput>>,
+}
+
+/// How a shell comes to close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Close {
+    /// It exited by itself.
+    Exited,
+    /// The technician or the customer closed it.
+    Asked,
+    /// The customer took `shell` back.
+    Withdrawn,
+}
+
+async fn next_output(rx: &mut Option<mpsc::Receiver<ShellOutput>>) -> ShellOutput {
+    match rx {
+        Some(rx) => rx.recv().await.unwrap_or(ShellOutput::Eof),
+        None => std::future::pending().await,
+    }
 }
 
 /// The agent's state during a connection.
@@ -173,6 +220,8 @@ struct Agent {
     stream: Stream,
     /// Screen sharing is held back because a bandwidth check failed.
     screen_blocked: bool,
+    files: FileService,
+    shell: Option<OpenShell>,
     technician: String,
     /// Requests waiting for the customer's y/n, oldest first.
     prompts: Vec<Prompt>,
@@ -209,6 +258,7 @@ impl Agent {
                 self.consent.heard(capability, granted);
                 if before != self.consent {
                     self.consent_changed(capability, false);
+                    self.withdrawn().await?;
                 }
             }
             ServerMessage::Error { code, message, fatal } => {
@@ -240,6 +290,7 @@ impl Agent {
                 self.consent = LocalConsent::default();
                 self.prompts.clear();
                 self.update_stream();
+                self.withdrawn().await?;
                 self.out.emit(&AgentEvent::HandedOver { to });
             }
             ServerMessage::BandwidthGate { screen_blocked, reason, .. } => {
@@ -276,6 +327,8 @@ impl Agent {
             }
             // The agent is authoritative: whatever the broker let through, no control, no input.
             Channel::Input => self.input.handle(self.consent, payload),
+            Channel::File => self.file_frame(flags, payload).await?,
+            Channel::Shell => self.shell_frame(flags, payload).await?,
             other => {
                 tracing::debug!(channel = other.name(), "frame on an unsupported channel ignored")
             }
@@ -328,6 +381,10 @@ impl Agent {
                 technician: self.technician.clone(),
                 what: what.clone(),
             }),
+            Some(Prompt::File(q)) => self.out.emit(&AgentEvent::FileAsked {
+                technician: self.technician.clone(),
+                question: q.clone(),
+            }),
             Some(Prompt::Comment { .. }) => self.out.emit(&AgentEvent::CommentAsked),
             None => {}
         }
@@ -353,7 +410,138 @@ impl Agent {
                 self.confirm(solved, rating, comment).await
             }
             Prompt::Approval { id, .. } => self.approve(id, yes).await,
+            Prompt::File(q) => {
+                let step = self.files.answer(&q, Answer::parse(line)).await;
+                self.apply(step).await
+            }
         }
+    }
+
+    /// Sends a file step's frames and tells the customer its news.
+    async fn apply(&mut self, step: crate::files::Step) -> Result<(), ClientError> {
+        for frame in step.frames {
+            self.sender.frame(frame).await?;
+        }
+        for message in step.notices {
+            self.out.emit(&AgentEvent::Notice { message });
+        }
+        if let Some(q) = step.ask {
+            self.prompt(Prompt::File(q));
+        }
+        Ok(())
+    }
+
+    /// A file frame from the technician.
+    async fn file_frame(&mut self, flags: u8, payload: &[u8]) -> Result<(), ClientError> {
+        let allowed = self.consent.holds(Capability::Files);
+        let step = match flags {
+            file_flags::CONTROL => match FileMsg::decode(payload) {
+                Ok(msg) => {
+                    let preset = match self.policy {
+                        ConsentPolicy::Ask if self.stdin_open => None,
+                        ConsentPolicy::Ask => Some(false),
+                        policy => policy.preset(Capability::Files),
+                    };
+                    self.files.control(msg, allowed, preset).await
+                }
+                Err(e) => {
+                    tracing::debug!(%e, "bad file message");
+                    return Ok(());
+                }
+            },
+            file_flags::DATA => self.files.data(payload, allowed).await,
+            _ => return Ok(()),
+        };
+        self.apply(step).await?;
+        let more = self.files.pump().await;
+        self.apply(more).await
+    }
+
+    /// A shell frame from the technician: open, resize, close, or keystrokes. Nothing runs
+    /// without `shell` consent.
+    async fn shell_frame(&mut self, flags: u8, payload: &[u8]) -> Result<(), ClientError> {
+        if flags == shell_flags::DATA {
+            if let (Some(open), true) = (self.shell.as_mut(), self.consent.holds(Capability::Shell))
+            {
+                if let Err(err) = open.shell.input(payload) {
+                    tracing::debug!(%err, "shell input failed");
+                }
+            }
+            return Ok(());
+        }
+        match ShellMsg::decode(payload) {
+            Ok(ShellMsg::Open { cols, rows }) => {
+                if !self.consent.holds(Capability::Shell) {
+                    let refused = ShellMsg::Exited {
+                        code: None,
+                        reason: "the customer has not allowed a shell".into(),
+                    };
+                    return self.sender.frame(shell::control(&refused)).await;
+                }
+                if self.shell.is_some() {
+                    return Ok(());
+                }
+                match Shell::open(cols, rows) {
+                    Ok((shell, rx)) => {
+                        let program = shell.program().to_string();
+                        self.shell = Some(OpenShell { shell, output: Some(rx) });
+                        self.out.emit(&AgentEvent::Shell {
+                            technician: self.technician.clone(),
+                            open: true,
+                        });
+                        self.sender
+                            .frame(shell::control(&ShellMsg::Opened { shell: program }))
+                            .await?;
+                    }
+                    Err(reason) => {
+                        self.sender
+                            .frame(shell::control(&ShellMsg::Exited { code: None, reason }))
+                            .await?;
+                    }
+                }
+            }
+            Ok(ShellMsg::Resize { cols, rows }) => {
+                if let Some(open) = &self.shell {
+                    open.shell.resize(cols, rows);
+                }
+            }
+            Ok(ShellMsg::Close { reason }) => self.close_shell(&reason, Close::Asked).await?,
+            Ok(other) => tracing::debug!(?other, "ignored shell message"),
+            Err(e) => tracing::debug!(%e, "bad shell message"),
+        }
+        Ok(())
+    }
+
+    /// Hands the new shell's output receiver to the session loop.
+    fn take_shell_output(&mut self) -> Option<mpsc::Receiver<ShellOutput>> {
+        self.shell.as_mut().and_then(|s| s.output.take())
+    }
+
+    /// Output from the shell, for the technician.
+    async fn shell_output(&mut self, out: ShellOutput) -> Result<(), ClientError> {
+        match out {
+            ShellOutput::Data(bytes) => {
+                for frame in shell::output(&bytes) {
+                    self.sender.frame(frame).await?;
+                }
+                Ok(())
+            }
+            ShellOutput::Eof => self.close_shell("the shell exited", Close::Exited).await,
+        }
+    }
+
+    /// Closes the shell, if one is open, and says so to the customer and (unless the shell
+    /// channel is closed to it now) the technician.
+    async fn close_shell(&mut self, reason: &str, how: Close) -> Result<(), ClientError> {
+        let Some(open) = self.shell.take() else { return Ok(()) };
+        let code = open.shell.close(how == Close::Exited);
+        self.out.emit(&AgentEvent::Shell { technician: self.technician.clone(), open: false });
+        if how == Close::Withdrawn {
+            // The broker has already told the technician the capability is gone.
+            return Ok(());
+        }
+        let exited = ShellMsg::Exited { code, reason: reason.into() };
+        self.sender.frame(shell::control(&exited)).await
     }
 
     async fn approve(&self, id: u32, allowed: bool) -> Result<(), ClientError> {
@@ -373,7 +561,25 @@ impl Agent {
     async fn decide(&mut self, cap: Capability, granted: bool) -> Result<(), ClientError> {
         self.consent.decide(cap, granted);
         self.consent_changed(cap, true);
-        self.send_consent(cap, granted).await
+        self.send_consent(cap, granted).await?;
+        self.withdrawn().await
+    }
+
+    /// What stops when the customer takes a capability back: transfers, the shell.
+    async fn withdrawn(&mut self) -> Result<(), ClientError> {
+        // The broker closes both channels at once and tells the technician; here only the
+        // local side stops (a cancel frame would be refused).
+        if !self.consent.holds(Capability::Files) {
+            let step = self.files.cancel_all("the customer withdrew permission for file transfers");
+            for message in step.notices {
+                self.out.emit(&AgentEvent::Notice { message });
+            }
+        }
+        if !self.consent.holds(Capability::Shell) {
+            self.close_shell("the customer withdrew permission for the shell", Close::Withdrawn)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn send_consent(&self, capability: Capability, granted: bool) -> Result<(), ClientError> {
@@ -425,6 +631,9 @@ impl Agent {
                 }
             }
             "quit" | "exit" => self.leave("the customer ended the session").await,
+            "close" if rest.trim() == "shell" => {
+                self.close_shell("the customer closed the shell", Close::Asked).await?
+            }
             _ => {
                 let frame = Frame::encode(Channel::Chat, 0, line.as_bytes());
                 match frame {
@@ -449,6 +658,10 @@ impl Agent {
                 Prompt::Rating { solved } => self.confirm(solved, None, None).await?,
                 Prompt::Comment { solved, rating } => self.confirm(solved, rating, None).await?,
                 Prompt::Approval { id, .. } => self.approve(id, false).await?,
+                Prompt::File(q) => {
+                    let step = self.files.answer(&q, Answer::No).await;
+                    self.apply(step).await?;
+                }
                 Prompt::Resolution(_) => {}
             }
         }

@@ -49,6 +49,9 @@ pub enum ReviewError {
     /// The transcript file could not be read.
     #[error("{0}")]
     Io(String),
+    /// An asciicast was asked of a session without a shell.
+    #[error("session {0} had no shell to play back")]
+    NoShell(String),
 }
 
 /// Transcript review over a store and a transcript directory.
@@ -131,6 +134,9 @@ impl<'a> Review<'a> {
         // Records that do not parse are left out of the documentation; the verdict says why.
         let records: Vec<Record> =
             bytes.split(|b| *b == b'\n').filter_map(|l| serde_json::from_slice(l).ok()).collect();
+        if format == ExportFormat::Asciicast && !crate::transcript::asciicast::has_shell(&records) {
+            return Err(ReviewError::NoShell(id.to_string()));
+        }
         let ticket = self
             .store
             .ticket(row.start.ticket)?

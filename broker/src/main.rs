@@ -110,7 +110,7 @@ enum AdminVerb {
     Export {
         /// Session id.
         id: String,
-        /// md, json or html.
+        /// md, json, html, or asciicast (the shell session).
         #[arg(long)]
         format: ExportFormat,
         /// Write here instead of standard output.

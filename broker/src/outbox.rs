@@ -2,7 +2,8 @@
 //! the policy of DESIGN.md's channel table, and the writer task that drains it.
 //!
 //! Whoever wants to reach a connection (its own task, its session peer's reader, the broker)
-//! pushes here; only the writer task touches the socket's sending half. Screen frames keep
+//! pushes here; only the writer task touches the socket's sending half. Order: control, then
+//! input and probes, chat, the newest screen frame, bulk (files, shell). Screen frames keep
 //! only the newest; control, input, chat and the other channels are never dropped, and when
 //! they would exceed the byte or message limit the push fails with [`Overflow`] so that the
 //! session ends instead of buffering without bound.
@@ -77,10 +78,12 @@ impl Queues {
             Some(m)
         } else if let Some(b) = self.input.pop_front().or_else(|| self.chat.pop_front()) {
             Some(Message::Binary(b))
-        } else if let Some(b) = self.bulk.pop_front() {
-            Some(Message::Binary(b))
+        } else if let Some(screen) = self.screen.take() {
+            // The one pending screen frame goes before bulk data, so a file transfer never
+            // freezes the picture; bulk (flow-controlled) takes every turn the screen leaves.
+            return Some(Message::Binary(screen));
         } else {
-            return self.screen.take().map(Message::Binary);
+            self.bulk.pop_front().map(Message::Binary)
         };
         if let Some(m) = &msg {
             self.bytes -= m.len();
@@ -145,7 +148,11 @@ impl Outbox {
             Channel::Input | Channel::Probe => {
                 self.push_counted(name, msg, |q, m| q.input.push_back(into_bytes(m)))
             }
-            Channel::Chat => self.push_counted(name, msg, |q, m| q.chat.push_back(into_bytes(m))),
+            // Shell keystrokes and output are interactive: they travel with chat, not behind
+            // file chunks.
+            Channel::Chat | Channel::Shell => {
+                self.push_counted(name, msg, |q, m| q.chat.push_back(into_bytes(m)))
+            }
             _ => self.push_counted(name, msg, |q, m| q.bulk.push_back(into_bytes(m))),
         }
     }
@@ -336,7 +343,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn control_goes_first_then_input_chat_bulk_screen() {
+    async fn control_goes_first_then_input_chat_screen_bulk() {
         let o = outbox(10);
         o.frame(Channel::Screen, frame(Channel::Screen, 1)).unwrap();
         o.frame(Channel::File, frame(Channel::File, 2)).unwrap();
@@ -346,7 +353,7 @@ mod tests {
         let sent = drain(&o).await;
         assert!(matches!(sent[0], Message::Text(_)));
         let tags: Vec<u8> = sent[1..].iter().map(|m| m.clone().into_data()[2]).collect();
-        assert_eq!(tags, vec![4, 3, 2, 1]);
+        assert_eq!(tags, vec![4, 3, 1, 2]);
     }
 
     #[tokio::test]

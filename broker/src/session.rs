@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::helpers::Helpers;
 use crate::outbox::{Outbox, Overflow};
+use crate::transcript::channels::ChannelLog;
 use crate::transcript::{Actor, Entry, Transcript};
 
 /// Who is in a session and what they may do.
@@ -35,6 +36,8 @@ pub(crate) struct Session {
     screen_blocked: AtomicBool,
     /// Second technicians, approvals and hand-over.
     pub(crate) helpers: Helpers,
+    /// What the transcript keeps of the file and shell channels.
+    pub(crate) channel_log: ChannelLog,
 }
 
 /// The two sides' bandwidth checks.
@@ -207,6 +210,7 @@ impl Session {
             screen_blocked: AtomicBool::new(sides.checks.failure().is_some()),
             checks: sides.checks,
             helpers: Helpers::default(),
+            channel_log: ChannelLog::default(),
         }
     }
 

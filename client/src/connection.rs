@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
@@ -15,14 +15,13 @@ use tether_protocol::{
     VersionRange, Welcome,
 };
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::sender::{Sender, Writer};
 use crate::{BrokerAddr, ClientError};
 
 /// A TLS websocket to the broker.
@@ -30,8 +29,6 @@ pub type WsStream = WebSocketStream<TlsStream<TcpStream>>;
 
 /// How long connect, TLS and upgrade together may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
-/// Messages the writer task may hold before senders wait.
-const SEND_QUEUE: usize = 64;
 
 /// Something the broker sent.
 #[derive(Debug, Clone)]
@@ -166,9 +163,8 @@ impl Connection {
     /// Splits into a [`Sender`] (backed by a writer task) and a [`Receiver`].
     pub fn split(self) -> (Sender, Receiver, Writer) {
         let (sink, stream) = self.ws.split();
-        let (tx, rx) = mpsc::channel(SEND_QUEUE);
-        let task = tokio::spawn(write_loop(sink, rx));
-        (Sender { tx }, Receiver { stream }, Writer { task })
+        let (sender, writer) = crate::sender::spawn(sink);
+        (sender, Receiver { stream }, writer)
     }
 }
 
@@ -199,54 +195,6 @@ where
     }
 }
 
-async fn write_loop(mut sink: SplitSink<WsStream, Message>, mut rx: mpsc::Receiver<Message>) {
-    while let Some(msg) = rx.recv().await {
-        if let Err(err) = sink.feed(msg).await {
-            tracing::debug!(%err, "send failed; writer stops");
-            return;
-        }
-        // Batch whatever is already queued, then flush once.
-        while let Ok(msg) = rx.try_recv() {
-            if sink.feed(msg).await.is_err() {
-                return;
-            }
-        }
-        if sink.flush().await.is_err() {
-            return;
-        }
-    }
-    let _ = sink.close().await;
-}
-
-/// The sending half: cheap to clone, backed by one writer task.
-#[derive(Debug, Clone)]
-pub struct Sender {
-    tx: mpsc::Sender<Message>,
-}
-
-impl Sender {
-    /// Sends a control message, waiting for room.
-    pub async fn control(&self, msg: &ClientMessage) -> Result<(), ClientError> {
-        self.raw(Message::text(msg.encode())).await
-    }
-
-    /// Sends a binary frame, waiting for room (for channels that are never dropped).
-    pub async fn frame(&self, frame: Bytes) -> Result<(), ClientError> {
-        self.raw(Message::Binary(frame)).await
-    }
-
-    /// Sends a binary frame only if there is room now; returns whether it was queued. For
-    /// screen frames, where a stale frame is worth less than none.
-    pub fn frame_if_room(&self, frame: Bytes) -> bool {
-        self.tx.try_send(Message::Binary(frame)).is_ok()
-    }
-
-    /// Sends any websocket message (tests use this for deliberately bad input).
-    pub async fn raw(&self, msg: Message) -> Result<(), ClientError> {
-        self.tx.send(msg).await.map_err(|_| ClientError::Closed { code: None, reason: None })
-    }
-}
-
 /// The receiving half.
 #[derive(Debug)]
 pub struct Receiver {
@@ -257,19 +205,5 @@ impl Receiver {
     /// Receives the next message; a close becomes [`ClientError::Closed`].
     pub async fn recv(&mut self) -> Result<Incoming, ClientError> {
         recv(&mut self.stream).await
-    }
-}
-
-/// The writer task behind a [`Sender`].
-#[derive(Debug)]
-pub struct Writer {
-    task: JoinHandle<()>,
-}
-
-impl Writer {
-    /// Waits (briefly) for the writer to send what is queued and close the socket. Drop every
-    /// `Sender` first.
-    pub async fn finish(self) {
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
     }
 }

@@ -11,12 +11,15 @@ pub mod check;
 pub mod check_ui;
 mod connection;
 mod error;
+pub mod progress;
 pub mod report;
+mod sender;
 mod terminal;
+pub mod transfer;
+pub mod window;
 
 pub use addr::{BrokerAddr, DEFAULT_PORT};
-pub use connection::{
-    Connection, Incoming, Receiver, Sender, Writer, WsStream, connect, connect_tls,
-};
+pub use connection::{Connection, Incoming, Receiver, WsStream, connect, connect_tls};
 pub use error::ClientError;
-pub use terminal::{Printer, Sentence, init_logging, stdin_lines};
+pub use sender::{Sender, Writer};
+pub use terminal::{Printer, Sentence, init_logging, stdin_chunks, stdin_lines};

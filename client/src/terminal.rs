@@ -31,6 +31,27 @@ pub fn stdin_lines() -> mpsc::Receiver<String> {
     rx
 }
 
+/// Standard input as it arrives, in chunks (a line at a time on a normal terminal, a key at a
+/// time in raw mode), read on a plain thread; the channel closes at end of input.
+pub fn stdin_chunks() -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel(64);
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; 4096];
+        loop {
+            match std::io::Read::read(&mut stdin, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.blocking_send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
 /// An event that can be told to a person in one line.
 pub trait Sentence: Serialize {
     /// The event in words.

@@ -28,6 +28,16 @@ pub enum Command {
     InviteTechnician(String, HelperMode),
     /// Ask the customer to be handed over to another technician.
     Transfer(String),
+    /// Send a local file to the customer.
+    SendFile(PathBuf),
+    /// Fetch a file from the customer's machine into a local folder.
+    GetFile(String, PathBuf),
+    /// Open a shell on the customer's machine (interactive: take over the terminal).
+    ShellOpen,
+    /// Type a line into the shell (batch).
+    ShellSend(String),
+    /// Close the shell.
+    ShellClose,
     /// End the session.
     Quit,
 }
@@ -37,7 +47,8 @@ pub const USAGE: &str = "commands: chat TEXT | request view|control|files|shell 
                          mouse X Y [click|double|down|up|right|middle] | wheel DX DY | key COMBO | \
                          snapshot FILE.png | note TEXT | resolve TEXT | \
                          override bandwidth REASON | invite-tech NAME watch|help | \
-                         transfer NAME | quit";
+                         transfer NAME | send-file LOCAL | get-file REMOTE [LOCAL_DIR] | \
+                         shell [open|send TEXT|close] | quit";
 
 /// Parses one line. Blank lines are `Ok(None)`.
 pub fn parse(line: &str) -> Result<Option<Command>, String> {
@@ -90,6 +101,23 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         "transfer" => match args.as_slice() {
             [name] => Command::Transfer(name.to_string()),
             _ => return Err("usage: transfer NAME".into()),
+        },
+        "send-file" => match args.as_slice() {
+            // A remote folder may be named, but the customer's side always saves into its
+            // receiving folder: a technician does not choose where files land.
+            [local] | [local, _] => Command::SendFile(PathBuf::from(local)),
+            _ => return Err("usage: send-file LOCAL".into()),
+        },
+        "get-file" => match args.as_slice() {
+            [remote] => Command::GetFile(remote.to_string(), PathBuf::from(".")),
+            [remote, local] => Command::GetFile(remote.to_string(), PathBuf::from(local)),
+            _ => return Err("usage: get-file REMOTE_PATH [LOCAL_DIR]".into()),
+        },
+        "shell" => match rest.split_once(char::is_whitespace).unwrap_or((rest, "")) {
+            ("" | "open", _) => Command::ShellOpen,
+            ("send", text) => Command::ShellSend(text.to_string()),
+            ("close", _) => Command::ShellClose,
+            _ => return Err("usage: shell [open|send TEXT|close]".into()),
         },
         "quit" | "exit" => Command::Quit,
         other => return Err(format!("unknown command {other:?}; {USAGE}")),
@@ -180,6 +208,20 @@ mod tests {
             Some(Command::InviteTechnician("bob".into(), HelperMode::Watch))
         );
         assert_eq!(parse("transfer carol").unwrap(), Some(Command::Transfer("carol".into())));
+        assert_eq!(
+            parse("send-file /tmp/a.log").unwrap(),
+            Some(Command::SendFile("/tmp/a.log".into()))
+        );
+        assert_eq!(
+            parse("get-file /var/log/syslog out").unwrap(),
+            Some(Command::GetFile("/var/log/syslog".into(), "out".into()))
+        );
+        assert_eq!(parse("shell").unwrap(), Some(Command::ShellOpen));
+        assert_eq!(
+            parse("shell send echo $((6*7))").unwrap(),
+            Some(Command::ShellSend("echo $((6*7))".into()))
+        );
+        assert_eq!(parse("shell close").unwrap(), Some(Command::ShellClose));
         assert_eq!(parse("quit").unwrap(), Some(Command::Quit));
         assert_eq!(parse("   ").unwrap(), None);
     }

@@ -118,6 +118,23 @@ pub enum Event {
         /// Joined or left.
         joined: bool,
     },
+    /// The shell on the customer's machine is open.
+    ShellOpened {
+        /// The program.
+        shell: String,
+    },
+    /// What the shell printed (in `--batch`; a terminal shows it as it is).
+    ShellOutput {
+        /// The text (invalid UTF-8 replaced).
+        data: String,
+    },
+    /// The shell is closed.
+    ShellClosed {
+        /// Its exit code, if it exited by itself.
+        code: Option<i32>,
+        /// Why.
+        reason: String,
+    },
     /// Information.
     Notice {
         /// In words.
@@ -187,6 +204,9 @@ impl Sentence for Event {
             }
             Event::Helper { name, joined: true, mode } => format!("{name} joined ({mode:?})."),
             Event::Helper { name, joined: false, .. } => format!("{name} left."),
+            Event::ShellOpened { shell } => format!("Shell open ({shell})."),
+            Event::ShellOutput { data } => data.clone(),
+            Event::ShellClosed { reason, .. } => format!("Shell closed: {reason}."),
             Event::Notice { message } => message.clone(),
             Event::Ended { reason, .. } => format!("Session ended: {reason}."),
         }

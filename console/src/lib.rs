@@ -3,7 +3,8 @@
 //! [`desk`] holds the one-shot commands (login, queue, invite), [`admin`] transcript review,
 //! and [`profile`] the saved login;
 //! [`session`] runs a joined session, driven by [`commands`] typed or piped in and reporting
-//! [`events`]; [`screen`] keeps the newest remote frame and writes snapshots.
+//! [`events`]; [`screen`] keeps the newest remote frame and writes snapshots, [`files`] moves
+//! files both ways and [`shell`] drives the remote shell.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -11,6 +12,8 @@ pub mod commands;
 pub mod desk;
 pub mod desk_cmd;
 pub mod events;
+pub mod files;
 pub mod profile;
 pub mod screen;
 pub mod session;
+pub mod shell;

@@ -1,24 +1,31 @@
 //! `join`: one console session from the join request to the end. Commands come from standard
-//! input (typed, or piped with `--batch`); events go to standard output.
+//! input (typed, or piped with `--batch`); events go to standard output. While an interactive
+//! shell is open, standard input goes to the shell instead, key by key.
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tether_client::check::pong;
 use tether_client::check_ui::check_with_progress;
-use tether_client::{ClientError, Incoming, Printer, Sender, stdin_lines};
+use tether_client::{ClientError, Incoming, Printer, Sender, stdin_chunks};
 use tether_protocol::{
-    Capability, Channel, ClientMessage, Frame, HEADER_LEN, JoinTarget, ServerMessage, TicketId,
-    probe_flags,
+    Capability, Channel, ClientMessage, ErrorCode, FileMsg, Frame, HEADER_LEN, JoinTarget,
+    ServerMessage, ShellMsg, TicketId, file_flags, probe_flags, shell_flags,
 };
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::commands::{self, Command};
 use crate::desk::{DeskError, Target};
 use crate::events::Event;
+use crate::files::{self, Transfers};
 use crate::screen::Latest;
+use crate::shell::{self, RawMode, ShellState};
 
 /// How long a snapshot waits for a fresh frame.
 const SNAPSHOT_WAIT: Duration = Duration::from_secs(15);
+/// The longest command line; more without a newline is discarded.
+const MAX_LINE: usize = 64 * 1024;
 
 /// What to join: a ticket number or a nine-digit code this technician issued.
 pub fn parse_target(s: &str) -> Result<JoinTarget, String> {
@@ -48,15 +55,27 @@ pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result
         snapshotted: None,
         snapshots: Vec::new(),
         quitting: false,
+        transfers: Transfers::new(printer),
+        shell: ShellState::Closed,
+        raw: None,
+        interactive: std::io::stdin().is_terminal() && !printer.is_json(),
+        held: Vec::new(),
+        line: Vec::new(),
+        input_ended: false,
     };
-    let mut lines = stdin_lines();
+    let mut chunks = stdin_chunks();
     let mut stdin_open = true;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut resized = if s.interactive { signal(SignalKind::window_change()).ok() } else { None };
     let result = loop {
         tokio::select! {
             incoming = receiver.recv() => match incoming {
                 Ok(msg) => match s.incoming(msg).await {
-                    Ok(true) => {}
+                    Ok(true) => {
+                        if let Err(e) = s.quit_when_done().await {
+                            break Err(e);
+                        }
+                    }
                     Ok(false) => break Ok(()),
                     Err(e) => break Err(e),
                 },
@@ -70,16 +89,23 @@ pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result
                 }
                 Err(e) => break Err(e),
             },
-            line = lines.recv(), if stdin_open => {
-                let result = match line {
-                    Some(line) => s.typed(&line).await,
-                    // End of input is the end of the script: leave.
+            chunk = chunks.recv(), if stdin_open => {
+                let result = match chunk {
+                    Some(bytes) => s.stdin(&bytes).await,
+                    // End of input is the end of the script: leave once its transfers and
+                    // shell are done.
                     None => {
                         stdin_open = false;
-                        s.run(Command::Quit).await
+                        s.end_of_input().await
                     }
                 };
                 if let Err(e) = result {
+                    break Err(e);
+                }
+            }
+            _ = window_changed(&mut resized), if s.raw.is_some() => {
+                let (cols, rows) = shell::terminal_size();
+                if let Err(e) = s.sender.frame(shell::control(&ShellMsg::Resize { cols, rows })).await {
                     break Err(e);
                 }
             }
@@ -96,6 +122,15 @@ pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result
     result.map_err(DeskError::from)
 }
 
+async fn window_changed(signal: &mut Option<Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 struct Console {
     printer: Printer,
     sender: Sender,
@@ -106,6 +141,18 @@ struct Console {
     /// Snapshots waiting for a fresh frame.
     snapshots: Vec<(PathBuf, Instant)>,
     quitting: bool,
+    transfers: Transfers,
+    shell: ShellState,
+    /// The terminal in raw mode while an interactive shell is open.
+    raw: Option<RawMode>,
+    /// A person at a terminal (not a script).
+    interactive: bool,
+    /// What the customer has allowed, as last heard.
+    held: Vec<Capability>,
+    /// Typed bytes not yet ending in a newline.
+    line: Vec<u8>,
+    /// Standard input has ended: quit once transfers and the shell are done.
+    input_ended: bool,
 }
 
 impl Console {
@@ -125,6 +172,8 @@ impl Console {
                     Ok(frame) => self.frame(frame),
                     Err(e) => tracing::debug!(%e, "bad screen frame dropped"),
                 },
+                Channel::File => self.file_frame(header.flags, &bytes[HEADER_LEN..]).await?,
+                Channel::Shell => self.shell_frame(header.flags, &bytes[HEADER_LEN..]),
                 other => tracing::debug!(channel = other.name(), "frame ignored"),
             },
         }
@@ -149,15 +198,34 @@ impl Console {
                     .await?;
             }
             ServerMessage::ConsentChanged { capability, granted } => {
-                self.printer.emit(&Event::Consent { capability, granted })
+                self.held.retain(|c| *c != capability);
+                if granted {
+                    self.held.push(capability);
+                }
+                self.printer.emit(&Event::Consent { capability, granted });
+                if !granted {
+                    self.lost(capability);
+                }
             }
             ServerMessage::Error { code, message, fatal } => {
                 if fatal {
                     return Err(ClientError::Refused { code, message });
                 }
                 self.printer.emit(&Event::error(code.name(), message));
+                // A shell or transfer the broker refused for want of consent is over.
+                if code == ErrorCode::ConsentRequired {
+                    for cap in [Capability::Files, Capability::Shell] {
+                        if !self.held.contains(&cap) {
+                            self.lost(cap);
+                        }
+                    }
+                }
             }
             ServerMessage::SessionEnded { reason, code } => {
+                self.raw = None;
+                for event in self.transfers.drop_all("the session ended") {
+                    self.printer.emit(&event);
+                }
                 self.printer.emit(&Event::Ended { reason, code });
                 return Ok(false);
             }
@@ -189,6 +257,148 @@ impl Console {
             other => tracing::debug!(?other, "ignored"),
         }
         Ok(true)
+    }
+
+    /// A file frame from the customer's side.
+    async fn file_frame(&mut self, flags: u8, payload: &[u8]) -> Result<(), ClientError> {
+        let step = match flags {
+            file_flags::CONTROL => match FileMsg::decode(payload) {
+                Ok(msg) => self.transfers.control(msg).await,
+                Err(e) => {
+                    tracing::debug!(%e, "bad file message");
+                    return Ok(());
+                }
+            },
+            file_flags::DATA => self.transfers.data(payload).await,
+            _ => return Ok(()),
+        };
+        self.apply(step).await
+    }
+
+    /// Sends a transfer step's frames and reports its events.
+    async fn apply(&mut self, step: files::Step) -> Result<(), ClientError> {
+        for event in &step.events {
+            self.printer.emit(event);
+        }
+        for frame in step.frames {
+            self.sender.frame(frame).await?;
+        }
+        Ok(())
+    }
+
+    /// A shell frame from the customer's side: its output, or news of it opening or closing.
+    fn shell_frame(&mut self, flags: u8, payload: &[u8]) {
+        if flags == shell_flags::DATA {
+            if self.printer.is_json() {
+                let data = String::from_utf8_lossy(payload).into_owned();
+                self.printer.emit(&Event::ShellOutput { data });
+            } else {
+                // A terminal (or a person's pipe) gets the bytes as the shell wrote them.
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(payload).and_then(|()| out.flush());
+            }
+            return;
+        }
+        match ShellMsg::decode(payload) {
+            Ok(ShellMsg::Opened { shell }) => {
+                self.shell = ShellState::Open;
+                self.printer.emit(&Event::ShellOpened { shell });
+                if self.interactive && !self.input_ended {
+                    self.printer.emit(&Event::Notice {
+                        message: "You are typing into the customer's shell; Ctrl-] closes it."
+                            .into(),
+                    });
+                    self.raw = RawMode::enable();
+                }
+            }
+            Ok(ShellMsg::Exited { code, reason }) => {
+                self.shell = ShellState::Closed;
+                self.raw = None;
+                self.printer.emit(&Event::ShellClosed { code, reason });
+            }
+            Ok(other) => tracing::debug!(?other, "ignored shell message"),
+            Err(e) => tracing::debug!(%e, "bad shell message"),
+        }
+    }
+
+    /// The customer no longer allows `capability`: what depended on it is over (the broker
+    /// has closed the channel; the customer's side has stopped its end).
+    fn lost(&mut self, capability: Capability) {
+        match capability {
+            Capability::Files => {
+                for event in self.transfers.drop_all("the customer has not allowed file transfers")
+                {
+                    self.printer.emit(&event);
+                }
+            }
+            Capability::Shell if self.shell != ShellState::Closed => {
+                self.shell = ShellState::Closed;
+                self.raw = None;
+                self.printer.emit(&Event::ShellClosed {
+                    code: None,
+                    reason: "the customer has not allowed the shell".into(),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Bytes from standard input: keystrokes for an interactive shell, else command lines.
+    async fn stdin(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        if self.raw.is_some() {
+            let (keys, detach) = match bytes.iter().position(|&b| b == shell::DETACH) {
+                Some(at) => (&bytes[..at], true),
+                None => (bytes, false),
+            };
+            for frame in shell::input(keys) {
+                self.sender.frame(frame).await?;
+            }
+            if detach {
+                self.raw = None;
+                self.run(Command::ShellClose).await?;
+            }
+            return Ok(());
+        }
+        self.line.extend_from_slice(bytes);
+        while let Some(end) = self.line.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.line.drain(..=end).collect();
+            let text = String::from_utf8_lossy(&line);
+            self.typed(text.trim_end_matches(['\r', '\n'])).await?;
+        }
+        if self.line.len() > MAX_LINE {
+            self.line.clear();
+            self.printer.emit(&Event::error("bad_command", "line too long; discarded"));
+        }
+        Ok(())
+    }
+
+    /// Standard input ended: run a last unterminated line, end an open shell once it has run
+    /// what was typed, and leave once everything is done.
+    async fn end_of_input(&mut self) -> Result<(), ClientError> {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            self.typed(String::from_utf8_lossy(&line).trim_end()).await?;
+        }
+        self.input_ended = true;
+        self.raw = None;
+        if self.shell != ShellState::Closed {
+            for frame in shell::input(shell::END_OF_INPUT) {
+                self.sender.frame(frame).await?;
+            }
+        }
+        self.quit_when_done().await
+    }
+
+    /// After the input ended: quits once no transfer is moving and no shell is open.
+    async fn quit_when_done(&mut self) -> Result<(), ClientError> {
+        if self.input_ended
+            && !self.quitting
+            && !self.transfers.busy()
+            && self.shell == ShellState::Closed
+        {
+            self.run(Command::Quit).await?;
+        }
+        Ok(())
     }
 
     fn frame(&mut self, frame: Latest) {
@@ -261,6 +471,40 @@ impl Console {
                 self.sender.control(&ClientMessage::OverrideBandwidth { reason }).await?
             }
             Command::Resolve(text) => self.sender.control(&ClientMessage::Resolve { text }).await?,
+            Command::SendFile(path) => {
+                let step = self.transfers.send(&path).await;
+                self.apply(step).await?
+            }
+            Command::GetFile(remote, dir) => {
+                let step = self.transfers.get(&remote, dir);
+                self.apply(step).await?
+            }
+            Command::ShellOpen => {
+                if self.shell != ShellState::Closed {
+                    self.printer.emit(&Event::error("bad_command", "a shell is already open"));
+                } else {
+                    let (cols, rows) = shell::terminal_size();
+                    self.shell = ShellState::Opening;
+                    self.sender.frame(shell::control(&ShellMsg::Open { cols, rows })).await?
+                }
+            }
+            Command::ShellSend(text) => {
+                if self.shell == ShellState::Closed {
+                    self.printer
+                        .emit(&Event::error("bad_command", "no shell is open; type 'shell' first"));
+                } else {
+                    for frame in shell::input(format!("{text}\n").as_bytes()) {
+                        self.sender.frame(frame).await?;
+                    }
+                }
+            }
+            Command::ShellClose => {
+                if self.shell != ShellState::Closed {
+                    let close =
+                        ShellMsg::Close { reason: "the technician closed the shell".into() };
+                    self.sender.frame(shell::control(&close)).await?
+                }
+            }
             Command::Quit => {
                 if !self.quitting {
                     self.quitting = true;

@@ -48,6 +48,8 @@ pub enum ExportFormat {
     Json,
     /// One self-contained HTML page.
     Html,
+    /// The session's shell, as an asciicast v2 recording.
+    Asciicast,
 }
 
 impl std::str::FromStr for ExportFormat {
@@ -58,7 +60,8 @@ impl std::str::FromStr for ExportFormat {
             "md" | "markdown" => Ok(ExportFormat::Md),
             "json" => Ok(ExportFormat::Json),
             "html" => Ok(ExportFormat::Html),
-            _ => Err(format!("unknown format {s:?}; expected md, json or html")),
+            "asciicast" | "cast" => Ok(ExportFormat::Asciicast),
+            _ => Err(format!("unknown format {s:?}; expected md, json, html or asciicast")),
         }
     }
 }

@@ -13,11 +13,13 @@ mod consent;
 mod control;
 mod desk;
 mod error;
+mod file;
 mod frame;
 mod input;
 mod model;
 mod screen;
 mod secret;
+mod shell;
 mod version;
 
 pub use admin::{
@@ -39,6 +41,10 @@ pub use desk::{
     TicketFilter, format_duration,
 };
 pub use error::ErrorCode;
+pub use file::{
+    Direction, FILE_CHUNK, FILE_DATA_HEADER, FileMsg, decode_data, encode_data_header, file_flags,
+    safe_file_name,
+};
 pub use frame::{Channel, Frame, FrameError, FrameHeader, HEADER_LEN, MAX_CHAT_BYTES};
 pub use input::{
     Action, InputError, InputEvent, KeyCombo, MAX_INPUT_EVENT_BYTES, Modifier, MouseButton,
@@ -50,6 +56,7 @@ pub use model::{
 };
 pub use screen::{MAX_DIMENSION, SCREEN_HEADER_LEN, ScreenEncoding, ScreenError, ScreenFrame};
 pub use secret::Secret;
+pub use shell::{ShellMsg, shell_flags};
 pub use version::{PROTOCOL_VERSION, VersionError, VersionRange, negotiate};
 
 /// The largest websocket message (and websocket frame) either end accepts, in bytes.

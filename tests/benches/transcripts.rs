@@ -11,13 +11,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde_json::json;
 use tether_broker::transcript::{Actor, Entry, SigningKey, Transcript};
-use tether_client::{BrokerAddr, Connection, Incoming};
+use tether_client::{Connection, Incoming};
 use tether_e2e::broker::Broker;
 use tether_e2e::raw;
-use tether_protocol::{
-    Capability, Channel, ClientMessage, Credential, Frame, JoinTarget, Priority, Role, Secret,
-    ServerMessage, SupportRequest, TicketId,
-};
+use tether_protocol::{Capability, Channel, ClientMessage, Frame, Role};
 
 const RECORDS: usize = 200_000;
 const CHATS: usize = 20_000;
@@ -87,36 +84,9 @@ async fn writer_rate() -> f64 {
     RECORDS as f64 / start.elapsed().as_secs_f64()
 }
 
-/// A paired session over raw clients: (agent, console).
+/// A paired session over library clients: (agent, console).
 async fn session(url: &str, ca: &std::path::Path, token: &str) -> (Connection, Connection) {
-    let addr: BrokerAddr = url.parse().unwrap();
-    let tls = raw::tls(ca);
-    let (mut agent, _) =
-        tether_client::connect(&addr, tls.clone(), Role::Agent, Credential::None).await.unwrap();
-    agent
-        .send(&ClientMessage::Request(SupportRequest {
-            name: "bench".into(),
-            contact: String::new(),
-            issue: "bench".into(),
-            priority: Priority::Low,
-        }))
-        .await
-        .unwrap();
-    let ServerMessage::TicketCreated { ticket } = agent.recv_control().await.unwrap() else {
-        panic!()
-    };
-    tether_client::check::run_check(&mut agent, |_| {}).await.unwrap();
-    let credential = Credential::Token { token: Secret::new(token.to_string()) };
-    let (mut console, _) =
-        tether_client::connect(&addr, tls, Role::Console, credential).await.unwrap();
-    tether_client::check::run_check(&mut console, |_| {}).await.unwrap();
-    console
-        .send(&ClientMessage::Join { target: JoinTarget::Ticket(TicketId(ticket.id.0)) })
-        .await
-        .unwrap();
-    while !matches!(console.recv_control().await.unwrap(), ServerMessage::Paired(_)) {}
-    while !matches!(agent.recv_control().await.unwrap(), ServerMessage::Paired(_)) {}
-    (agent, console)
+    raw::paired(url, ca, token).await
 }
 
 /// Relays 512 KiB screen frames as fast as the console reads them until `stop` closes;

@@ -6,12 +6,14 @@
 //! - [`broker`]: a broker in a temporary data directory.
 //! - [`proc`]: a running agent or batch console with its event stream.
 //! - [`raw`]: a hand-driven TLS websocket for hostile input.
+//! - [`relay`]: a TCP relay to the broker that a test can cut.
 
 pub mod bins;
 pub mod broker;
 pub mod netns;
 pub mod proc;
 pub mod raw;
+pub mod relay;
 
 use std::time::{Duration, Instant};
 

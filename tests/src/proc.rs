@@ -2,7 +2,7 @@
 //! JSON event a line on a reader thread, so that tests wait on events with a deadline.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Instant;
@@ -152,10 +152,15 @@ pub type BatchConsole = Running;
 impl Agent {
     /// `tether-agent request --consent consent --json`, logging input to [`input_log`].
     pub fn request(broker: &Broker, name: &str, consent: &str) -> Agent {
+        Agent::request_via(broker, name, consent, &broker.url())
+    }
+
+    /// [`Agent::request`], connecting to `url` (a relay in front of the broker).
+    pub fn request_via(broker: &Broker, name: &str, consent: &str, url: &str) -> Agent {
         let mut cmd = Command::new(bin("tether-agent"));
         cmd.args(["request", "--name", name, "--contact", "555-0100", "--issue"])
             .arg(format!("{name}'s printer is on fire"));
-        agent_args(&mut cmd, broker, name, consent);
+        agent_args(&mut cmd, broker, name, consent, url);
         Running::spawn(
             &format!("agent {name}"),
             cmd,
@@ -167,7 +172,7 @@ impl Agent {
     pub fn join(broker: &Broker, name: &str, code: &str, consent: &str) -> Agent {
         let mut cmd = Command::new(bin("tether-agent"));
         cmd.args(["join", code]);
-        agent_args(&mut cmd, broker, name, consent);
+        agent_args(&mut cmd, broker, name, consent, &broker.url());
         Running::spawn(
             &format!("agent {name}"),
             cmd,
@@ -181,11 +186,17 @@ pub fn input_log(broker: &Broker, name: &str) -> PathBuf {
     broker.scratch().join(format!("input-{name}.jsonl"))
 }
 
-fn agent_args(cmd: &mut Command, broker: &Broker, name: &str, consent: &str) {
-    cmd.args(["--broker", &broker.url(), "--consent", consent, "--json", "--ca"])
+/// Where the agent named `name` saves the files it receives.
+pub fn received_dir(broker: &Broker, name: &str) -> PathBuf {
+    broker.scratch().join(format!("received-{name}"))
+}
+
+fn agent_args(cmd: &mut Command, broker: &Broker, name: &str, consent: &str, url: &str) {
+    cmd.args(["--broker", url, "--consent", consent, "--json", "--ca"])
         .arg(broker.ca())
         .arg("--input-log")
         .arg(input_log(broker, name))
+        .env("TETHER_RECEIVE_DIR", received_dir(broker, name))
         .env("RUST_LOG", "debug");
 }
 
@@ -208,6 +219,11 @@ impl Console {
             config_dir: broker.scratch().join(format!("console-{name}")),
             scratch: broker.scratch().to_path_buf(),
         }
+    }
+
+    /// Its configuration directory (`TETHER_CONFIG_DIR`), holding the saved login.
+    pub fn config_dir(&self) -> &Path {
+        &self.config_dir
     }
 
     fn command(&self) -> Command {

@@ -1,14 +1,16 @@
-//! Hand-driven connections for hostile-input tests: raw TCP, raw TLS and a websocket that
-//! says whatever the test wants, plus readers that collect what the broker answers until it
-//! closes.
+//! Hand-driven connections for hostile-input tests and benchmarks: raw TCP, raw TLS and a
+//! websocket that says whatever the test wants, readers that collect what the broker answers
+//! until it closes, and a session paired between two library clients.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
 use rustls::ClientConfig;
-use tether_client::{BrokerAddr, WsStream};
-use tether_protocol::ServerMessage;
+use tether_client::{BrokerAddr, Connection, WsStream};
+use tether_protocol::{
+    ClientMessage, Credential, JoinTarget, Priority, Role, Secret, ServerMessage, SupportRequest,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -110,4 +112,47 @@ pub async fn tcp_garbage(port: u16, bytes: &[u8]) -> Vec<u8> {
     .await;
     assert!(read.is_ok(), "the broker did not close a garbage connection");
     out
+}
+
+/// A session paired between a library agent and a library console logged in with `token`,
+/// both through their bandwidth checks: (agent, console).
+pub async fn paired(url: &str, ca: &Path, token: &str) -> (Connection, Connection) {
+    paired_via(url, url, ca, token).await
+}
+
+/// [`paired`], the agent connecting at `agent_url` (a relay in front of the broker at `url`).
+pub async fn paired_via(
+    agent_url: &str,
+    url: &str,
+    ca: &Path,
+    token: &str,
+) -> (Connection, Connection) {
+    let addr: BrokerAddr = url.parse().expect("broker URL");
+    let agent_addr: BrokerAddr = agent_url.parse().expect("agent URL");
+    let tls = tls(ca);
+    let (mut agent, _) =
+        tether_client::connect(&agent_addr, tls.clone(), Role::Agent, Credential::None)
+            .await
+            .expect("agent connect");
+    let request = SupportRequest {
+        name: "bench".into(),
+        contact: String::new(),
+        issue: "bench".into(),
+        priority: Priority::Low,
+    };
+    agent.send(&ClientMessage::Request(request)).await.expect("request");
+    let ServerMessage::TicketCreated { ticket } = agent.recv_control().await.expect("ticket")
+    else {
+        panic!("no ticket")
+    };
+    tether_client::check::run_check(&mut agent, |_| {}).await.expect("agent check");
+    let credential = Credential::Token { token: Secret::new(token.to_string()) };
+    let (mut console, _) =
+        tether_client::connect(&addr, tls, Role::Console, credential).await.expect("console");
+    tether_client::check::run_check(&mut console, |_| {}).await.expect("console check");
+    let join = ClientMessage::Join { target: JoinTarget::Ticket(ticket.id) };
+    console.send(&join).await.expect("join");
+    while !matches!(console.recv_control().await.expect("paired"), ServerMessage::Paired(_)) {}
+    while !matches!(agent.recv_control().await.expect("paired"), ServerMessage::Paired(_)) {}
+    (agent, console)
 }

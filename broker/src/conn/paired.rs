@@ -244,6 +244,19 @@ impl Conn {
                         session.transcript.record(entry).await;
                     }
                     Channel::Input => session.counters.count_input(header.flags),
+                    // Files by name, size, digest and outcome; the shell in full.
+                    Channel::File | Channel::Shell => {
+                        let payload = &bytes[HEADER_LEN..];
+                        let event = if channel == Channel::File {
+                            session.channel_log.file(header.flags, payload)
+                        } else {
+                            session.channel_log.shell(role, header.flags, payload)
+                        };
+                        if let Some((event, data)) = event {
+                            let entry = Entry::now(session.actor(role), event, data);
+                            session.transcript.record(entry).await;
+                        }
+                    }
                     _ => {}
                 }
                 // Second technicians see the screen and the whole conversation.

@@ -1,5 +1,6 @@
 //! Export: a transcript and its ticket turned into the ticket's documentation, as Markdown,
-//! JSON, or one self-contained HTML page (inline CSS, no external assets, printable).
+//! JSON, or one self-contained HTML page (inline CSS, no external assets, printable); or its
+//! shell as an asciicast.
 
 use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
@@ -35,6 +36,7 @@ pub fn export(doc: &Documentation<'_>, format: ExportFormat) -> String {
             serde_json::to_string_pretty(&as_json(doc)).unwrap_or_default()
         }
         ExportFormat::Html => html(doc),
+        ExportFormat::Asciicast => super::asciicast::asciicast(doc.records),
     }
 }
 
@@ -56,6 +58,19 @@ const CONSENT: &[&str] = &[
     "consent_refused",
     "consent_revoked",
     "consent_released",
+];
+/// File transfers and the shell's opening and closing (its traffic is in the timeline).
+const FILES_AND_SHELL: &[&str] = &[
+    "file_offered",
+    "file_requested",
+    "file_accepted",
+    "file_refused",
+    "file_cancelled",
+    "file_transferred",
+    "shell_requested",
+    "shell_opened",
+    "shell_close_requested",
+    "shell_closed",
 ];
 const NOTES: &[&str] = &[
     "note",
@@ -117,6 +132,45 @@ pub fn describe(r: &Record) -> String {
             format!("{} overrode the bandwidth check: {}", r.actor.name, s("reason"))
         }
         "quality_warning" => format!("connection quality warning: {}", s("message")),
+        "file_offered" => {
+            let to = if s("direction") == "to_agent" { "the customer" } else { "the technician" };
+            format!(
+                "{} offered {} ({} bytes, SHA-256 {}) to {to}",
+                r.actor.name,
+                s("name"),
+                d["size"],
+                s("sha256")
+            )
+        }
+        "file_requested" => format!("{} asked for {}", r.actor.name, s("path")),
+        "file_accepted" => match d["offset"].as_u64() {
+            Some(offset) if offset > 0 => {
+                format!("{} accepted file {}, resuming at byte {offset}", r.actor.name, d["id"])
+            }
+            _ => format!("{} accepted file {}", r.actor.name, d["id"]),
+        },
+        "file_refused" => format!("{} refused {}: {}", r.actor.name, s("name"), s("reason")),
+        "file_cancelled" => format!("{} stopped {}: {}", r.actor.name, s("name"), s("reason")),
+        "file_transferred" => format!(
+            "{} ({} bytes, {}) {}: SHA-256 {}{}",
+            s("name"),
+            d["size"],
+            if s("direction") == "to_agent" { "to the customer" } else { "to the technician" },
+            s("outcome"),
+            s("sha256"),
+            if s("detail").is_empty() { String::new() } else { format!(" ({})", s("detail")) }
+        ),
+        "shell_requested" => {
+            format!("{} asked for a shell ({}x{})", r.actor.name, d["cols"], d["rows"])
+        }
+        "shell_opened" => format!("shell opened ({})", s("shell")),
+        "shell_close_requested" => format!("{} closed the shell: {}", r.actor.name, s("reason")),
+        "shell_closed" => match d["code"].as_i64() {
+            Some(code) => format!("shell ended with code {code}: {}", s("reason")),
+            None => format!("shell ended: {}", s("reason")),
+        },
+        "shell_input" => format!("{} typed: {}", r.actor.name, s("data").escape_debug()),
+        "shell_output" => format!("shell printed: {}", s("data").escape_debug()),
         "session_ended" => format!("session ended: {}", s("reason")),
         "sealed" => format!("transcript sealed ({} records)", d["records"]),
         other => format!("{other}: {}", compact(d)),
@@ -206,6 +260,7 @@ fn markdown(doc: &Documentation<'_>) -> String {
     section(&mut out, "Chat", records(doc, &["chat"]).map(stamp).collect());
     section(&mut out, "Consent", records(doc, CONSENT).map(stamp).collect());
     section(&mut out, "Notes and actions", records(doc, NOTES).map(stamp).collect());
+    section(&mut out, "Files and shell", records(doc, FILES_AND_SHELL).map(stamp).collect());
     section(
         &mut out,
         "Resolution and confirmation",
@@ -243,6 +298,7 @@ fn as_json(doc: &Documentation<'_>) -> Value {
         "chat": list(&["chat"]),
         "consent": list(CONSENT),
         "notes": list(NOTES),
+        "files_and_shell": list(FILES_AND_SHELL),
         "resolution": list(&["resolution", "customer_confirmation"]),
         "timeline": doc.records,
     })
@@ -286,6 +342,7 @@ fn html(doc: &Documentation<'_>) -> String {
     section(&mut out, "Chat", records(doc, &["chat"]).collect());
     section(&mut out, "Consent", records(doc, CONSENT).collect());
     section(&mut out, "Notes and actions", records(doc, NOTES).collect());
+    section(&mut out, "Files and shell", records(doc, FILES_AND_SHELL).collect());
     section(
         &mut out,
         "Resolution and confirmation",

@@ -3,8 +3,11 @@
 //! change, deletion, insertion, reordering or truncation is caught and located.
 //!
 //! [`record`] is the format, [`writer`] the task that writes it off the relay path,
-//! [`verify`] the check, [`export`] the ticket documentation made from it, [`signing`] the key.
+//! [`verify`] the check, [`export`] the ticket documentation made from it, [`signing`] the key;
+//! [`channels`] reads file and shell frames into records, which [`asciicast`] replays.
 
+pub mod asciicast;
+pub(crate) mod channels;
 pub mod export;
 pub mod record;
 pub mod signing;
