@@ -1,7 +1,7 @@
 //! Screen sources: the [`ScreenSource`] seam and the moving test pattern used where there is no
 //! display (and by tests). Real capture arrives with its own implementation of the trait.
 
-use tether_protocol::{MAX_DIMENSION, ScreenEncoding, ScreenFrame};
+use tether_protocol::MAX_DIMENSION;
 
 /// One captured frame, 8-bit RGBA, rows top to bottom.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,28 +92,6 @@ impl ScreenSource for TestPattern {
     }
 }
 
-/// Encodes an image as a PNG `screen` payload with sequence number `seq`.
-pub fn encode_png_frame(image: &Image, seq: u32) -> Result<Vec<u8>, CaptureError> {
-    let mut png_bytes = Vec::new();
-    {
-        let mut encoder =
-            png::Encoder::new(&mut png_bytes, u32::from(image.width), u32::from(image.height));
-        encoder.set_color(png::ColorType::Rgba);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Fast);
-        let mut writer = encoder.write_header().map_err(|e| CaptureError::Encode(e.to_string()))?;
-        writer.write_image_data(&image.rgba).map_err(|e| CaptureError::Encode(e.to_string()))?;
-    }
-    Ok(ScreenFrame {
-        seq,
-        width: image.width,
-        height: image.height,
-        encoding: ScreenEncoding::Png,
-        data: &png_bytes,
-    }
-    .encode())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,16 +112,5 @@ mod tests {
         }
         assert_eq!(px(&a, 5, 170), [255, 255, 255], "block at the left in frame 0");
         assert_eq!(px(&b, 5, 170), [40, 40, 40], "block moved in frame 1");
-    }
-
-    #[test]
-    fn frames_encode_to_valid_png_payloads() {
-        let img = TestPattern::new(64, 32).capture().unwrap();
-        let payload = encode_png_frame(&img, 9).unwrap();
-        let frame = ScreenFrame::decode(&payload).unwrap();
-        assert_eq!((frame.seq, frame.width, frame.height), (9, 64, 32));
-        let decoder = png::Decoder::new(frame.data);
-        let reader = decoder.read_info().unwrap();
-        assert_eq!((reader.info().width, reader.info().height), (64, 32));
     }
 }

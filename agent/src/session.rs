@@ -10,8 +10,9 @@ use tether_client::check::pong;
 use tether_client::check_ui::check_with_progress;
 use tether_client::{BrokerAddr, ClientError, Incoming, Printer, Sender, stdin_lines};
 use tether_protocol::{
-    Approval, Capability, Channel, ClientMessage, Credential, FileMsg, Frame, Role, Secret,
-    ServerMessage, ShellMsg, SupportRequest, file_flags, probe_flags, shell_flags,
+    Approval, Capability, Channel, ClientMessage, Credential, FileMsg, Frame, Role, ScreenRequest,
+    Secret, ServerMessage, ShellMsg, SupportRequest, file_flags, probe_flags, screen_flags,
+    shell_flags,
 };
 use tokio::sync::mpsc;
 
@@ -327,6 +328,13 @@ impl Agent {
             }
             // The agent is authoritative: whatever the broker let through, no control, no input.
             Channel::Input => self.input.handle(self.consent, payload),
+            // The console has drawn an update and asks for the next.
+            Channel::Screen if flags == screen_flags::REQUEST => {
+                match ScreenRequest::decode(payload) {
+                    Some(request) => self.stream.requested(request),
+                    None => tracing::debug!("malformed screen request ignored"),
+                }
+            }
             Channel::File => self.file_frame(flags, payload).await?,
             Channel::Shell => self.shell_frame(flags, payload).await?,
             other => {

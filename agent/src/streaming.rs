@@ -1,21 +1,30 @@
-//! Streaming the screen: frames are captured and sent only while the customer allows view and
-//! the bandwidth gate is open, at most at the configured rate, and slower when the live round
-//! trip says the link is struggling. A frame that finds the connection busy is dropped, never
-//! queued: the next one will be fresher.
+//! Streaming the screen, pulled by the console: an update is captured, encoded and sent only
+//! while the customer allows view, the bandwidth gate is open and the console has asked for
+//! one (it asks when it has drawn the last), at most at the configured rate and slower when the
+//! live round trip says the link is struggling. Each update holds only the tiles that changed
+//! since the picture the console holds; a keyframe goes out at the start, on a resize, on
+//! request, and whenever the console's picture is not the one this side last sent.
 
 use std::time::Duration;
 
 use tether_client::Sender;
-use tether_protocol::{Channel, Frame};
+use tether_protocol::tiles::{Framebuffer, TILE, TileError, TileIndex, all_tiles, encode_update};
+use tether_protocol::{Channel, Frame, HEADER_LEN, MAX_MESSAGE_BYTES, ScreenRequest, screen_flags};
 use tokio::sync::watch;
+use tokio::time::Instant;
 
-use crate::screen::{ScreenSource, encode_png_frame};
+use crate::screen::{CaptureError, Image, ScreenSource};
+
+/// zstd level for screen updates: fast (a few ms for a full HD frame) and still ~40× on a
+/// desktop.
+const ZSTD_LEVEL: i32 = 1;
 
 /// Controls the streaming task.
 #[derive(Debug)]
 pub struct Stream {
     allowed: watch::Sender<bool>,
     fps: watch::Sender<u32>,
+    request: watch::Sender<Option<ScreenRequest>>,
     max_fps: u32,
 }
 
@@ -23,12 +32,25 @@ impl Stream {
     /// Not streaming yet; at most `max_fps` frames a second.
     pub fn new(max_fps: u32) -> Stream {
         let max_fps = max_fps.max(1);
-        Stream { allowed: watch::channel(false).0, fps: watch::channel(max_fps).0, max_fps }
+        Stream {
+            allowed: watch::channel(false).0,
+            fps: watch::channel(max_fps).0,
+            request: watch::channel(None).0,
+            max_fps,
+        }
     }
 
-    /// Starts or stops streaming.
+    /// Starts or stops streaming. Starting sends a keyframe without waiting to be asked.
     pub fn allow(&self, allowed: bool) {
-        self.allowed.send_replace(allowed);
+        let was = self.allowed.send_replace(allowed);
+        if allowed && !was {
+            self.request.send_replace(Some(ScreenRequest { have: None, keyframe: true }));
+        }
+    }
+
+    /// The console asks for the next update.
+    pub fn requested(&self, request: ScreenRequest) {
+        self.request.send_replace(Some(request));
     }
 
     /// Adjusts the frame rate to a live round-trip sample.
@@ -40,13 +62,18 @@ impl Stream {
         }
     }
 
-    /// The streaming task: captures from `source` and sends on `sender` while allowed.
+    /// The streaming task: captures from `source` and sends on `sender` when asked.
     pub fn run(
         &self,
         source: Box<dyn ScreenSource>,
         sender: Sender,
     ) -> impl Future<Output = ()> + use<> {
-        screen_loop(source, sender, self.allowed.subscribe(), self.fps.subscribe())
+        let watches = Watches {
+            allowed: self.allowed.subscribe(),
+            fps: self.fps.subscribe(),
+            request: self.request.subscribe(),
+        };
+        screen_loop(source, sender, watches, self.request.clone())
     }
 }
 
@@ -62,50 +89,141 @@ pub fn adapt_fps(max_fps: u32, rtt_ms: f64) -> u32 {
     ((f64::from(max_fps) * share).round() as u32).max(1)
 }
 
+struct Watches {
+    allowed: watch::Receiver<bool>,
+    fps: watch::Receiver<u32>,
+    request: watch::Receiver<Option<ScreenRequest>>,
+}
+
+/// What one capture produced.
+enum Captured {
+    /// An encoded update, and the model after it.
+    Update(Vec<u8>, Framebuffer),
+    /// Nothing changed since the console's picture.
+    Unchanged(Option<Framebuffer>),
+    /// The capture or encoding failed.
+    Failed(CaptureError, Option<Framebuffer>),
+}
+
 async fn screen_loop(
     mut source: Box<dyn ScreenSource>,
     sender: Sender,
-    mut allowed: watch::Receiver<bool>,
-    mut fps: watch::Receiver<u32>,
+    mut w: Watches,
+    requests: watch::Sender<Option<ScreenRequest>>,
 ) {
-    let period = |fps: u32| Duration::from_secs(1) / fps.max(1);
-    let mut tick = tokio::time::interval(period(*fps.borrow_and_update()));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // What the console holds, as far as this side knows.
+    let mut model: Option<Framebuffer> = None;
     let mut seq: u32 = 0;
+    let mut last_sent: Option<Instant> = None;
     loop {
-        if !*allowed.borrow_and_update() {
-            if allowed.changed().await.is_err() {
-                return;
+        let pending = *w.request.borrow_and_update();
+        let (true, Some(request)) = (*w.allowed.borrow_and_update(), pending) else {
+            // Not allowed, or not asked: capture nothing until that changes.
+            tokio::select! {
+                changed = w.allowed.changed() => if changed.is_err() { return },
+                changed = w.request.changed() => if changed.is_err() { return },
             }
             continue;
+        };
+        if request.keyframe || request.have != model.as_ref().map(|m| m.seq) {
+            model = None;
         }
-        if fps.has_changed().unwrap_or(false) {
-            tick = tokio::time::interval(period(*fps.borrow_and_update()));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let period = Duration::from_secs(1) / (*w.fps.borrow()).max(1);
+        if let Some(at) = last_sent {
+            tokio::time::sleep_until(at + period).await;
         }
-        tick.tick().await;
-        let captured = tokio::task::spawn_blocking(move || {
-            let frame = source.capture().and_then(|image| encode_png_frame(&image, seq));
-            (source, frame)
-        })
-        .await;
-        let Ok((returned, frame)) = captured else { return };
+        let this = seq;
+        let job = tokio::task::spawn_blocking(move || {
+            let captured = match source.capture() {
+                Ok(image) => encode(&image, model, this),
+                Err(e) => Captured::Failed(e, model),
+            };
+            (source, captured)
+        });
+        let Ok((returned, captured)) = job.await else { return };
         source = returned;
-        match frame.map(|payload| Frame::encode(Channel::Screen, 0, &payload)) {
-            Ok(Ok(frame)) => {
-                if sender.frame_if_room(frame) {
-                    seq = seq.wrapping_add(1);
+        match captured {
+            Captured::Update(payload, after) => {
+                model = Some(after);
+                let Ok(frame) = Frame::encode(Channel::Screen, screen_flags::UPDATE, &payload)
+                else {
+                    continue;
+                };
+                if !sender.frame_if_room(frame) {
+                    return;
                 }
+                seq = seq.wrapping_add(1);
+                last_sent = Some(Instant::now());
+                // Asked and answered; a request that came in meanwhile stands.
+                requests.send_if_modified(|r| {
+                    let answered = *r == Some(request);
+                    if answered {
+                        *r = None;
+                    }
+                    answered
+                });
             }
-            Ok(Err(err)) => tracing::warn!(%err, "screen frame too large; skipped"),
-            Err(err) => tracing::warn!(%err, "screen capture failed"),
+            Captured::Unchanged(kept) => {
+                model = kept;
+                // Look again after a frame's time.
+                tokio::time::sleep(period).await;
+            }
+            Captured::Failed(err, kept) => {
+                model = kept;
+                tracing::warn!(%err, "screen capture failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// The update that brings the console's picture (`model`; `None` for a keyframe) to `image`,
+/// as sequence number `seq`: the changed tiles, as many as fit in one message (the rest go in
+/// the next update).
+fn encode(image: &Image, model: Option<Framebuffer>, seq: u32) -> Captured {
+    let (width, height) = (image.width, image.height);
+    let model = model.filter(|m| (m.width, m.height) == (width, height));
+    let keyframe = model.is_none();
+    let mut tiles: Vec<TileIndex> = match &model {
+        Some(m) => m.changed_tiles(&image.rgba, width, height),
+        None => all_tiles(TILE, width, height),
+    };
+    if tiles.is_empty() {
+        return Captured::Unchanged(model);
+    }
+    let base = model.as_ref().map_or(0, |m| m.seq);
+    let budget = MAX_MESSAGE_BYTES - HEADER_LEN;
+    loop {
+        match encode_update(
+            seq,
+            width,
+            height,
+            &image.rgba,
+            keyframe,
+            base,
+            &tiles,
+            ZSTD_LEVEL,
+            budget,
+        ) {
+            Ok(payload) => {
+                let mut after = model.unwrap_or_else(|| Framebuffer::blank(width, height, seq));
+                after.copy_tiles(&image.rgba, &tiles);
+                after.seq = seq;
+                return Captured::Update(payload, after);
+            }
+            Err(TileError::TooLarge(_)) if tiles.len() > 1 => tiles.truncate(tiles.len() / 2),
+            Err(e) => return Captured::Failed(CaptureError::Encode(e.to_string()), model),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tether_protocol::ScreenFrame;
+    use tether_protocol::tiles::decode_update;
+
     use super::*;
+    use crate::screen::TestPattern;
 
     #[test]
     fn slower_links_get_fewer_frames_but_never_none() {
@@ -114,5 +232,63 @@ mod tests {
         assert_eq!(adapt_fps(30, 300.0), 8);
         assert_eq!(adapt_fps(30, 900.0), 3);
         assert_eq!(adapt_fps(2, 900.0), 1);
+    }
+
+    fn draw(console: &mut Option<Framebuffer>, payload: &[u8]) -> bool {
+        let frame = ScreenFrame::decode(payload).unwrap();
+        let update = decode_update(&frame).unwrap();
+        Framebuffer::apply(console, &frame, &update).unwrap();
+        update.keyframe
+    }
+
+    #[test]
+    fn a_keyframe_then_only_changes_then_nothing() {
+        let mut pattern = TestPattern::new(640, 400);
+        let first = pattern.capture().unwrap();
+        let Captured::Update(key, model) = encode(&first, None, 0) else { panic!("an update") };
+        let mut console = None;
+        assert!(draw(&mut console, &key));
+        assert_eq!(console.as_ref().unwrap().rgba, first.rgba);
+
+        let second = pattern.capture().unwrap();
+        let Captured::Update(delta, model) = encode(&second, Some(model), 1) else {
+            panic!("an update")
+        };
+        let frame = ScreenFrame::decode(&delta).unwrap();
+        let changed = decode_update(&frame).unwrap().tiles;
+        // The block moved within the bottom band: a few tiles of the 10×7.
+        assert!(!changed.is_empty() && changed.len() <= 6, "{changed:?}");
+        assert!(!draw(&mut console, &delta));
+        assert_eq!(console.as_ref().unwrap().rgba, second.rgba);
+
+        assert!(matches!(encode(&second, Some(model), 2), Captured::Unchanged(Some(_))));
+    }
+
+    #[test]
+    fn a_frame_too_big_for_one_message_goes_in_parts() {
+        // Noise does not compress: 1024×768 of it is 2.3 MB of pixels.
+        let mut x: u32 = 1;
+        let rgba: Vec<u8> = (0..1024 * 768 * 4)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        let image = Image { width: 1024, height: 768, rgba };
+        let mut console = None;
+        let mut model = None;
+        let mut parts = 0;
+        while let Captured::Update(payload, after) = encode(&image, model.take(), parts) {
+            assert!(payload.len() <= MAX_MESSAGE_BYTES);
+            draw(&mut console, &payload);
+            model = Some(after);
+            parts += 1;
+        }
+        assert!(parts >= 3, "{parts} parts");
+        // Alpha aside, the console's picture is the image.
+        let strip = |v: &[u8]| v.chunks(4).map(|p| [p[0], p[1], p[2]]).collect::<Vec<_>>();
+        assert_eq!(strip(&console.unwrap().rgba), strip(&image.rgba));
     }
 }

@@ -79,6 +79,8 @@ pub(crate) struct SessionEnd {
 pub(crate) struct Counters {
     pub(crate) frames: [AtomicU64; 9],
     pub(crate) bytes: [AtomicU64; 9],
+    /// Requests for the next screen update, console to agent.
+    pub(crate) screen_requests: AtomicU64,
     /// Screen frames dropped because view was not held.
     pub(crate) screen_without_view: AtomicU64,
     /// Frames refused because a consent was not held.
@@ -94,9 +96,14 @@ pub(crate) struct Counters {
 
 impl Counters {
     fn count(&self, from: Role, channel: Channel, len: usize) {
-        let i = usize::from(channel.as_u8()).min(8);
-        self.frames[i].fetch_add(1, Ordering::Relaxed);
-        self.bytes[i].fetch_add(len as u64, Ordering::Relaxed);
+        if channel == Channel::Screen && from == Role::Console {
+            // The console's requests for the next update, not screen frames.
+            self.screen_requests.fetch_add(1, Ordering::Relaxed);
+        } else {
+            let i = usize::from(channel.as_u8()).min(8);
+            self.frames[i].fetch_add(1, Ordering::Relaxed);
+            self.bytes[i].fetch_add(len as u64, Ordering::Relaxed);
+        }
         self.relayed_from(from).fetch_add(len as u64, Ordering::Relaxed);
     }
 
@@ -147,6 +154,7 @@ impl Counters {
                 json!({
                     "frames": self.frames(Channel::Screen),
                     "bytes": self.bytes(Channel::Screen),
+                    "requests": self.screen_requests.load(Ordering::Relaxed),
                     "dropped_without_view": self.screen_without_view.load(Ordering::Relaxed),
                     "held_back_by_bandwidth": self.screen_held_back.load(Ordering::Relaxed),
                     "replaced_by_newer": replaced,

@@ -3,7 +3,6 @@
 //! shell is open, standard input goes to the shell instead, key by key.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tether_client::check::pong;
@@ -19,11 +18,9 @@ use crate::commands::{self, Command};
 use crate::desk::{DeskError, Target};
 use crate::events::Event;
 use crate::files::{self, Transfers};
-use crate::screen::Latest;
+use crate::screen::{RemoteScreen, SNAPSHOT_WAIT, Snapshot};
 use crate::shell::{self, RawMode, ShellState};
 
-/// How long a snapshot waits for a fresh frame.
-const SNAPSHOT_WAIT: Duration = Duration::from_secs(15);
 /// The longest command line; more without a newline is discarded.
 const MAX_LINE: usize = 64 * 1024;
 
@@ -51,9 +48,8 @@ pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result
         printer,
         sender,
         customer: "customer".into(),
-        latest: None,
-        snapshotted: None,
-        snapshots: Vec::new(),
+        screen: RemoteScreen::default(),
+        screen_blocked: false,
         quitting: false,
         transfers: Transfers::new(printer),
         shell: ShellState::Closed,
@@ -109,7 +105,11 @@ pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result
                     break Err(e);
                 }
             }
-            _ = tick.tick() => s.expire_snapshots(),
+            _ = tick.tick() => {
+                if let Err(e) = s.tick().await {
+                    break Err(e);
+                }
+            }
             _ = tokio::signal::ctrl_c() => {
                 if let Err(e) = s.run(Command::Quit).await {
                     break Err(e);
@@ -135,11 +135,9 @@ struct Console {
     printer: Printer,
     sender: Sender,
     customer: String,
-    latest: Option<Latest>,
-    /// Sequence number of the last frame written as a snapshot.
-    snapshotted: Option<u32>,
-    /// Snapshots waiting for a fresh frame.
-    snapshots: Vec<(PathBuf, Instant)>,
+    screen: RemoteScreen,
+    /// Screen sharing is held back by a failed bandwidth check.
+    screen_blocked: bool,
     quitting: bool,
     transfers: Transfers,
     shell: ShellState,
@@ -168,10 +166,7 @@ impl Console {
                 Channel::Probe if header.flags == probe_flags::PING => {
                     self.sender.frame(pong(&bytes)).await?
                 }
-                Channel::Screen => match Latest::from_message(bytes) {
-                    Ok(frame) => self.frame(frame),
-                    Err(e) => tracing::debug!(%e, "bad screen frame dropped"),
-                },
+                Channel::Screen => self.screen_update(&bytes).await?,
                 Channel::File => self.file_frame(header.flags, &bytes[HEADER_LEN..]).await?,
                 Channel::Shell => self.shell_frame(header.flags, &bytes[HEADER_LEN..]),
                 other => tracing::debug!(channel = other.name(), "frame ignored"),
@@ -231,6 +226,7 @@ impl Console {
             }
             ServerMessage::Recorded { what } => self.printer.emit(&Event::Recorded { what }),
             ServerMessage::BandwidthGate { agent, console, screen_blocked, reason } => {
+                self.screen_blocked = screen_blocked;
                 self.printer.emit(&Event::Bandwidth {
                     agent: agent.map(|c| c.verdict),
                     console: console.map(|c| c.verdict),
@@ -401,15 +397,57 @@ impl Console {
         Ok(())
     }
 
-    fn frame(&mut self, frame: Latest) {
-        let resized =
-            self.latest.as_ref().is_none_or(|l| (l.width, l.height) != (frame.width, frame.height));
-        if resized {
-            self.printer.emit(&Event::Screen { width: frame.width, height: frame.height });
+    /// An update from the customer's screen: drawn, then the next one asked for (after the
+    /// viewer has shown it, when there is one). An update that cannot be drawn is answered
+    /// with a request for a keyframe.
+    async fn screen_update(&mut self, message: &[u8]) -> Result<(), ClientError> {
+        match self.screen.draw(message) {
+            Ok(resized) => {
+                if let Some((width, height)) = resized {
+                    self.printer.emit(&Event::Screen { width, height });
+                }
+                for written in self.screen.drawn() {
+                    self.snapshot_written(written);
+                }
+                self.sender.frame(self.screen.request(false)).await
+            }
+            Err(err) => {
+                tracing::debug!(%err, "screen update not drawn; asking for a keyframe");
+                self.sender.frame(self.screen.request(true)).await
+            }
         }
-        self.latest = Some(frame);
-        for (path, _) in std::mem::take(&mut self.snapshots) {
-            self.snapshot_now(path);
+    }
+
+    /// Every half second: snapshots that waited too long, and a repeated request if the
+    /// screen should be moving but no update came (one may have been lost).
+    async fn tick(&mut self) -> Result<(), ClientError> {
+        let now = Instant::now();
+        for path in self.screen.expired(now) {
+            self.printer.emit(&Event::error(
+                "console",
+                format!(
+                    "no new screen frame for {} within {} s (has the customer allowed view?)",
+                    path.display(),
+                    SNAPSHOT_WAIT.as_secs()
+                ),
+            ));
+        }
+        let expecting = self.held.contains(&Capability::View) && !self.screen_blocked;
+        if expecting && self.screen.stalled(now) {
+            self.sender.frame(self.screen.request(false)).await?;
+        }
+        Ok(())
+    }
+
+    fn snapshot_written(&self, written: Result<Snapshot, String>) {
+        match written {
+            Ok(s) => self.printer.emit(&Event::Snapshot {
+                path: s.path.display().to_string(),
+                width: s.width,
+                height: s.height,
+                seq: s.seq,
+            }),
+            Err(message) => self.printer.emit(&Event::error("console", message)),
         }
     }
 
@@ -455,11 +493,8 @@ impl Console {
                 }
             }
             Command::Snapshot(path) => {
-                let fresh = self.latest.as_ref().is_some_and(|l| Some(l.seq) != self.snapshotted);
-                if fresh {
-                    self.snapshot_now(path);
-                } else {
-                    self.snapshots.push((path, Instant::now() + SNAPSHOT_WAIT));
+                if let Some(written) = self.screen.snapshot(path) {
+                    self.snapshot_written(written);
                 }
             }
             Command::Note(text) => self.sender.control(&ClientMessage::Note { text }).await?,
@@ -513,39 +548,6 @@ impl Console {
             }
         }
         Ok(())
-    }
-
-    fn snapshot_now(&mut self, path: PathBuf) {
-        let Some(latest) = &self.latest else { return };
-        match latest.write_png(&path) {
-            Ok(()) => {
-                self.snapshotted = Some(latest.seq);
-                self.printer.emit(&Event::Snapshot {
-                    path: path.display().to_string(),
-                    width: latest.width,
-                    height: latest.height,
-                    seq: latest.seq,
-                });
-            }
-            Err(message) => self.printer.emit(&Event::error("console", message)),
-        }
-    }
-
-    fn expire_snapshots(&mut self) {
-        let now = Instant::now();
-        let (expired, waiting): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.snapshots).into_iter().partition(|(_, at)| *at <= now);
-        self.snapshots = waiting;
-        for (path, _) in expired {
-            self.printer.emit(&Event::error(
-                "console",
-                format!(
-                    "no new screen frame for {} within {} s (has the customer allowed view?)",
-                    path.display(),
-                    SNAPSHOT_WAIT.as_secs()
-                ),
-            ));
-        }
     }
 }
 

@@ -141,13 +141,14 @@ pub fn decode_data(payload: &[u8]) -> Option<(u32, u64, &[u8])> {
 /// separators, control characters or leading dots; `None` if nothing usable is left or the
 /// name tried to climb out (`..`) or was absolute.
 pub fn safe_file_name(name: &str) -> Option<String> {
+    // Control characters go first, so that none can hide a `..` from the checks.
+    let name: String = name.chars().filter(|c| !c.is_control()).collect();
     if name.starts_with('/') || name.starts_with('\\') || name.contains("..") || name.contains(':')
     {
         return None;
     }
     let last = name.rsplit(['/', '\\']).next()?;
-    let cleaned: String = last.chars().filter(|c| !c.is_control()).collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    let cleaned = last.trim().trim_start_matches('.').to_string();
     (!cleaned.is_empty() && cleaned.len() <= 255).then_some(cleaned)
 }
 
@@ -179,9 +180,17 @@ mod tests {
         assert_eq!(safe_file_name("report.pdf").as_deref(), Some("report.pdf"));
         assert_eq!(safe_file_name("logs/app.log").as_deref(), Some("app.log"));
         assert_eq!(safe_file_name(".bashrc").as_deref(), Some("bashrc"));
-        for bad in
-            ["../../etc/passwd", "/etc/passwd", "\\\\server\\share", "C:\\x", "..", "", "   ", "a/"]
-        {
+        for bad in [
+            "../../etc/passwd",
+            "/etc/passwd",
+            "\\\\server\\share",
+            "C:\\x",
+            "..",
+            "",
+            "   ",
+            "a/",
+            ".\u{0}./x",
+        ] {
             assert_eq!(safe_file_name(bad), None, "{bad:?}");
         }
     }

@@ -103,9 +103,11 @@ impl Channel {
     /// Whether a peer in `role` may send frames on this channel to its paired peer.
     pub fn may_send(self, role: Role) -> bool {
         match self {
-            Channel::Screen => role == Role::Agent,
             Channel::Input => role == Role::Console,
-            Channel::Chat
+            // Screen updates come from the agent, requests for the next from the console
+            // (see [`crate::screen_flags`]).
+            Channel::Screen
+            | Channel::Chat
             | Channel::Clipboard
             | Channel::File
             | Channel::Shell
@@ -223,8 +225,8 @@ mod tests {
 
     #[test]
     fn direction_and_consent_policy() {
-        assert!(Channel::Screen.may_send(Role::Agent));
-        assert!(!Channel::Screen.may_send(Role::Console));
+        // Updates one way, requests the other; the broker checks which by the flags.
+        assert!(Channel::Screen.may_send(Role::Agent) && Channel::Screen.may_send(Role::Console));
         assert!(Channel::Input.may_send(Role::Console));
         assert!(!Channel::Input.may_send(Role::Agent));
         assert!(Channel::Chat.may_send(Role::Agent) && Channel::Chat.may_send(Role::Console));

@@ -20,6 +20,7 @@ mod model;
 mod screen;
 mod secret;
 mod shell;
+pub mod tiles;
 mod version;
 
 pub use admin::{
@@ -54,7 +55,10 @@ pub use model::{
     InvitationInfo, PeerInfo, Priority, Role, SessionInfo, TicketId, TicketStatus, TicketSummary,
     UserInfo, UserRole,
 };
-pub use screen::{MAX_DIMENSION, SCREEN_HEADER_LEN, ScreenEncoding, ScreenError, ScreenFrame};
+pub use screen::{
+    MAX_DIMENSION, MAX_PIXELS, SCREEN_HEADER_LEN, SCREEN_REQUEST_LEN, ScreenEncoding, ScreenError,
+    ScreenFrame, ScreenRequest, screen_flags,
+};
 pub use secret::Secret;
 pub use shell::{ShellMsg, shell_flags};
 pub use version::{PROTOCOL_VERSION, VersionError, VersionRange, negotiate};

@@ -1,22 +1,34 @@
-//! Screen frames: the payload of `screen` channel frames, agent to console.
+//! Screen frames: the payload of `screen` channel frames, agent to console, and the console's
+//! requests for the next one (flag [`screen_flags::REQUEST`], console to agent).
 //!
-//! Layout (big-endian): `seq: u32`, `width: u16`, `height: u16`, `encoding: u8`, then the
-//! encoded image. The header is fixed, checked before anything is allocated, and the image
-//! bytes are borrowed, not copied.
+//! Frame layout (big-endian): `seq: u32`, `width: u16`, `height: u16`, `encoding: u8`, then the
+//! encoded update (see [`crate::tiles`]). The header is fixed, checked before anything is
+//! allocated, and the update's bytes are borrowed, not copied.
 
 /// Fixed header length of a screen frame payload.
 pub const SCREEN_HEADER_LEN: usize = 9;
 
 /// The largest width or height accepted.
 pub const MAX_DIMENSION: u16 = 16_384;
+/// The most pixels a screen may have (an 8K display): bounds what a frame makes anyone
+/// allocate.
+pub const MAX_PIXELS: usize = 7680 * 4320;
 
-/// How the image bytes are encoded.
+/// `screen` frame flags.
+pub mod screen_flags {
+    /// Agent to console: a screen update.
+    pub const UPDATE: u8 = 0;
+    /// Console to agent: a [`super::ScreenRequest`].
+    pub const REQUEST: u8 = 1;
+}
+
+/// How the update bytes are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 #[non_exhaustive]
 pub enum ScreenEncoding {
-    /// A whole frame as one PNG image.
-    Png = 1,
+    /// Changed tiles, compressed (see [`crate::tiles`]).
+    Tiles = 1,
 }
 
 /// A decoded screen frame borrowing its image bytes.
@@ -62,11 +74,16 @@ impl<'a> ScreenFrame<'a> {
         let seq = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
         let width = u16::from_be_bytes([head[4], head[5]]);
         let height = u16::from_be_bytes([head[6], head[7]]);
-        if width == 0 || height == 0 || width > MAX_DIMENSION || height > MAX_DIMENSION {
+        if width == 0
+            || height == 0
+            || width > MAX_DIMENSION
+            || height > MAX_DIMENSION
+            || usize::from(width) * usize::from(height) > MAX_PIXELS
+        {
             return Err(ScreenError::BadSize(width, height));
         }
         let encoding = match head[8] {
-            1 => ScreenEncoding::Png,
+            1 => ScreenEncoding::Tiles,
             other => return Err(ScreenError::UnknownEncoding(other)),
         };
         if data.is_empty() {
@@ -87,6 +104,39 @@ impl<'a> ScreenFrame<'a> {
     }
 }
 
+/// The console's request for the next update: sent when it has drawn the last one, so that a
+/// slow link gets fewer, fresher frames instead of a backlog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScreenRequest {
+    /// The sequence number of the picture the console holds, if any: the next update is a
+    /// delta against it (or a keyframe if the agent no longer knows it).
+    pub have: Option<u32>,
+    /// Send a full picture.
+    pub keyframe: bool,
+}
+
+/// Length of a request's payload.
+pub const SCREEN_REQUEST_LEN: usize = 5;
+
+impl ScreenRequest {
+    /// Encodes the payload.
+    pub fn encode(&self) -> [u8; SCREEN_REQUEST_LEN] {
+        let flags = u8::from(self.keyframe) | (u8::from(self.have.is_some()) << 1);
+        let have = self.have.unwrap_or(0).to_be_bytes();
+        [flags, have[0], have[1], have[2], have[3]]
+    }
+
+    /// Decodes a payload; `None` unless it is exactly a request.
+    pub fn decode(payload: &[u8]) -> Option<ScreenRequest> {
+        let [flags, a, b, c, d] = *payload else { return None };
+        if flags & !0b11 != 0 {
+            return None;
+        }
+        let have = (flags & 0b10 != 0).then(|| u32::from_be_bytes([a, b, c, d]));
+        Some(ScreenRequest { have, keyframe: flags & 1 != 0 })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -99,18 +149,31 @@ mod tests {
             seq: 7,
             width: 640,
             height: 360,
-            encoding: ScreenEncoding::Png,
-            data: b"\x89PNG...",
+            encoding: ScreenEncoding::Tiles,
+            data: b"tiles...",
         };
         assert_eq!(ScreenFrame::decode(&f.encode()).unwrap(), f);
+        for r in [
+            ScreenRequest { have: None, keyframe: true },
+            ScreenRequest { have: Some(7), keyframe: false },
+        ] {
+            assert_eq!(ScreenRequest::decode(&r.encode()), Some(r));
+        }
+        assert_eq!(ScreenRequest::decode(&[4, 0, 0, 0, 0]), None, "unknown flags");
+        assert_eq!(ScreenRequest::decode(&[0; 6]), None, "wrong length");
     }
 
     #[test]
     fn refuses_bad_headers() {
         assert_eq!(ScreenFrame::decode(&[0; 4]), Err(ScreenError::Truncated(4)));
-        let mut p =
-            ScreenFrame { seq: 1, width: 1, height: 1, encoding: ScreenEncoding::Png, data: b"x" }
-                .encode();
+        let mut p = ScreenFrame {
+            seq: 1,
+            width: 1,
+            height: 1,
+            encoding: ScreenEncoding::Tiles,
+            data: b"x",
+        }
+        .encode();
         p[8] = 9;
         assert_eq!(ScreenFrame::decode(&p), Err(ScreenError::UnknownEncoding(9)));
         p[8] = 1;

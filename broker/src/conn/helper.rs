@@ -8,8 +8,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::json;
 use tether_protocol::{
-    Capability, Channel, ClientMessage, ErrorCode, HEADER_LEN, HelperMode, PeerInfo, Role,
-    ServerMessage, SessionInfo,
+    Capability, Channel, ClientMessage, ErrorCode, Frame, HEADER_LEN, HelperMode, PeerInfo, Role,
+    ScreenRequest, ServerMessage, SessionInfo, screen_flags,
 };
 
 use super::{Conn, Inbound, Refusal};
@@ -114,6 +114,25 @@ impl Conn {
                             Capability::Control
                         ),
                     ),
+                }
+            }
+            // A helper who missed updates asks for a keyframe, which everyone then gets; its
+            // other requests are not its to make (the lead technician's console pulls).
+            Channel::Screen if flags == screen_flags::REQUEST => {
+                let keyframe =
+                    ScreenRequest::decode(&bytes[HEADER_LEN..]).is_some_and(|r| r.keyframe);
+                if keyframe
+                    && matches!(
+                        session.admit(Role::Console, channel, bytes.len()),
+                        Admission::Forward
+                    )
+                {
+                    let request = ScreenRequest { have: None, keyframe: true };
+                    if let Ok(frame) =
+                        Frame::encode(Channel::Screen, screen_flags::REQUEST, &request.encode())
+                    {
+                        let _ = session.outbox(Role::Agent).frame(channel, frame);
+                    }
                 }
             }
             Channel::Probe => {}

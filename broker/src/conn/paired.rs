@@ -10,7 +10,7 @@ use bytes::Bytes;
 use serde_json::json;
 use tether_protocol::{
     Channel, ClientMessage, ErrorCode, FrameHeader, HEADER_LEN, Role, ServerMessage, TicketId,
-    probe_flags,
+    probe_flags, screen_flags,
 };
 
 use super::{Conn, Inbound, Refusal};
@@ -220,6 +220,12 @@ impl Conn {
                 format!("the {} may not send on the {} channel", role.name(), channel.name()),
             );
         }
+        if channel == Channel::Screen && !screen_frame_fits(role, header.flags, bytes.len()) {
+            return self.complain(
+                ErrorCode::Malformed,
+                "screen frames are updates from the customer or requests from the technician",
+            );
+        }
         if bytes.len() > channel.max_frame_bytes() {
             return self.complain(
                 ErrorCode::TooLarge,
@@ -259,8 +265,9 @@ impl Conn {
                     }
                     _ => {}
                 }
-                // Second technicians see the screen and the whole conversation.
-                if matches!(channel, Channel::Screen | Channel::Chat) {
+                // Second technicians see the screen (not the lead's requests for it) and the
+                // whole conversation.
+                if channel == Channel::Chat || (channel == Channel::Screen && role == Role::Agent) {
                     session.helpers.frame(channel, &bytes, None);
                 }
                 let stall = Duration::from_secs(self.broker.config.limits.stall_timeout_secs);
@@ -282,6 +289,17 @@ impl Conn {
                     format!("{} refused: the customer has not granted {cap}", channel.name()),
                 );
             }
+        }
+    }
+}
+
+/// Screen updates come only from the agent; the console sends only well-formed requests.
+fn screen_frame_fits(role: Role, flags: u8, len: usize) -> bool {
+    match role {
+        Role::Agent => flags == screen_flags::UPDATE,
+        Role::Console => {
+            flags == screen_flags::REQUEST
+                && len == HEADER_LEN + tether_protocol::SCREEN_REQUEST_LEN
         }
     }
 }
