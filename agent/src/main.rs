@@ -5,10 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use tether_agent::consent::ConsentPolicy;
+use tether_agent::display::{self, DisplayCapture, Origin};
 use tether_agent::files::FileService;
+use tether_agent::inject::EnigoSink;
 use tether_agent::input::{InputSink, JsonLinesSink};
 use tether_agent::output::AgentEvent;
-use tether_agent::screen::TestPattern;
+use tether_agent::screen::{ScreenSource, TestPattern};
 use tether_agent::session::{AgentError, AgentOptions, Start, run};
 use tether_client::BrokerAddr;
 use tether_client::Printer;
@@ -51,6 +53,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List this display's monitors (for `--monitor`).
+    Monitors,
     /// Join the technician who gave you a code.
     Join {
         /// The nine-digit code (spaces and dashes are fine).
@@ -77,14 +81,23 @@ struct Common {
     /// How to answer the technician's requests: ask each time, or answer in advance.
     #[arg(long, value_enum, default_value_t = ConsentPolicy::Ask)]
     consent: ConsentPolicy,
-    /// Write received input events to this file as JSON lines instead of carrying them out.
+    /// What to do with the technician's input: carry it out on this display, write it to
+    /// `--input-log`, or neither. `auto` carries it out when there is a display.
+    #[arg(long, value_enum, default_value_t = InputChoice::Auto)]
+    input: InputChoice,
+    /// Write received input events to this file as JSON lines (implies `--input log`).
     #[arg(long)]
     input_log: Option<PathBuf>,
-    /// Screen source. Only the moving test pattern exists so far.
-    #[arg(long, value_enum, default_value_t = ScreenChoice::TestPattern)]
+    /// What the technician sees: this display, or a moving test pattern. `auto` captures the
+    /// display when there is one.
+    #[arg(long, value_enum, default_value_t = ScreenChoice::Auto)]
     screen: ScreenChoice,
+    /// Which monitor to share, numbered from 0 as `tether-agent monitors` lists them
+    /// [default: the primary, else the first].
+    #[arg(long)]
+    monitor: Option<usize>,
     /// Frames per second at most.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 30)]
     fps: u32,
     /// Print one JSON event per line instead of sentences.
     #[arg(long)]
@@ -98,10 +111,26 @@ struct Common {
     max_file_size: u64,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ScreenChoice {
+    /// The display if there is one, else the test pattern.
+    Auto,
+    /// This display (X11 or Wayland).
+    Display,
     /// Moving colour bars, 640x400.
     TestPattern,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum InputChoice {
+    /// Inject when there is a display, else nothing.
+    Auto,
+    /// Inject into this display.
+    Inject,
+    /// Write to `--input-log`.
+    Log,
+    /// Carry out nothing.
+    None,
 }
 
 fn main() -> ExitCode {
@@ -110,6 +139,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (common, start) = match cli.command {
         Command::Check { endpoint, json } => return check(endpoint, json),
+        Command::Monitors => return monitors(),
         Command::Request { common, name, contact, issue, priority } => {
             (common, Start::Request(SupportRequest { name, contact, issue, priority }))
         }
@@ -137,15 +167,56 @@ fn main() -> ExitCode {
 }
 
 fn start_agent(common: Common, start: Start) -> anyhow::Result<()> {
-    let input: Option<Box<dyn InputSink>> = match &common.input_log {
-        Some(path) => Some(Box::new(
-            JsonLinesSink::open(path)
-                .map_err(|e| anyhow::anyhow!("cannot open input log {}: {e}", path.display()))?,
-        )),
-        None => None,
+    let printer = Printer::new(common.json);
+    let notice = |message: String| printer.emit(&AgentEvent::Notice { message });
+    // The screen first: injection works in the captured monitor's coordinates.
+    let use_display = match common.screen {
+        ScreenChoice::Display => true,
+        ScreenChoice::TestPattern => false,
+        ScreenChoice::Auto => display::available(),
     };
-    let screen = match common.screen {
-        ScreenChoice::TestPattern => Box::new(TestPattern::new(640, 400)),
+    let (screen, origin): (Box<dyn ScreenSource>, Origin) = if use_display {
+        match DisplayCapture::open(common.monitor) {
+            Ok(capture) => {
+                let origin = capture.origin();
+                (Box::new(capture), origin)
+            }
+            Err(e) if common.screen == ScreenChoice::Auto => {
+                notice(format!("Sharing a test pattern: {e}."));
+                (Box::new(TestPattern::new(640, 400)), Origin::default())
+            }
+            Err(e) => anyhow::bail!("cannot capture the display: {e}"),
+        }
+    } else {
+        (Box::new(TestPattern::new(640, 400)), Origin::default())
+    };
+    let choice = match (common.input, &common.input_log) {
+        (InputChoice::Auto, Some(_)) => InputChoice::Log,
+        (InputChoice::Auto, None) if use_display => InputChoice::Inject,
+        (InputChoice::Auto, None) => InputChoice::None,
+        (choice, _) => choice,
+    };
+    let input: Option<Box<dyn InputSink>> = match choice {
+        InputChoice::Log => {
+            let path = common
+                .input_log
+                .as_ref()
+                .ok_or_else(|| anyhow::anyhow!("--input log needs --input-log FILE"))?;
+            Some(Box::new(
+                JsonLinesSink::open(path).map_err(|e| {
+                    anyhow::anyhow!("cannot open input log {}: {e}", path.display())
+                })?,
+            ))
+        }
+        InputChoice::Inject => match EnigoSink::open(origin) {
+            Ok(sink) => Some(Box::new(sink)),
+            Err(e) if common.input == InputChoice::Auto => {
+                notice(format!("The technician will not be able to control this computer: {e}."));
+                None
+            }
+            Err(e) => anyhow::bail!(e),
+        },
+        InputChoice::None | InputChoice::Auto => None,
     };
     let opts = AgentOptions {
         broker: common.endpoint.broker,
@@ -154,13 +225,30 @@ fn start_agent(common: Common, start: Start) -> anyhow::Result<()> {
         input,
         screen,
         fps: common.fps,
-        output: Printer::new(common.json),
+        output: printer,
         files_dir: common.receive_dir.unwrap_or_else(FileService::default_dir),
         max_file_size: common.max_file_size,
+        clipboard: use_display,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(opts, start))?;
     Ok(())
+}
+
+/// `tether-agent monitors`: the display's monitors, one a line.
+fn monitors() -> ExitCode {
+    match display::list() {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tether-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// `tether-agent check`: the bandwidth check on its own.

@@ -16,6 +16,7 @@ use tether_protocol::{
 };
 use tokio::sync::mpsc;
 
+use crate::clipboard::Clipboard;
 use crate::consent::{ConsentPolicy, LocalConsent};
 use crate::files::{Answer, FileQuestion, FileService};
 use crate::input::{InputGate, InputSink};
@@ -44,6 +45,8 @@ pub struct AgentOptions {
     pub files_dir: PathBuf,
     /// The largest file accepted, in bytes.
     pub max_file_size: u64,
+    /// Share the clipboard (when there is a display).
+    pub clipboard: bool,
 }
 
 impl std::fmt::Debug for AgentOptions {
@@ -109,6 +112,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
         screen_blocked: false,
         files: FileService::new(opts.output, opts.files_dir, opts.max_file_size),
         shell: None,
+        clipboard: None,
         technician: String::from("the technician"),
         prompts: Vec::new(),
         stdin_open: true,
@@ -117,12 +121,24 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
     let mut lines = stdin_lines();
     let mut signals = Box::pin(stop_signal());
     let mut shell_out: Option<mpsc::Receiver<ShellOutput>> = None;
+    let mut copied = None;
+    if opts.clipboard {
+        if let Some((board, rx)) = Clipboard::open() {
+            agent.clipboard = Some(board);
+            copied = Some(rx);
+        }
+    }
 
     let result = loop {
         if let Some(rx) = agent.take_shell_output() {
             shell_out = Some(rx);
         }
         tokio::select! {
+            Some(text) = next_copy(&mut copied), if copied.is_some() => {
+                if let Err(e) = agent.copied(text).await {
+                    break Err(e.into());
+                }
+            }
             out = next_output(&mut shell_out), if shell_out.is_some() => {
                 if let Err(e) = agent.shell_output(out).await {
                     break Err(e.into());
@@ -204,6 +220,13 @@ enum Close {
     Withdrawn,
 }
 
+async fn next_copy(rx: &mut Option<mpsc::Receiver<String>>) -> Option<String> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn next_output(rx: &mut Option<mpsc::Receiver<ShellOutput>>) -> ShellOutput {
     match rx {
         Some(rx) => rx.recv().await.unwrap_or(ShellOutput::Eof),
@@ -223,6 +246,7 @@ struct Agent {
     screen_blocked: bool,
     files: FileService,
     shell: Option<OpenShell>,
+    clipboard: Option<Clipboard>,
     technician: String,
     /// Requests waiting for the customer's y/n, oldest first.
     prompts: Vec<Prompt>,
@@ -336,6 +360,15 @@ impl Agent {
                 }
             }
             Channel::File => self.file_frame(flags, payload).await?,
+            // Only while control is held, whatever the broker let through.
+            Channel::Clipboard if self.consent.holds(Capability::Control) => {
+                if let (Some(board), Ok(text)) = (&self.clipboard, std::str::from_utf8(payload)) {
+                    board.set(text.to_string());
+                    self.out.emit(&AgentEvent::Notice {
+                        message: format!("{} put text on your clipboard.", self.technician),
+                    });
+                }
+            }
             Channel::Shell => self.shell_frame(flags, payload).await?,
             other => {
                 tracing::debug!(channel = other.name(), "frame on an unsupported channel ignored")
@@ -518,6 +551,19 @@ impl Agent {
             Err(e) => tracing::debug!(%e, "bad shell message"),
         }
         Ok(())
+    }
+
+    /// Text copied on this machine: the technician gets it while control is held.
+    async fn copied(&mut self, text: String) -> Result<(), ClientError> {
+        if !self.consent.holds(Capability::Control) {
+            return Ok(());
+        }
+        match Frame::encode(Channel::Clipboard, 0, text.as_bytes()) {
+            Ok(frame) if frame.len() <= Channel::Clipboard.max_frame_bytes() => {
+                self.sender.frame(frame).await
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Hands the new shell's output receiver to the session loop.

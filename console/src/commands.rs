@@ -16,6 +16,8 @@ pub enum Command {
     Release(Capability),
     /// Input events to send, in order.
     Input(Vec<InputEvent>),
+    /// Put text on the customer's clipboard.
+    Clipboard(String),
     /// Write the next screen frame to a PNG file.
     Snapshot(PathBuf),
     /// A note for the ticket's documentation.
@@ -45,10 +47,21 @@ pub enum Command {
 /// The commands, for `help` and error messages.
 pub const USAGE: &str = "commands: chat TEXT | request view|control|files|shell | release CAP | \
                          mouse X Y [click|double|down|up|right|middle] | wheel DX DY | key COMBO | \
-                         snapshot FILE.png | note TEXT | resolve TEXT | \
+                         type TEXT | clipboard TEXT | snapshot FILE.png | note TEXT | resolve TEXT | \
                          override bandwidth REASON | invite-tech NAME watch|help | \
                          transfer NAME | send-file LOCAL | get-file REMOTE [LOCAL_DIR] | \
                          shell [open|send TEXT|close] | quit";
+
+/// `type TEXT`: a key click per character.
+fn typing(text: &str) -> Result<Vec<InputEvent>, String> {
+    text.chars()
+        .map(|c| {
+            let key = if c == ' ' { "space".to_string() } else { c.to_string() };
+            let combo: KeyCombo = key.parse().map_err(|e| format!("{e}"))?;
+            Ok(InputEvent::Key { combo, action: Action::Click })
+        })
+        .collect()
+}
 
 /// Parses one line. Blank lines are `Ok(None)`.
 pub fn parse(line: &str) -> Result<Option<Command>, String> {
@@ -80,6 +93,10 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             }
             _ => return Err("usage: key COMBO (for example ctrl+alt+t)".into()),
         },
+        "type" if rest.is_empty() => return Err("type needs some text".into()),
+        "type" => Command::Input(typing(rest)?),
+        "clipboard" if rest.is_empty() => return Err("clipboard needs some text".into()),
+        "clipboard" => Command::Clipboard(rest.to_string()),
         "snapshot" => match args.as_slice() {
             [path] => Command::Snapshot(PathBuf::from(path)),
             _ => return Err("usage: snapshot FILE.png".into()),
@@ -222,6 +239,16 @@ mod tests {
             Some(Command::ShellSend("echo $((6*7))".into()))
         );
         assert_eq!(parse("shell close").unwrap(), Some(Command::ShellClose));
+        let Some(Command::Input(typed)) = parse("type Hi there").unwrap() else { panic!() };
+        let keys: Vec<String> = typed
+            .iter()
+            .map(|e| match e {
+                InputEvent::Key { combo, .. } => combo.to_string(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(keys, ["H", "i", "space", "t", "h", "e", "r", "e"]);
+        assert_eq!(parse("clipboard a b").unwrap(), Some(Command::Clipboard("a b".into())));
         assert_eq!(parse("quit").unwrap(), Some(Command::Quit));
         assert_eq!(parse("   ").unwrap(), None);
     }

@@ -42,6 +42,11 @@ pub enum Event {
         /// The text.
         text: String,
     },
+    /// The customer's clipboard changed while control was held.
+    Clipboard {
+        /// The text.
+        text: String,
+    },
     /// The remote screen's size (on the first frame and whenever it changes).
     Screen {
         /// Pixels.
@@ -172,6 +177,9 @@ impl Sentence for Event {
             }
             Event::Chat { from, text } => format!("[{from}] {text}"),
             Event::Screen { width, height } => format!("Remote screen is {width}x{height}."),
+            Event::Clipboard { text } => {
+                format!("The customer's clipboard: {}", text.chars().take(200).collect::<String>())
+            }
             Event::Snapshot { path, width, height, .. } => {
                 format!("Saved {width}x{height} snapshot to {path}.")
             }

@@ -168,6 +168,10 @@ impl Console {
                 }
                 Channel::Screen => self.screen_update(&bytes).await?,
                 Channel::File => self.file_frame(header.flags, &bytes[HEADER_LEN..]).await?,
+                Channel::Clipboard => {
+                    let text = String::from_utf8_lossy(&bytes[HEADER_LEN..]).into_owned();
+                    self.printer.emit(&Event::Clipboard { text });
+                }
                 Channel::Shell => self.shell_frame(header.flags, &bytes[HEADER_LEN..]),
                 other => tracing::debug!(channel = other.name(), "frame ignored"),
             },
@@ -495,6 +499,14 @@ impl Console {
             Command::Snapshot(path) => {
                 if let Some(written) = self.screen.snapshot(path) {
                     self.snapshot_written(written);
+                }
+            }
+            Command::Clipboard(text) => {
+                match Frame::encode(Channel::Clipboard, 0, text.as_bytes()) {
+                    Ok(frame) if frame.len() <= Channel::Clipboard.max_frame_bytes() => {
+                        self.sender.frame(frame).await?
+                    }
+                    _ => self.printer.emit(&Event::error("bad_command", "clipboard text too long")),
                 }
             }
             Command::Note(text) => self.sender.control(&ClientMessage::Note { text }).await?,

@@ -190,6 +190,7 @@ mod tests {
             "   ",
             "a/",
             ".\u{0}./x",
+            "a.\u{0}.b",
         ] {
             assert_eq!(safe_file_name(bad), None, "{bad:?}");
         }

@@ -13,6 +13,8 @@ pub const HEADER_LEN: usize = 2;
 
 /// The longest chat message, in bytes of UTF-8.
 pub const MAX_CHAT_BYTES: usize = 16 * 1024;
+/// The most clipboard text carried at once, in bytes (UTF-8).
+pub const MAX_CLIPBOARD_BYTES: usize = 256 * 1024;
 
 /// A data channel. Control messages are not a binary channel: they travel as JSON text frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -92,11 +94,8 @@ impl Channel {
             Channel::Chat => HEADER_LEN + MAX_CHAT_BYTES,
             Channel::Input => HEADER_LEN + crate::MAX_INPUT_EVENT_BYTES,
             Channel::Signal => HEADER_LEN + 64 * 1024,
-            Channel::Screen
-            | Channel::Clipboard
-            | Channel::File
-            | Channel::Shell
-            | Channel::Probe => MAX_MESSAGE_BYTES,
+            Channel::Clipboard => HEADER_LEN + MAX_CLIPBOARD_BYTES,
+            Channel::Screen | Channel::File | Channel::Shell | Channel::Probe => MAX_MESSAGE_BYTES,
         }
     }
 

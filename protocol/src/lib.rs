@@ -46,7 +46,9 @@ pub use file::{
     Direction, FILE_CHUNK, FILE_DATA_HEADER, FileMsg, decode_data, encode_data_header, file_flags,
     safe_file_name,
 };
-pub use frame::{Channel, Frame, FrameError, FrameHeader, HEADER_LEN, MAX_CHAT_BYTES};
+pub use frame::{
+    Channel, Frame, FrameError, FrameHeader, HEADER_LEN, MAX_CHAT_BYTES, MAX_CLIPBOARD_BYTES,
+};
 pub use input::{
     Action, InputError, InputEvent, KeyCombo, MAX_INPUT_EVENT_BYTES, Modifier, MouseButton,
     NAMED_KEYS,

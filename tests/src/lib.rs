@@ -7,6 +7,7 @@
 //! - [`proc`]: a running agent or batch console with its event stream.
 //! - [`raw`]: a hand-driven TLS websocket for hostile input.
 //! - [`relay`]: a TCP relay to the broker that a test can cut.
+//! - [`xvfb`]: a virtual X display to capture, inject into and screenshot.
 
 pub mod bins;
 pub mod broker;
@@ -14,6 +15,7 @@ pub mod netns;
 pub mod proc;
 pub mod raw;
 pub mod relay;
+pub mod xvfb;
 
 use std::time::{Duration, Instant};
 

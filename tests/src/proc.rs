@@ -149,6 +149,15 @@ pub type Agent = Running;
 /// A console in `join --batch` mode.
 pub type BatchConsole = Running;
 
+/// Where an agent's screen and input go.
+#[derive(Debug, Clone, Copy)]
+enum Desktop<'a> {
+    /// The test pattern; input written to [`input_log`].
+    Pattern,
+    /// This X display, captured and injected into for real.
+    Display(&'a str),
+}
+
 impl Agent {
     /// `tether-agent request --consent consent --json`, logging input to [`input_log`].
     pub fn request(broker: &Broker, name: &str, consent: &str) -> Agent {
@@ -157,10 +166,25 @@ impl Agent {
 
     /// [`Agent::request`], connecting to `url` (a relay in front of the broker).
     pub fn request_via(broker: &Broker, name: &str, consent: &str, url: &str) -> Agent {
+        Agent::requesting(broker, name, consent, url, Desktop::Pattern)
+    }
+
+    /// [`Agent::request`] sharing X display `display` and carrying out input on it.
+    pub fn request_on_display(broker: &Broker, name: &str, consent: &str, display: &str) -> Agent {
+        Agent::requesting(broker, name, consent, &broker.url(), Desktop::Display(display))
+    }
+
+    fn requesting(
+        broker: &Broker,
+        name: &str,
+        consent: &str,
+        url: &str,
+        desk: Desktop<'_>,
+    ) -> Agent {
         let mut cmd = Command::new(bin("tether-agent"));
         cmd.args(["request", "--name", name, "--contact", "555-0100", "--issue"])
             .arg(format!("{name}'s printer is on fire"));
-        agent_args(&mut cmd, broker, name, consent, url);
+        agent_args(&mut cmd, broker, name, consent, url, desk);
         Running::spawn(
             &format!("agent {name}"),
             cmd,
@@ -172,7 +196,7 @@ impl Agent {
     pub fn join(broker: &Broker, name: &str, code: &str, consent: &str) -> Agent {
         let mut cmd = Command::new(bin("tether-agent"));
         cmd.args(["join", code]);
-        agent_args(&mut cmd, broker, name, consent, &broker.url());
+        agent_args(&mut cmd, broker, name, consent, &broker.url(), Desktop::Pattern);
         Running::spawn(
             &format!("agent {name}"),
             cmd,
@@ -191,13 +215,32 @@ pub fn received_dir(broker: &Broker, name: &str) -> PathBuf {
     broker.scratch().join(format!("received-{name}"))
 }
 
-fn agent_args(cmd: &mut Command, broker: &Broker, name: &str, consent: &str, url: &str) {
+fn agent_args(
+    cmd: &mut Command,
+    broker: &Broker,
+    name: &str,
+    consent: &str,
+    url: &str,
+    desk: Desktop<'_>,
+) {
     cmd.args(["--broker", url, "--consent", consent, "--json", "--ca"])
         .arg(broker.ca())
-        .arg("--input-log")
-        .arg(input_log(broker, name))
         .env("TETHER_RECEIVE_DIR", received_dir(broker, name))
         .env("RUST_LOG", "debug");
+    match desk {
+        // Whatever display the tests run under, these agents never touch it.
+        Desktop::Pattern => {
+            cmd.args(["--screen", "test-pattern", "--input-log"])
+                .arg(input_log(broker, name))
+                .env_remove("DISPLAY")
+                .env_remove("WAYLAND_DISPLAY");
+        }
+        Desktop::Display(display) => {
+            cmd.args(["--screen", "display", "--input", "inject"])
+                .env("DISPLAY", display)
+                .env_remove("WAYLAND_DISPLAY");
+        }
+    }
 }
 
 /// A console's one-shot commands, with its own config directory.

@@ -236,8 +236,10 @@ impl Conn {
                 ),
             );
         }
-        if channel == Channel::Chat && std::str::from_utf8(&bytes[HEADER_LEN..]).is_err() {
-            return self.complain(ErrorCode::Malformed, "chat text must be UTF-8");
+        let text = matches!(channel, Channel::Chat | Channel::Clipboard);
+        if text && std::str::from_utf8(&bytes[HEADER_LEN..]).is_err() {
+            return self
+                .complain(ErrorCode::Malformed, format!("{} text must be UTF-8", channel.name()));
         }
         match session.admit(role, channel, bytes.len()) {
             Admission::Forward => {
@@ -250,13 +252,16 @@ impl Conn {
                         session.transcript.record(entry).await;
                     }
                     Channel::Input => session.counters.count_input(header.flags),
-                    // Files by name, size, digest and outcome; the shell in full.
-                    Channel::File | Channel::Shell => {
+                    // Files by name, size, digest and outcome; the clipboard by size and
+                    // digest; the shell in full.
+                    Channel::File | Channel::Shell | Channel::Clipboard => {
                         let payload = &bytes[HEADER_LEN..];
-                        let event = if channel == Channel::File {
-                            session.channel_log.file(header.flags, payload)
-                        } else {
-                            session.channel_log.shell(role, header.flags, payload)
+                        let event = match channel {
+                            Channel::File => session.channel_log.file(header.flags, payload),
+                            Channel::Shell => {
+                                session.channel_log.shell(role, header.flags, payload)
+                            }
+                            _ => Some(crate::transcript::channels::clipboard(payload)),
                         };
                         if let Some((event, data)) = event {
                             let entry = Entry::now(session.actor(role), event, data);

@@ -1,7 +1,8 @@
-//! What the transcript keeps of the file and shell channels, read off frames as they are
-//! relayed: every file's name, size, SHA-256, direction and outcome (file data itself is only
-//! counted), and the whole shell session — what was typed, what it printed, its size and how
-//! it ended — with the time of each, which is what an asciicast replays.
+//! What the transcript keeps of the file, shell and clipboard channels, read off frames as
+//! they are relayed: every file's name, size, SHA-256, direction and outcome (file data itself
+//! is only counted); the whole shell session — what was typed, what it printed, its size and
+//! how it ended — with the time of each, which is what an asciicast replays; and each
+//! clipboard copy's size and SHA-256, never its text.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -110,6 +111,13 @@ impl ChannelLog {
     }
 }
 
+/// The transcript event of a clipboard copy: its size and digest.
+pub(crate) fn clipboard(payload: &[u8]) -> (&'static str, Value) {
+    let digest = ring::digest::digest(&ring::digest::SHA256, payload);
+    let sha256: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    ("clipboard", json!({ "bytes": payload.len(), "sha256": sha256 }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +171,18 @@ mod tests {
         assert_eq!(data["outcome"], "failed");
         assert!(log.file(file_flags::CONTROL, b"{not json").is_none());
         assert!(log.shell(Role::Console, shell_flags::CONTROL, b"[]").is_none());
+    }
+
+    #[test]
+    fn the_clipboard_is_kept_by_size_and_digest_only() {
+        let (event, data) = clipboard(b"secret");
+        assert_eq!(event, "clipboard");
+        assert_eq!(data["bytes"], 6);
+        assert_eq!(
+            data["sha256"],
+            "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
+        );
+        assert!(!data.to_string().contains("secret"));
     }
 
     #[test]

@@ -59,8 +59,10 @@ const CONSENT: &[&str] = &[
     "consent_revoked",
     "consent_released",
 ];
-/// File transfers and the shell's opening and closing (its traffic is in the timeline).
+/// Clipboard copies, file transfers and the shell's opening and closing (its traffic is in
+/// the timeline).
 const FILES_AND_SHELL: &[&str] = &[
+    "clipboard",
     "file_offered",
     "file_requested",
     "file_accepted",
@@ -159,6 +161,12 @@ pub fn describe(r: &Record) -> String {
             s("outcome"),
             s("sha256"),
             if s("detail").is_empty() { String::new() } else { format!(" ({})", s("detail")) }
+        ),
+        "clipboard" => format!(
+            "{} copied {} bytes to the other side's clipboard (SHA-256 {})",
+            r.actor.name,
+            d["bytes"],
+            s("sha256")
         ),
         "shell_requested" => {
             format!("{} asked for a shell ({}x{})", r.actor.name, d["cols"], d["rows"])
