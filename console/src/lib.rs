@@ -4,7 +4,7 @@
 //! and [`profile`] the saved login;
 //! [`session`] runs a joined session, driven by [`commands`] typed or piped in and reporting
 //! [`events`]; [`screen`] keeps the newest remote frame and writes snapshots, [`files`] moves
-//! files both ways and [`shell`] drives the remote shell.
+//! files both ways and [`shell`] drives the remote shell; [`viewer`] is the window.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -17,3 +17,4 @@ pub mod profile;
 pub mod screen;
 pub mod session;
 pub mod shell;
+pub mod viewer;

@@ -12,6 +12,7 @@ use tether_console::desk::{self, Target};
 use tether_console::desk_cmd::{self, OnsiteCmd, SlaArgs, TicketCmd};
 use tether_console::events::Event;
 use tether_console::session;
+use tether_console::viewer::{self, ViewerLink};
 use tether_protocol::{
     AdminReply, AdminRequest, Availability, ExportFormat, Secret, SessionSummary, TicketId,
     Verdict, parse_since, verify_exit_code,
@@ -116,6 +117,9 @@ enum Command {
         /// Read commands from standard input, one a line, and print JSON events.
         #[arg(long)]
         batch: bool,
+        /// Work in the terminal only, without the viewer window.
+        #[arg(long)]
+        no_window: bool,
     },
 }
 
@@ -184,7 +188,26 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    // A joined session shows the customer's screen in a window when there is a display; the
+    // window needs the main thread, so the session runs beside it.
+    let window = match &cli.command {
+        Command::Join { target, batch: false, no_window: false } if viewer::display_available() => {
+            Some(format!("tether: {target}"))
+        }
+        _ => None,
+    };
+    let outcome = match window {
+        Some(title) => {
+            let (session_end, window_end) = viewer::link();
+            let session = std::thread::spawn(move || runtime.block_on(run(cli, Some(session_end))));
+            if let Err(e) = viewer::run(&title, window_end) {
+                eprintln!("tether-console: no window ({e}); the session goes on here");
+            }
+            session.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the session failed")))
+        }
+        None => runtime.block_on(run(cli, None)),
+    };
+    match outcome {
         Ok(code) => code,
         Err(err) => {
             if batch {
@@ -196,7 +219,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, viewer: Option<ViewerLink>) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Login { user, password_stdin } => {
             let (Some(broker), Some(ca)) = (cli.broker, cli.ca) else {
@@ -251,10 +274,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("Then you run:      tether-console join {}", info.ticket);
             }
         }
-        Command::Join { target: what, batch } => {
+        Command::Join { target: what, batch, .. } => {
             let join = session::parse_target(&what).map_err(anyhow::Error::msg)?;
             let target = Target::resolve(cli.broker, cli.ca)?;
-            session::join(&target, join, Printer::new(batch)).await?;
+            session::join(&target, join, Printer::new(batch), viewer).await?;
         }
         Command::Ticket { cmd, json } => {
             desk_cmd::ticket(&Target::resolve(cli.broker, cli.ca)?, cmd, json).await?

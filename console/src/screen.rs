@@ -60,9 +60,9 @@ impl Default for RemoteScreen {
 }
 
 impl RemoteScreen {
-    /// The picture, for the viewer.
-    pub fn shared(&self) -> SharedPicture {
-        self.picture.clone()
+    /// A screen drawing into `picture` (shared with the viewer).
+    pub fn sharing(picture: SharedPicture) -> RemoteScreen {
+        RemoteScreen { picture, ..RemoteScreen::default() }
     }
 
     /// The picture's sequence number, if there is one.

@@ -3,6 +3,7 @@
 //! shell is open, standard input goes to the shell instead, key by key.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tether_client::check::pong;
@@ -13,6 +14,7 @@ use tether_protocol::{
     ServerMessage, ShellMsg, TicketId, file_flags, probe_flags, shell_flags,
 };
 use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::mpsc;
 
 use crate::commands::{self, Command};
 use crate::desk::{DeskError, Target};
@@ -20,6 +22,8 @@ use crate::events::Event;
 use crate::files::{self, Transfers};
 use crate::screen::{RemoteScreen, SNAPSHOT_WAIT, Snapshot};
 use crate::shell::{self, RawMode, ShellState};
+use crate::viewer::state::Shared;
+use crate::viewer::{ViewerLink, ViewerMsg};
 
 /// The longest command line; more without a newline is discarded.
 const MAX_LINE: usize = 64 * 1024;
@@ -35,7 +39,12 @@ pub fn parse_target(s: &str) -> Result<JoinTarget, String> {
 
 /// Joins and runs the session until it ends. Returns an error only for failures, not for the
 /// session ending.
-pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result<(), DeskError> {
+pub async fn join(
+    target: &Target,
+    join: JoinTarget,
+    printer: Printer,
+    viewer: Option<ViewerLink>,
+) -> Result<(), DeskError> {
     let (mut conn, welcome) = target.connect().await?;
     if let Some(user) = welcome.user {
         printer.emit(&Event::Connected { user: user.name });
@@ -48,8 +57,12 @@ pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result
         printer,
         sender,
         customer: "customer".into(),
-        screen: RemoteScreen::default(),
+        screen: match &viewer {
+            Some(v) => RemoteScreen::sharing(v.shared.picture.clone()),
+            None => RemoteScreen::default(),
+        },
         screen_blocked: false,
+        awaiting_draw: None,
         quitting: false,
         transfers: Transfers::new(printer),
         shell: ShellState::Closed,
@@ -58,7 +71,13 @@ pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result
         held: Vec::new(),
         line: Vec::new(),
         input_ended: false,
+        viewer: None,
     };
+    let mut from_window = viewer.map(|v| {
+        let ViewerLink { shared, rx } = v;
+        s.viewer = Some(shared);
+        rx
+    });
     let mut chunks = stdin_chunks();
     let mut stdin_open = true;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -78,7 +97,7 @@ pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result
                 Err(ClientError::Closed { reason, .. }) => {
                     let reason = reason.unwrap_or_else(|| "the broker closed the connection".into());
                     if s.quitting {
-                        s.printer.emit(&Event::Ended { reason, code: None });
+                        s.emit(&Event::Ended { reason, code: None });
                         break Ok(());
                     }
                     break Err(ClientError::Closed { code: None, reason: Some(reason) });
@@ -93,6 +112,18 @@ pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result
                     None => {
                         stdin_open = false;
                         s.end_of_input().await
+                    }
+                };
+                if let Err(e) = result {
+                    break Err(e);
+                }
+            }
+            msg = from_viewer(&mut from_window), if from_window.is_some() => {
+                let result = match msg {
+                    Some(msg) => s.viewer_msg(msg).await,
+                    None => {
+                        from_window = None;
+                        Ok(())
                     }
                 };
                 if let Err(e) = result {
@@ -122,6 +153,13 @@ pub async fn join(target: &Target, join: JoinTarget, printer: Printer) -> Result
     result.map_err(DeskError::from)
 }
 
+async fn from_viewer(rx: &mut Option<mpsc::UnboundedReceiver<ViewerMsg>>) -> Option<ViewerMsg> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn window_changed(signal: &mut Option<Signal>) {
     match signal {
         Some(signal) => {
@@ -138,6 +176,10 @@ struct Console {
     screen: RemoteScreen,
     /// Screen sharing is held back by a failed bandwidth check.
     screen_blocked: bool,
+    /// The update the viewer has yet to show (the next is asked for once it has).
+    awaiting_draw: Option<u32>,
+    /// The viewer window, if there is one.
+    viewer: Option<Arc<Shared>>,
     quitting: bool,
     transfers: Transfers,
     shell: ShellState,
@@ -154,6 +196,48 @@ struct Console {
 }
 
 impl Console {
+    /// Reports an event: printed, and shown in the window if there is one.
+    fn emit(&self, event: &Event) {
+        self.printer.emit(event);
+        if let Some(viewer) = &self.viewer {
+            viewer.state().record(event);
+            viewer.repaint();
+        }
+    }
+
+    /// Reports a transfer's news.
+    fn emit_file(&self, event: &files::FileEvent) {
+        self.printer.emit(event);
+        if let Some(viewer) = &self.viewer {
+            viewer.state().notice(tether_client::Sentence::sentence(event));
+            viewer.repaint();
+        }
+    }
+
+    /// Something from the window.
+    async fn viewer_msg(&mut self, msg: ViewerMsg) -> Result<(), ClientError> {
+        match msg {
+            ViewerMsg::Command(cmd) => self.run(cmd).await,
+            ViewerMsg::Drawn(seq) if self.awaiting_draw == Some(seq) => {
+                self.awaiting_draw = None;
+                self.sender.frame(self.screen.request(false)).await
+            }
+            ViewerMsg::Drawn(_) => Ok(()),
+            ViewerMsg::Closed => {
+                self.viewer = None;
+                self.run(Command::Quit).await
+            }
+            ViewerMsg::Failed(why) => {
+                self.viewer = None;
+                self.emit(&Event::Notice { message: format!("No window ({why}).") });
+                match self.awaiting_draw.take() {
+                    Some(_) => self.sender.frame(self.screen.request(false)).await,
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
     /// Handles one message from the broker; false when the session is over.
     async fn incoming(&mut self, incoming: Incoming) -> Result<bool, ClientError> {
         match incoming {
@@ -161,7 +245,7 @@ impl Console {
             Incoming::Frame(header, bytes) => match header.channel {
                 Channel::Chat => {
                     let text = String::from_utf8_lossy(&bytes[HEADER_LEN..]).into_owned();
-                    self.printer.emit(&Event::Chat { from: self.customer.clone(), text });
+                    self.emit(&Event::Chat { from: self.customer.clone(), text });
                 }
                 Channel::Probe if header.flags == probe_flags::PING => {
                     self.sender.frame(pong(&bytes)).await?
@@ -170,7 +254,7 @@ impl Console {
                 Channel::File => self.file_frame(header.flags, &bytes[HEADER_LEN..]).await?,
                 Channel::Clipboard => {
                     let text = String::from_utf8_lossy(&bytes[HEADER_LEN..]).into_owned();
-                    self.printer.emit(&Event::Clipboard { text });
+                    self.emit(&Event::Clipboard { text });
                 }
                 Channel::Shell => self.shell_frame(header.flags, &bytes[HEADER_LEN..]),
                 other => tracing::debug!(channel = other.name(), "frame ignored"),
@@ -182,11 +266,11 @@ impl Console {
     async fn control(&mut self, msg: ServerMessage) -> Result<bool, ClientError> {
         match msg {
             ServerMessage::Waiting { ticket } => {
-                self.printer.emit(&Event::Waiting { ticket: ticket.to_string() })
+                self.emit(&Event::Waiting { ticket: ticket.to_string() })
             }
             ServerMessage::Paired(info) => {
                 self.customer = info.peer.name.clone();
-                self.printer.emit(&Event::Paired {
+                self.emit(&Event::Paired {
                     session: info.id,
                     ticket: info.ticket.to_string(),
                     customer: info.peer.name,
@@ -201,7 +285,7 @@ impl Console {
                 if granted {
                     self.held.push(capability);
                 }
-                self.printer.emit(&Event::Consent { capability, granted });
+                self.emit(&Event::Consent { capability, granted });
                 if !granted {
                     self.lost(capability);
                 }
@@ -210,7 +294,7 @@ impl Console {
                 if fatal {
                     return Err(ClientError::Refused { code, message });
                 }
-                self.printer.emit(&Event::error(code.name(), message));
+                self.emit(&Event::error(code.name(), message));
                 // A shell or transfer the broker refused for want of consent is over.
                 if code == ErrorCode::ConsentRequired {
                     for cap in [Capability::Files, Capability::Shell] {
@@ -223,15 +307,15 @@ impl Console {
             ServerMessage::SessionEnded { reason, code } => {
                 self.raw = None;
                 for event in self.transfers.drop_all("the session ended") {
-                    self.printer.emit(&event);
+                    self.emit_file(&event);
                 }
-                self.printer.emit(&Event::Ended { reason, code });
+                self.emit(&Event::Ended { reason, code });
                 return Ok(false);
             }
-            ServerMessage::Recorded { what } => self.printer.emit(&Event::Recorded { what }),
+            ServerMessage::Recorded { what } => self.emit(&Event::Recorded { what }),
             ServerMessage::BandwidthGate { agent, console, screen_blocked, reason } => {
                 self.screen_blocked = screen_blocked;
-                self.printer.emit(&Event::Bandwidth {
+                self.emit(&Event::Bandwidth {
                     agent: agent.map(|c| c.verdict),
                     console: console.map(|c| c.verdict),
                     screen_blocked,
@@ -239,19 +323,19 @@ impl Console {
                 })
             }
             ServerMessage::Quality { rtt_ms, received_kbps, sent_kbps } => {
-                self.printer.emit(&Event::Quality { rtt_ms, received_kbps, sent_kbps })
+                self.emit(&Event::Quality { rtt_ms, received_kbps, sent_kbps })
             }
             ServerMessage::ApprovalDecided { what, allowed } => {
-                self.printer.emit(&Event::Approval { what, allowed })
+                self.emit(&Event::Approval { what, allowed })
             }
             ServerMessage::Helper { name, mode, joined } => {
-                self.printer.emit(&Event::Helper { name, mode, joined })
+                self.emit(&Event::Helper { name, mode, joined })
             }
             ServerMessage::QualityWarning { message } => {
-                self.printer.emit(&Event::QualityWarning { message })
+                self.emit(&Event::QualityWarning { message })
             }
-            ServerMessage::Confirmed { solved } => self.printer.emit(&Event::Confirmed { solved }),
-            ServerMessage::ShuttingDown { grace_secs } => self.printer.emit(&Event::Notice {
+            ServerMessage::Confirmed { solved } => self.emit(&Event::Confirmed { solved }),
+            ServerMessage::ShuttingDown { grace_secs } => self.emit(&Event::Notice {
                 message: format!("the broker is shutting down; the session ends in {grace_secs} s"),
             }),
             other => tracing::debug!(?other, "ignored"),
@@ -278,7 +362,7 @@ impl Console {
     /// Sends a transfer step's frames and reports its events.
     async fn apply(&mut self, step: files::Step) -> Result<(), ClientError> {
         for event in &step.events {
-            self.printer.emit(event);
+            self.emit_file(event);
         }
         for frame in step.frames {
             self.sender.frame(frame).await?;
@@ -291,7 +375,7 @@ impl Console {
         if flags == shell_flags::DATA {
             if self.printer.is_json() {
                 let data = String::from_utf8_lossy(payload).into_owned();
-                self.printer.emit(&Event::ShellOutput { data });
+                self.emit(&Event::ShellOutput { data });
             } else {
                 // A terminal (or a person's pipe) gets the bytes as the shell wrote them.
                 let mut out = std::io::stdout().lock();
@@ -302,9 +386,9 @@ impl Console {
         match ShellMsg::decode(payload) {
             Ok(ShellMsg::Opened { shell }) => {
                 self.shell = ShellState::Open;
-                self.printer.emit(&Event::ShellOpened { shell });
+                self.emit(&Event::ShellOpened { shell });
                 if self.interactive && !self.input_ended {
-                    self.printer.emit(&Event::Notice {
+                    self.emit(&Event::Notice {
                         message: "You are typing into the customer's shell; Ctrl-] closes it."
                             .into(),
                     });
@@ -314,7 +398,7 @@ impl Console {
             Ok(ShellMsg::Exited { code, reason }) => {
                 self.shell = ShellState::Closed;
                 self.raw = None;
-                self.printer.emit(&Event::ShellClosed { code, reason });
+                self.emit(&Event::ShellClosed { code, reason });
             }
             Ok(other) => tracing::debug!(?other, "ignored shell message"),
             Err(e) => tracing::debug!(%e, "bad shell message"),
@@ -328,13 +412,13 @@ impl Console {
             Capability::Files => {
                 for event in self.transfers.drop_all("the customer has not allowed file transfers")
                 {
-                    self.printer.emit(&event);
+                    self.emit_file(&event);
                 }
             }
             Capability::Shell if self.shell != ShellState::Closed => {
                 self.shell = ShellState::Closed;
                 self.raw = None;
-                self.printer.emit(&Event::ShellClosed {
+                self.emit(&Event::ShellClosed {
                     code: None,
                     reason: "the customer has not allowed the shell".into(),
                 });
@@ -367,7 +451,7 @@ impl Console {
         }
         if self.line.len() > MAX_LINE {
             self.line.clear();
-            self.printer.emit(&Event::error("bad_command", "line too long; discarded"));
+            self.emit(&Event::error("bad_command", "line too long; discarded"));
         }
         Ok(())
     }
@@ -408,12 +492,20 @@ impl Console {
         match self.screen.draw(message) {
             Ok(resized) => {
                 if let Some((width, height)) = resized {
-                    self.printer.emit(&Event::Screen { width, height });
+                    self.emit(&Event::Screen { width, height });
                 }
                 for written in self.screen.drawn() {
                     self.snapshot_written(written);
                 }
-                self.sender.frame(self.screen.request(false)).await
+                match &self.viewer {
+                    // The window asks for the next once it has shown this one.
+                    Some(viewer) => {
+                        self.awaiting_draw = self.screen.seq();
+                        viewer.repaint();
+                        Ok(())
+                    }
+                    None => self.sender.frame(self.screen.request(false)).await,
+                }
             }
             Err(err) => {
                 tracing::debug!(%err, "screen update not drawn; asking for a keyframe");
@@ -427,7 +519,7 @@ impl Console {
     async fn tick(&mut self) -> Result<(), ClientError> {
         let now = Instant::now();
         for path in self.screen.expired(now) {
-            self.printer.emit(&Event::error(
+            self.emit(&Event::error(
                 "console",
                 format!(
                     "no new screen frame for {} within {} s (has the customer allowed view?)",
@@ -436,7 +528,9 @@ impl Console {
                 ),
             ));
         }
-        let expecting = self.held.contains(&Capability::View) && !self.screen_blocked;
+        let expecting = self.held.contains(&Capability::View)
+            && !self.screen_blocked
+            && self.awaiting_draw.is_none();
         if expecting && self.screen.stalled(now) {
             self.sender.frame(self.screen.request(false)).await?;
         }
@@ -445,27 +539,27 @@ impl Console {
 
     fn snapshot_written(&self, written: Result<Snapshot, String>) {
         match written {
-            Ok(s) => self.printer.emit(&Event::Snapshot {
+            Ok(s) => self.emit(&Event::Snapshot {
                 path: s.path.display().to_string(),
                 width: s.width,
                 height: s.height,
                 seq: s.seq,
             }),
-            Err(message) => self.printer.emit(&Event::error("console", message)),
+            Err(message) => self.emit(&Event::error("console", message)),
         }
     }
 
     async fn typed(&mut self, line: &str) -> Result<(), ClientError> {
         match line.trim() {
             "help" | "?" => {
-                self.printer.emit(&Event::Notice { message: commands::USAGE.into() });
+                self.emit(&Event::Notice { message: commands::USAGE.into() });
                 Ok(())
             }
             _ => match commands::parse(line) {
                 Ok(Some(cmd)) => self.run(cmd).await,
                 Ok(None) => Ok(()),
                 Err(message) => {
-                    self.printer.emit(&Event::error("bad_command", message));
+                    self.emit(&Event::error("bad_command", message));
                     Ok(())
                 }
             },
@@ -478,7 +572,7 @@ impl Console {
                 Ok(frame) if frame.len() <= Channel::Chat.max_frame_bytes() => {
                     self.sender.frame(frame).await?
                 }
-                _ => self.printer.emit(&Event::error("bad_command", "chat message too long")),
+                _ => self.emit(&Event::error("bad_command", "chat message too long")),
             },
             Command::Request(capability) => {
                 self.sender.control(&ClientMessage::ConsentRequest { capability }).await?
@@ -506,7 +600,7 @@ impl Console {
                     Ok(frame) if frame.len() <= Channel::Clipboard.max_frame_bytes() => {
                         self.sender.frame(frame).await?
                     }
-                    _ => self.printer.emit(&Event::error("bad_command", "clipboard text too long")),
+                    _ => self.emit(&Event::error("bad_command", "clipboard text too long")),
                 }
             }
             Command::Note(text) => self.sender.control(&ClientMessage::Note { text }).await?,
@@ -528,7 +622,7 @@ impl Console {
             }
             Command::ShellOpen => {
                 if self.shell != ShellState::Closed {
-                    self.printer.emit(&Event::error("bad_command", "a shell is already open"));
+                    self.emit(&Event::error("bad_command", "a shell is already open"));
                 } else {
                     let (cols, rows) = shell::terminal_size();
                     self.shell = ShellState::Opening;

@@ -332,6 +332,18 @@ impl Console {
         )
     }
 
+    /// `join TARGET` (not batch) with the viewer window on X display `display`; its output
+    /// is sentences, each read as a `text` event.
+    pub fn join_with_window(&self, target: &str, display: &str) -> Running {
+        let mut cmd = self.command();
+        cmd.args(["join", target]).env("DISPLAY", display).env_remove("WAYLAND_DISPLAY");
+        Running::spawn(
+            &format!("console {} (window)", self.name),
+            cmd,
+            self.scratch.join(format!("console-{}-{target}-window.err", self.name)),
+        )
+    }
+
     /// `join TARGET --batch`.
     pub fn join(&self, target: &str) -> BatchConsole {
         let mut cmd = self.command();

@@ -435,6 +435,9 @@ impl Terminal {
         let mut cmd = CommandBuilder::new(tether_e2e::bins::bin("tether-console"));
         cmd.args(["join", ticket]);
         cmd.env("TETHER_CONFIG_DIR", console.config_dir());
+        // A terminal session, whatever display the tests run under.
+        cmd.env_remove("DISPLAY");
+        cmd.env_remove("WAYLAND_DISPLAY");
         let child = pair.slave.spawn_command(cmd).expect("starting the console");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
