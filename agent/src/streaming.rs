@@ -265,6 +265,20 @@ mod tests {
     }
 
     #[test]
+    fn a_resized_screen_gets_a_keyframe() {
+        let small = TestPattern::new(320, 200).capture().unwrap();
+        let Captured::Update(_, model) = encode(&small, None, 0) else { panic!("an update") };
+        let big = TestPattern::new(640, 400).capture().unwrap();
+        let Captured::Update(payload, after) = encode(&big, Some(model), 1) else {
+            panic!("an update")
+        };
+        let mut console = None;
+        assert!(draw(&mut console, &payload), "a keyframe");
+        assert_eq!((after.width, after.height), (640, 400));
+        assert_eq!(console.unwrap().rgba, big.rgba);
+    }
+
+    #[test]
     fn a_frame_too_big_for_one_message_goes_in_parts() {
         // Noise does not compress: 1024×768 of it is 2.3 MB of pixels.
         let mut x: u32 = 1;
