@@ -205,6 +205,14 @@ impl Agent {
     }
 }
 
+/// The technician quits a batch session: both programs end, successfully.
+pub fn quit_session(agent: Agent, mut console: BatchConsole) {
+    console.send("quit");
+    console.wait_event("ended");
+    assert!(console.finish().0.success(), "the console exits cleanly");
+    assert!(agent.finish().0.success(), "the agent exits cleanly");
+}
+
 /// Where the agent named `name` writes input events.
 pub fn input_log(broker: &Broker, name: &str) -> PathBuf {
     broker.scratch().join(format!("input-{name}.jsonl"))

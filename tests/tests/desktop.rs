@@ -4,7 +4,7 @@
 //! held.
 
 use tether_e2e::broker::Broker;
-use tether_e2e::proc::{Agent, BatchConsole};
+use tether_e2e::proc::{Agent, BatchConsole, quit_session};
 use tether_e2e::wait_until;
 use tether_e2e::xvfb::{Picture, Xvfb};
 
@@ -23,13 +23,6 @@ fn control(console: &mut BatchConsole) {
     console.wait_for("control", |e| {
         e["event"] == "consent" && e["capability"] == "control" && e["granted"] == true
     });
-}
-
-fn quit(agent: Agent, mut console: BatchConsole) {
-    console.send("quit");
-    console.wait_event("ended");
-    assert!(console.finish().0.success());
-    assert!(agent.finish().0.success());
 }
 
 #[test]
@@ -77,7 +70,7 @@ fn the_console_snapshot_holds_the_displays_own_pixels() {
     assert!(same >= 800 * 600 * 999 / 1000, "{same} of 480000 pixels match");
     assert_eq!(got.at(5, 5), [0x33, 0x66, 0xcc], "the root window's colour");
     assert_eq!(got.at(70, 150), [0xaa, 0x22, 0x00], "the terminal's background");
-    quit(agent, console);
+    quit_session(agent, console);
 }
 
 fn pointer(x: &Xvfb) -> (u32, u32) {
@@ -132,7 +125,7 @@ fn the_technicians_mouse_and_keys_reach_real_x() {
     console.send("mouse 10 10");
     assert_eq!(console.wait_event("error")["code"], "consent_required");
     assert_eq!(pointer(&x), (321, 234));
-    quit(agent, console);
+    quit_session(agent, console);
 }
 
 #[test]
@@ -161,5 +154,5 @@ fn clipboard_text_crosses_both_ways_while_control_is_held() {
     assert_eq!(got["text"], "from the customer");
     let _ = copy.kill();
     let _ = copy.wait();
-    quit(agent, console);
+    quit_session(agent, console);
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 use tether_e2e::broker::Broker;
-use tether_e2e::proc::{Agent, BatchConsole, received_dir};
+use tether_e2e::proc::{Agent, BatchConsole, quit_session, received_dir};
 use tether_e2e::raw;
 use tether_e2e::relay::Relay;
 use tether_e2e::wait_until;
@@ -82,13 +82,6 @@ fn records(broker: &Broker, session: &str) -> Vec<Value> {
         .collect()
 }
 
-fn quit(agent: Agent, mut console: BatchConsole) {
-    console.send("quit");
-    console.wait_event("ended");
-    assert!(console.finish().0.success());
-    assert!(agent.finish().0.success());
-}
-
 #[test]
 fn a_200_mib_file_crosses_the_broker_verified_while_its_memory_stays_bounded() {
     let broker = Broker::start();
@@ -137,7 +130,7 @@ fn a_200_mib_file_crosses_the_broker_verified_while_its_memory_stays_bounded() {
     let done = console.wait_event("file_done");
     assert_eq!(done["ok"], true, "{done}");
     assert_eq!(sha256sum(&fetched.join("app.log")), sha256sum(&log));
-    quit(agent, console);
+    quit_session(agent, console);
 
     let records = records(&broker, &session);
     let transferred: Vec<&Value> =
@@ -204,7 +197,7 @@ fn a_transfer_cut_with_the_agents_connection_resumes_where_it_stopped() {
     assert_eq!(received.len(), 1, "the partial became the file: {received:?}");
     assert_eq!(received[0].file_name().unwrap(), "disk-image.bin");
     assert_eq!(sha256sum(&received[0]), expected);
-    quit(agent, console);
+    quit_session(agent, console);
 }
 
 #[test]
@@ -225,7 +218,7 @@ fn without_files_consent_nothing_is_written() {
     });
     console.send(&format!("send-file {}", file.display()));
     assert_eq!(console.wait_event("error")["code"], "consent_required");
-    quit(agent, console);
+    quit_session(agent, console);
     assert!(files_in(&received_dir(&broker, "dave")).is_empty(), "no byte was written");
 }
 
