@@ -1,17 +1,18 @@
 //! `join`: one console session from the join request to the end. Commands come from standard
-//! input (typed, or piped with `--batch`); events go to standard output. While an interactive
-//! shell is open, standard input goes to the shell instead, key by key.
+//! input (typed, or piped with `--batch`) or from the viewer window; events go to standard
+//! output and the window. [`terminal`] reads standard input (key by key into an interactive
+//! shell); [`remote`] handles what the customer's side sends besides control messages.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tether_client::check::pong;
 use tether_client::check_ui::check_with_progress;
 use tether_client::{ClientError, Incoming, Printer, Sender, stdin_chunks};
 use tether_protocol::{
-    Capability, Channel, ClientMessage, ErrorCode, FileMsg, Frame, HEADER_LEN, JoinTarget,
-    ServerMessage, ShellMsg, TicketId, file_flags, probe_flags, shell_flags,
+    Capability, Channel, ClientMessage, ErrorCode, Frame, HEADER_LEN, JoinTarget, ServerMessage,
+    ShellMsg, TicketId, probe_flags,
 };
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
@@ -20,13 +21,13 @@ use crate::commands::{self, Command};
 use crate::desk::{DeskError, Target};
 use crate::events::Event;
 use crate::files::{self, Transfers};
-use crate::screen::{RemoteScreen, SNAPSHOT_WAIT, Snapshot};
+use crate::screen::RemoteScreen;
 use crate::shell::{self, RawMode, ShellState};
 use crate::viewer::state::Shared;
 use crate::viewer::{ViewerLink, ViewerMsg};
 
-/// The longest command line; more without a newline is discarded.
-const MAX_LINE: usize = 64 * 1024;
+mod remote;
+mod terminal;
 
 /// What to join: a ticket number or a nine-digit code this technician issued.
 pub fn parse_target(s: &str) -> Result<JoinTarget, String> {
@@ -341,212 +342,6 @@ impl Console {
             other => tracing::debug!(?other, "ignored"),
         }
         Ok(true)
-    }
-
-    /// A file frame from the customer's side.
-    async fn file_frame(&mut self, flags: u8, payload: &[u8]) -> Result<(), ClientError> {
-        let step = match flags {
-            file_flags::CONTROL => match FileMsg::decode(payload) {
-                Ok(msg) => self.transfers.control(msg).await,
-                Err(e) => {
-                    tracing::debug!(%e, "bad file message");
-                    return Ok(());
-                }
-            },
-            file_flags::DATA => self.transfers.data(payload).await,
-            _ => return Ok(()),
-        };
-        self.apply(step).await
-    }
-
-    /// Sends a transfer step's frames and reports its events.
-    async fn apply(&mut self, step: files::Step) -> Result<(), ClientError> {
-        for event in &step.events {
-            self.emit_file(event);
-        }
-        for frame in step.frames {
-            self.sender.frame(frame).await?;
-        }
-        Ok(())
-    }
-
-    /// A shell frame from the customer's side: its output, or news of it opening or closing.
-    fn shell_frame(&mut self, flags: u8, payload: &[u8]) {
-        if flags == shell_flags::DATA {
-            if self.printer.is_json() {
-                let data = String::from_utf8_lossy(payload).into_owned();
-                self.emit(&Event::ShellOutput { data });
-            } else {
-                // A terminal (or a person's pipe) gets the bytes as the shell wrote them.
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(payload).and_then(|()| out.flush());
-            }
-            return;
-        }
-        match ShellMsg::decode(payload) {
-            Ok(ShellMsg::Opened { shell }) => {
-                self.shell = ShellState::Open;
-                self.emit(&Event::ShellOpened { shell });
-                if self.interactive && !self.input_ended {
-                    self.emit(&Event::Notice {
-                        message: "You are typing into the customer's shell; Ctrl-] closes it."
-                            .into(),
-                    });
-                    self.raw = RawMode::enable();
-                }
-            }
-            Ok(ShellMsg::Exited { code, reason }) => {
-                self.shell = ShellState::Closed;
-                self.raw = None;
-                self.emit(&Event::ShellClosed { code, reason });
-            }
-            Ok(other) => tracing::debug!(?other, "ignored shell message"),
-            Err(e) => tracing::debug!(%e, "bad shell message"),
-        }
-    }
-
-    /// The customer no longer allows `capability`: what depended on it is over (the broker
-    /// has closed the channel; the customer's side has stopped its end).
-    fn lost(&mut self, capability: Capability) {
-        match capability {
-            Capability::Files => {
-                for event in self.transfers.drop_all("the customer has not allowed file transfers")
-                {
-                    self.emit_file(&event);
-                }
-            }
-            Capability::Shell if self.shell != ShellState::Closed => {
-                self.shell = ShellState::Closed;
-                self.raw = None;
-                self.emit(&Event::ShellClosed {
-                    code: None,
-                    reason: "the customer has not allowed the shell".into(),
-                });
-            }
-            _ => {}
-        }
-    }
-
-    /// Bytes from standard input: keystrokes for an interactive shell, else command lines.
-    async fn stdin(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
-        if self.raw.is_some() {
-            let (keys, detach) = match bytes.iter().position(|&b| b == shell::DETACH) {
-                Some(at) => (&bytes[..at], true),
-                None => (bytes, false),
-            };
-            for frame in shell::input(keys) {
-                self.sender.frame(frame).await?;
-            }
-            if detach {
-                self.raw = None;
-                self.run(Command::ShellClose).await?;
-            }
-            return Ok(());
-        }
-        self.line.extend_from_slice(bytes);
-        while let Some(end) = self.line.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.line.drain(..=end).collect();
-            let text = String::from_utf8_lossy(&line);
-            self.typed(text.trim_end_matches(['\r', '\n'])).await?;
-        }
-        if self.line.len() > MAX_LINE {
-            self.line.clear();
-            self.emit(&Event::error("bad_command", "line too long; discarded"));
-        }
-        Ok(())
-    }
-
-    /// Standard input ended: run a last unterminated line, end an open shell once it has run
-    /// what was typed, and leave once everything is done.
-    async fn end_of_input(&mut self) -> Result<(), ClientError> {
-        if !self.line.is_empty() {
-            let line = std::mem::take(&mut self.line);
-            self.typed(String::from_utf8_lossy(&line).trim_end()).await?;
-        }
-        self.input_ended = true;
-        self.raw = None;
-        if self.shell != ShellState::Closed {
-            for frame in shell::input(shell::END_OF_INPUT) {
-                self.sender.frame(frame).await?;
-            }
-        }
-        self.quit_when_done().await
-    }
-
-    /// After the input ended: quits once no transfer is moving and no shell is open.
-    async fn quit_when_done(&mut self) -> Result<(), ClientError> {
-        if self.input_ended
-            && !self.quitting
-            && !self.transfers.busy()
-            && self.shell == ShellState::Closed
-        {
-            self.run(Command::Quit).await?;
-        }
-        Ok(())
-    }
-
-    /// An update from the customer's screen: drawn, then the next one asked for (after the
-    /// viewer has shown it, when there is one). An update that cannot be drawn is answered
-    /// with a request for a keyframe.
-    async fn screen_update(&mut self, message: &[u8]) -> Result<(), ClientError> {
-        match self.screen.draw(message) {
-            Ok(resized) => {
-                if let Some((width, height)) = resized {
-                    self.emit(&Event::Screen { width, height });
-                }
-                for written in self.screen.drawn() {
-                    self.snapshot_written(written);
-                }
-                match &self.viewer {
-                    // The window asks for the next once it has shown this one.
-                    Some(viewer) => {
-                        self.awaiting_draw = self.screen.seq();
-                        viewer.repaint();
-                        Ok(())
-                    }
-                    None => self.sender.frame(self.screen.request(false)).await,
-                }
-            }
-            Err(err) => {
-                tracing::debug!(%err, "screen update not drawn; asking for a keyframe");
-                self.sender.frame(self.screen.request(true)).await
-            }
-        }
-    }
-
-    /// Every half second: snapshots that waited too long, and a repeated request if the
-    /// screen should be moving but no update came (one may have been lost).
-    async fn tick(&mut self) -> Result<(), ClientError> {
-        let now = Instant::now();
-        for path in self.screen.expired(now) {
-            self.emit(&Event::error(
-                "console",
-                format!(
-                    "no new screen frame for {} within {} s (has the customer allowed view?)",
-                    path.display(),
-                    SNAPSHOT_WAIT.as_secs()
-                ),
-            ));
-        }
-        let expecting = self.held.contains(&Capability::View)
-            && !self.screen_blocked
-            && self.awaiting_draw.is_none();
-        if expecting && self.screen.stalled(now) {
-            self.sender.frame(self.screen.request(false)).await?;
-        }
-        Ok(())
-    }
-
-    fn snapshot_written(&self, written: Result<Snapshot, String>) {
-        match written {
-            Ok(s) => self.emit(&Event::Snapshot {
-                path: s.path.display().to_string(),
-                width: s.width,
-                height: s.height,
-                seq: s.seq,
-            }),
-            Err(message) => self.emit(&Event::error("console", message)),
-        }
     }
 
     async fn typed(&mut self, line: &str) -> Result<(), ClientError> {

@@ -1,6 +1,7 @@
 //! One agent session from connect to end: ask for help (or redeem a code), wait for a
 //! technician, then answer consent requests, stream the screen while view is held, carry out
-//! input only while control is held, and chat, until either side ends it.
+//! input only while control is held, and chat, until either side ends it. [`prompts`] holds
+//! the customer's questions and answers, [`services`] the file, shell and clipboard services.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,20 +11,25 @@ use tether_client::check::pong;
 use tether_client::check_ui::check_with_progress;
 use tether_client::{BrokerAddr, ClientError, Incoming, Printer, Sender, stdin_lines};
 use tether_protocol::{
-    Approval, Capability, Channel, ClientMessage, Credential, FileMsg, Frame, Role, ScreenRequest,
-    Secret, ServerMessage, ShellMsg, SupportRequest, file_flags, probe_flags, screen_flags,
-    shell_flags,
+    Capability, Channel, ClientMessage, Credential, Frame, Role, ScreenRequest, Secret,
+    ServerMessage, SupportRequest, probe_flags, screen_flags,
 };
 use tokio::sync::mpsc;
 
 use crate::clipboard::Clipboard;
 use crate::consent::{ConsentPolicy, LocalConsent};
-use crate::files::{Answer, FileQuestion, FileService};
+use crate::files::{Answer, FileService};
 use crate::input::{InputGate, InputSink};
 use crate::output::AgentEvent;
 use crate::screen::ScreenSource;
-use crate::shell::{self, Shell, ShellOutput};
+use crate::shell::ShellOutput;
 use crate::streaming::Stream;
+
+mod prompts;
+mod services;
+
+use prompts::Prompt;
+use services::{Close, OpenShell, next_copy, next_output};
 
 /// How the agent reaches the broker and behaves.
 pub struct AgentOptions {
@@ -186,54 +192,6 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
     result
 }
 
-/// A question waiting for the customer's y/n.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Prompt {
-    /// May the technician have this capability?
-    Consent(Capability),
-    /// Is the problem solved, as the technician says?
-    Resolution(String),
-    /// How would you rate the help (after answering the resolution)?
-    Rating { solved: bool },
-    /// Any comment?
-    Comment { solved: bool, rating: Option<u8> },
-    /// May a second technician join, or the session be handed over?
-    Approval { id: u32, what: Approval },
-    /// May this file come in, or go out?
-    File(FileQuestion),
-}
-
-/// A shell the technician opened, and its output until the session loop picks it up.
-struct OpenShell {
-    shell: Shell,
-    output: Option<mpsc::Receiver<ShellOutput>>,
-}
-
-/// How a shell comes to close.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Close {
-    /// It exited by itself.
-    Exited,
-    /// The technician or the customer closed it.
-    Asked,
-    /// The customer took `shell` back.
-    Withdrawn,
-}
-
-async fn next_copy(rx: &mut Option<mpsc::Receiver<String>>) -> Option<String> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn next_output(rx: &mut Option<mpsc::Receiver<ShellOutput>>) -> ShellOutput {
-    match rx {
-        Some(rx) => rx.recv().await.unwrap_or(ShellOutput::Eof),
-        None => std::future::pending().await,
-    }
-}
-
 /// The agent's state during a connection.
 struct Agent {
     out: Printer,
@@ -375,282 +333,6 @@ impl Agent {
             }
         }
         Ok(())
-    }
-
-    async fn asked(&mut self, cap: Capability) -> Result<(), ClientError> {
-        if self.consent.holds(cap) {
-            return self.send_consent(cap, true).await;
-        }
-        if cap == Capability::Control && !self.input.can_inject() {
-            self.out.emit(&AgentEvent::Notice {
-                message: "Remote control is not available on this computer; refused.".into(),
-            });
-            return self.send_consent(cap, false).await;
-        }
-        match self.policy.preset(cap) {
-            Some(answer) => self.decide(cap, answer).await,
-            None if !self.stdin_open => self.decide(cap, false).await,
-            None => {
-                self.prompt(Prompt::Consent(cap));
-                Ok(())
-            }
-        }
-    }
-
-    /// Queues a question for the customer; asks it now if it is the only one.
-    fn prompt(&mut self, prompt: Prompt) {
-        if !self.prompts.contains(&prompt) {
-            self.prompts.push(prompt);
-            if self.prompts.len() == 1 {
-                self.ask_next();
-            }
-        }
-    }
-
-    fn ask_next(&self) {
-        match self.prompts.first() {
-            Some(Prompt::Consent(cap)) => self.out.emit(&AgentEvent::ConsentAsked {
-                capability: *cap,
-                technician: self.technician.clone(),
-            }),
-            Some(Prompt::Resolution(text)) => self.out.emit(&AgentEvent::ResolutionProposed {
-                technician: self.technician.clone(),
-                text: text.clone(),
-            }),
-            Some(Prompt::Rating { .. }) => self.out.emit(&AgentEvent::RatingAsked),
-            Some(Prompt::Approval { what, .. }) => self.out.emit(&AgentEvent::ApprovalAsked {
-                technician: self.technician.clone(),
-                what: what.clone(),
-            }),
-            Some(Prompt::File(q)) => self.out.emit(&AgentEvent::FileAsked {
-                technician: self.technician.clone(),
-                question: q.clone(),
-            }),
-            Some(Prompt::Comment { .. }) => self.out.emit(&AgentEvent::CommentAsked),
-            None => {}
-        }
-    }
-
-    /// Answers the oldest question with the line the customer typed.
-    async fn answer(&mut self, prompt: Prompt, line: &str) -> Result<(), ClientError> {
-        let yes = matches!(line.to_ascii_lowercase().as_str(), "y" | "yes");
-        match prompt {
-            Prompt::Consent(cap) => self.decide(cap, yes).await,
-            // The answer is followed by a rating and a comment, both optional.
-            Prompt::Resolution(_) => {
-                self.prompts.insert(0, Prompt::Rating { solved: yes });
-                Ok(())
-            }
-            Prompt::Rating { solved } => {
-                let rating = line.trim().parse::<u8>().ok().filter(|r| (1..=5).contains(r));
-                self.prompts.insert(0, Prompt::Comment { solved, rating });
-                Ok(())
-            }
-            Prompt::Comment { solved, rating } => {
-                let comment = Some(line.trim().to_string()).filter(|c| !c.is_empty());
-                self.confirm(solved, rating, comment).await
-            }
-            Prompt::Approval { id, .. } => self.approve(id, yes).await,
-            Prompt::File(q) => {
-                let step = self.files.answer(&q, Answer::parse(line)).await;
-                self.apply(step).await
-            }
-        }
-    }
-
-    /// Sends a file step's frames and tells the customer its news.
-    async fn apply(&mut self, step: crate::files::Step) -> Result<(), ClientError> {
-        for frame in step.frames {
-            self.sender.frame(frame).await?;
-        }
-        for message in step.notices {
-            self.out.emit(&AgentEvent::Notice { message });
-        }
-        if let Some(q) = step.ask {
-            self.prompt(Prompt::File(q));
-        }
-        Ok(())
-    }
-
-    /// A file frame from the technician.
-    async fn file_frame(&mut self, flags: u8, payload: &[u8]) -> Result<(), ClientError> {
-        let allowed = self.consent.holds(Capability::Files);
-        let step = match flags {
-            file_flags::CONTROL => match FileMsg::decode(payload) {
-                Ok(msg) => {
-                    let preset = match self.policy {
-                        ConsentPolicy::Ask if self.stdin_open => None,
-                        ConsentPolicy::Ask => Some(false),
-                        policy => policy.preset(Capability::Files),
-                    };
-                    self.files.control(msg, allowed, preset).await
-                }
-                Err(e) => {
-                    tracing::debug!(%e, "bad file message");
-                    return Ok(());
-                }
-            },
-            file_flags::DATA => self.files.data(payload, allowed).await,
-            _ => return Ok(()),
-        };
-        self.apply(step).await?;
-        let more = self.files.pump().await;
-        self.apply(more).await
-    }
-
-    /// A shell frame from the technician: open, resize, close, or keystrokes. Nothing runs
-    /// without `shell` consent.
-    async fn shell_frame(&mut self, flags: u8, payload: &[u8]) -> Result<(), ClientError> {
-        if flags == shell_flags::DATA {
-            if let (Some(open), true) = (self.shell.as_mut(), self.consent.holds(Capability::Shell))
-            {
-                if let Err(err) = open.shell.input(payload) {
-                    tracing::debug!(%err, "shell input failed");
-                }
-            }
-            return Ok(());
-        }
-        match ShellMsg::decode(payload) {
-            Ok(ShellMsg::Open { cols, rows }) => {
-                if !self.consent.holds(Capability::Shell) {
-                    let refused = ShellMsg::Exited {
-                        code: None,
-                        reason: "the customer has not allowed a shell".into(),
-                    };
-                    return self.sender.frame(shell::control(&refused)).await;
-                }
-                if self.shell.is_some() {
-                    return Ok(());
-                }
-                match Shell::open(cols, rows) {
-                    Ok((shell, rx)) => {
-                        let program = shell.program().to_string();
-                        self.shell = Some(OpenShell { shell, output: Some(rx) });
-                        self.out.emit(&AgentEvent::Shell {
-                            technician: self.technician.clone(),
-                            open: true,
-                        });
-                        self.sender
-                            .frame(shell::control(&ShellMsg::Opened { shell: program }))
-                            .await?;
-                    }
-                    Err(reason) => {
-                        self.sender
-                            .frame(shell::control(&ShellMsg::Exited { code: None, reason }))
-                            .await?;
-                    }
-                }
-            }
-            Ok(ShellMsg::Resize { cols, rows }) => {
-                if let Some(open) = &self.shell {
-                    open.shell.resize(cols, rows);
-                }
-            }
-            Ok(ShellMsg::Close { reason }) => self.close_shell(&reason, Close::Asked).await?,
-            Ok(other) => tracing::debug!(?other, "ignored shell message"),
-            Err(e) => tracing::debug!(%e, "bad shell message"),
-        }
-        Ok(())
-    }
-
-    /// Text copied on this machine: the technician gets it while control is held.
-    async fn copied(&mut self, text: String) -> Result<(), ClientError> {
-        if !self.consent.holds(Capability::Control) {
-            return Ok(());
-        }
-        match Frame::encode(Channel::Clipboard, 0, text.as_bytes()) {
-            Ok(frame) if frame.len() <= Channel::Clipboard.max_frame_bytes() => {
-                self.sender.frame(frame).await
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Hands the new shell's output receiver to the session loop.
-    fn take_shell_output(&mut self) -> Option<mpsc::Receiver<ShellOutput>> {
-        self.shell.as_mut().and_then(|s| s.output.take())
-    }
-
-    /// Output from the shell, for the technician.
-    async fn shell_output(&mut self, out: ShellOutput) -> Result<(), ClientError> {
-        match out {
-            ShellOutput::Data(bytes) => {
-                for frame in shell::output(&bytes) {
-                    self.sender.frame(frame).await?;
-                }
-                Ok(())
-            }
-            ShellOutput::Eof => self.close_shell("the shell exited", Close::Exited).await,
-        }
-    }
-
-    /// Closes the shell, if one is open, and says so to the customer and (unless the shell
-    /// channel is closed to it now) the technician.
-    async fn close_shell(&mut self, reason: &str, how: Close) -> Result<(), ClientError> {
-        let Some(open) = self.shell.take() else { return Ok(()) };
-        let code = open.shell.close(how == Close::Exited);
-        self.out.emit(&AgentEvent::Shell { technician: self.technician.clone(), open: false });
-        if how == Close::Withdrawn {
-            // The broker has already told the technician the capability is gone.
-            return Ok(());
-        }
-        let exited = ShellMsg::Exited { code, reason: reason.into() };
-        self.sender.frame(shell::control(&exited)).await
-    }
-
-    async fn approve(&self, id: u32, allowed: bool) -> Result<(), ClientError> {
-        self.sender.control(&ClientMessage::Approve { id, allowed }).await
-    }
-
-    async fn confirm(
-        &self,
-        solved: bool,
-        rating: Option<u8>,
-        comment: Option<String>,
-    ) -> Result<(), ClientError> {
-        self.out.emit(&AgentEvent::Confirmed { solved });
-        self.sender.control(&ClientMessage::Confirm { solved, rating, comment }).await
-    }
-
-    async fn decide(&mut self, cap: Capability, granted: bool) -> Result<(), ClientError> {
-        self.consent.decide(cap, granted);
-        self.consent_changed(cap, true);
-        self.send_consent(cap, granted).await?;
-        self.withdrawn().await
-    }
-
-    /// What stops when the customer takes a capability back: transfers, the shell.
-    async fn withdrawn(&mut self) -> Result<(), ClientError> {
-        // The broker closes both channels at once and tells the technician; here only the
-        // local side stops (a cancel frame would be refused).
-        if !self.consent.holds(Capability::Files) {
-            let step = self.files.cancel_all("the customer withdrew permission for file transfers");
-            for message in step.notices {
-                self.out.emit(&AgentEvent::Notice { message });
-            }
-        }
-        if !self.consent.holds(Capability::Shell) {
-            self.close_shell("the customer withdrew permission for the shell", Close::Withdrawn)
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn send_consent(&self, capability: Capability, granted: bool) -> Result<(), ClientError> {
-        self.sender.control(&ClientMessage::Consent { capability, granted }).await
-    }
-
-    /// Streams while view is held and the bandwidth gate is open.
-    fn update_stream(&self) {
-        self.stream.allow(self.consent.holds(Capability::View) && !self.screen_blocked);
-    }
-
-    fn consent_changed(&mut self, cap: Capability, announce: bool) {
-        self.update_stream();
-        if announce || !self.consent.holds(cap) {
-            self.out
-                .emit(&AgentEvent::Consent { capability: cap, granted: self.consent.holds(cap) });
-        }
     }
 
     /// Handles a line the customer typed.
