@@ -39,11 +39,13 @@ pub enum Incoming {
     Frame(FrameHeader, Bytes),
 }
 
-/// The websocket limits both ends share.
+/// The websocket limits both ends share, and a read buffer that starts small (it grows for
+/// large messages) instead of tungstenite's 128 KiB.
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
+        .read_buffer_size(16 * 1024)
 }
 
 /// Opens TCP, TLS and the websocket to `addr`, without saying `hello`.
@@ -111,6 +113,11 @@ impl Connection {
     /// Wraps an already upgraded websocket (for tests that say their own `hello`).
     pub fn from_ws(ws: WsStream) -> Connection {
         Connection { ws }
+    }
+
+    /// The websocket underneath (for load generators that drive frames themselves).
+    pub fn into_ws(self) -> WsStream {
+        self.ws
     }
 
     /// Sends a control message.

@@ -1,0 +1,195 @@
+//! `tether-bench`: how much tether's broker relays per core, how little latency it adds and
+//! how many sessions fit in its memory, each figure beside the same figure for a minimal TLS
+//! websocket relay ([`baseline`]) measured in the same run, printed as one table.
+//!
+//! [`procs`] starts the relays and reads their CPU and memory from `/proc`; [`pairs`] makes
+//! paired sessions through either; [`load`] drives them.
+
+mod baseline;
+mod load;
+mod pairs;
+mod procs;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use tether_client::BrokerAddr;
+
+use crate::pairs::{Pair, Target};
+use crate::procs::{Relay, cpu_secs, rss_kib};
+
+/// Relay benchmark: tether against a minimal TLS websocket relay, in the same run.
+#[derive(Debug, Parser)]
+#[command(name = "tether-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    /// Bytes each throughput run moves, in MiB.
+    #[arg(long, default_value_t = 1024)]
+    mib: u64,
+    /// Round trips to time.
+    #[arg(long, default_value_t = 20_000)]
+    round_trips: usize,
+    /// Idle paired sessions to hold for the memory figures (each count in turn).
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    idle: Vec<usize>,
+    /// Pairs for the many-pairs throughput.
+    #[arg(long, default_value_t = 32)]
+    pairs: usize,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the baseline relay (the benchmark starts it itself).
+    #[command(hide = true)]
+    BaselineRelay {
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+/// One relay's figures.
+#[derive(Debug, Default, Clone)]
+struct Figures {
+    one_pair: f64,
+    many_pairs: f64,
+    both_ways: f64,
+    cpu_per_gib: f64,
+    rtt_p50: f64,
+    rtt_p99: f64,
+    /// (sessions, KiB per session, lost pairings)
+    idle: Vec<(usize, f64, usize)>,
+    setup_rate: f64,
+}
+
+fn main() -> anyhow::Result<()> {
+    tether_certs::install_provider();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new()?;
+    if let Some(Cmd::BaselineRelay { cert, key }) = cli.command {
+        return runtime.block_on(baseline::serve(&cert, &key));
+    }
+    raise_file_limit();
+    let base = Relay::baseline()?;
+    let broker = Relay::broker()?;
+    println!(
+        "tether-bench: {} MiB a throughput run, {} round trips, idle {:?}\n",
+        cli.mib, cli.round_trips, cli.idle
+    );
+    let base_figures = runtime.block_on(measure(&cli, &base, false))?;
+    let tether_figures = runtime.block_on(measure(&cli, &broker, true))?;
+    print_table(&cli, &base_figures, &tether_figures);
+    Ok(())
+}
+
+/// Lets this process and the relays it starts hold tens of thousands of sockets.
+fn raise_file_limit() {
+    let pid = std::process::id().to_string();
+    let ok = std::process::Command::new("prlimit")
+        .args(["--pid", &pid, "--nofile=200000:200000"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("warning: could not raise the open-file limit (run as root for 10,000 sessions)");
+    }
+}
+
+async fn measure(cli: &Cli, relay: &Relay, tether: bool) -> anyhow::Result<Figures> {
+    let name = if tether { "tether" } else { "baseline" };
+    let addr: BrokerAddr = relay.url.parse().map_err(anyhow::Error::msg)?;
+    let tls = tether_certs::client_config(relay.ca())?;
+    let target = if tether {
+        let token = pairs::login(&addr, tls.clone(), procs::BENCH_PASSWORD).await?;
+        Target::Tether { addr, token }
+    } else {
+        Target::Baseline { addr }
+    };
+    let mut f = Figures::default();
+    let bytes = cli.mib << 20;
+    eprintln!("{name}: pairing {} sessions", cli.pairs);
+    let (mut many, failed, _) = load::set_up(&target, tls.clone(), 0, cli.pairs, cli.pairs).await;
+    anyhow::ensure!(failed == 0, "{name}: {failed} of {} pairings failed", cli.pairs);
+
+    eprintln!("{name}: one pair, {} MiB one way", cli.mib);
+    let cpu = cpu_secs(relay.pid());
+    f.one_pair = load::throughput(&mut many[..1], bytes, false).await;
+    f.cpu_per_gib = (cpu_secs(relay.pid()) - cpu) / (bytes as f64 / f64::from(1u32 << 30));
+    eprintln!("{name}: {} pairs, {} MiB in all, one way and both ways", cli.pairs, cli.mib);
+    let share = bytes / cli.pairs as u64;
+    f.many_pairs = load::throughput(&mut many, share, false).await;
+    f.both_ways = load::throughput(&mut many, share / 2, true).await;
+    eprintln!("{name}: {} round trips", cli.round_trips);
+    (f.rtt_p50, f.rtt_p99) = load::round_trips(&mut many[0], cli.round_trips).await;
+    drop(many);
+
+    let mut held: Vec<Pair> = Vec::new();
+    let mut next = cli.pairs;
+    let rss_before = rss_kib(relay.pid());
+    for (k, &count) in cli.idle.iter().enumerate() {
+        let more = count.saturating_sub(held.len());
+        // The first batch at a steady 100 in flight gives the set-up rate; later batches arrive
+        // all at once, which is where lost pairings would show.
+        let parallel = if k == 0 { 100 } else { more.max(1) };
+        eprintln!("{name}: pairing {more} more idle sessions, {parallel} at once");
+        let start = Instant::now();
+        let (made, failed, rate) = load::set_up(&target, tls.clone(), next, more, parallel).await;
+        next += more;
+        if k == 0 {
+            f.setup_rate = rate;
+        }
+        held.extend(made);
+        // Let the relay settle (allocators return what set-up used).
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let per =
+            (rss_kib(relay.pid()).saturating_sub(rss_before)) as f64 / held.len().max(1) as f64;
+        eprintln!(
+            "  {} sessions in {:.1} s, {per:.1} KiB each",
+            held.len(),
+            start.elapsed().as_secs_f64()
+        );
+        f.idle.push((held.len(), per, failed));
+    }
+    drop(held);
+    Ok(f)
+}
+
+fn print_table(cli: &Cli, base: &Figures, tether: &Figures) {
+    let kb = |v: f64| format!("{v:.1}");
+    let mut rows: Vec<(String, f64, f64, &str)> = vec![
+        ("throughput, 1 pair, one way, MB/s".into(), base.one_pair, tether.one_pair, "≥ 0.9"),
+        (
+            format!("throughput, {} pairs, one way, MB/s", cli.pairs),
+            base.many_pairs,
+            tether.many_pairs,
+            "≥ 0.9",
+        ),
+        (
+            format!("throughput, {} pairs, both ways, MB/s", cli.pairs),
+            base.both_ways,
+            tether.both_ways,
+            "≥ 0.9",
+        ),
+        (
+            "relay CPU seconds per GiB (1 pair)".into(),
+            base.cpu_per_gib,
+            tether.cpu_per_gib,
+            "≤ 1.15",
+        ),
+        ("64-byte round trip p50, µs".into(), base.rtt_p50, tether.rtt_p50, "≤ 1.2"),
+        ("64-byte round trip p99, µs".into(), base.rtt_p99, tether.rtt_p99, ""),
+        ("session set-up, pairs a second".into(), base.setup_rate, tether.setup_rate, ""),
+    ];
+    for ((n, b, lost_b), (_, t, lost_t)) in base.idle.iter().zip(&tether.idle) {
+        rows.push((format!("RSS per idle paired session at {n}, KiB"), *b, *t, "tether ≤ 64 KiB"));
+        rows.push((format!("lost pairings of {n}"), *lost_b as f64, *lost_t as f64, "0"));
+    }
+    println!("| measurement | baseline | tether | tether / baseline | target |");
+    println!("| --- | ---: | ---: | ---: | --- |");
+    for (what, b, t, target) in rows {
+        let ratio = if b > 0.0 { format!("{:.2}", t / b) } else { "-".into() };
+        println!("| {what} | {} | {} | {ratio} | {target} |", kb(b), kb(t));
+    }
+}

@@ -1,0 +1,179 @@
+//! The processes under test: a release `tether-broker` in a temporary data directory (with a
+//! technician to log in as, and a bandwidth check cut to its minimum so that thousands of
+//! sessions can be set up), the baseline relay (this same program, `baseline-relay`), and
+//! what `/proc` says about them: CPU seconds and resident memory.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, bail};
+
+/// A running relay process, killed on drop.
+#[derive(Debug)]
+pub(crate) struct Relay {
+    child: Child,
+    /// `wss://127.0.0.1:PORT`.
+    pub(crate) url: String,
+    /// The CA to trust.
+    pub(crate) ca: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// The broker's configuration for benchmarking: the minimal bandwidth check (3 pings, 64 KiB
+/// each way, which every session still runs), limits sized for 10,000 sessions, and the
+/// connection limit above them.
+const BROKER_CONFIG: &str = "\
+[bandwidth]
+pings = 3
+max_secs = 0.1
+max_bytes = 65536
+[limits]
+max_connections = 25000
+";
+
+/// The benchmark technician's password.
+pub(crate) const BENCH_PASSWORD: &str = "bench-password-1";
+
+fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let path = me.parent().context("no directory")?.join(name);
+    if !path.exists() {
+        bail!(
+            "{} is missing: build it first (cargo build --release -p tether-broker -p tether-bench)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Reads `listening on wss://...` (or any line with a URL) from the child's standard output.
+fn wait_url(child: &mut Child) -> anyhow::Result<String> {
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            bail!("the relay exited before saying where it listens");
+        }
+        if let Some(at) = line.find("wss://") {
+            let url = line[at..].split_whitespace().next().unwrap_or_default();
+            // Keep reading its output so the pipe never fills.
+            std::thread::spawn(move || for _ in reader.lines() {});
+            return Ok(url.trim_end_matches("/v1/ws").to_string());
+        }
+    }
+}
+
+impl Relay {
+    /// A release broker with a technician `bench` (password [`BENCH_PASSWORD`]).
+    pub(crate) fn broker() -> anyhow::Result<Relay> {
+        let exe = sibling("tether-broker")?;
+        let dir = tempfile::tempdir()?;
+        let data = dir.path().join("data");
+        let status = Command::new(&exe)
+            .args(["init", "--hostname", "127.0.0.1", "--data-dir"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .status()?;
+        anyhow::ensure!(status.success(), "tether-broker init failed");
+        let mut add = Command::new(&exe)
+            .args([
+                "user",
+                "add",
+                "bench",
+                "--role",
+                "technician",
+                "--password-stdin",
+                "--data-dir",
+            ])
+            .arg(&data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()?;
+        writeln!(add.stdin.take().context("stdin")?, "{BENCH_PASSWORD}")?;
+        anyhow::ensure!(add.wait()?.success(), "user add failed");
+        let config = dir.path().join("broker.toml");
+        std::fs::write(&config, BROKER_CONFIG)?;
+        let mut child = Command::new(&exe)
+            .args(["run", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .arg("--config")
+            .arg(&config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let url = wait_url(&mut child)?;
+        Ok(Relay { child, url, ca: data.join("ca.pem"), _dir: dir })
+    }
+
+    /// The baseline relay, on certificates made for it.
+    pub(crate) fn baseline() -> anyhow::Result<Relay> {
+        let dir = tempfile::tempdir()?;
+        let certs = tether_certs::DataDirCerts::in_dir(dir.path());
+        tether_certs::generate(&certs, &["127.0.0.1".to_string()])?;
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["baseline-relay", "--cert"])
+            .arg(&certs.server_cert)
+            .arg("--key")
+            .arg(&certs.server_key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let url = wait_url(&mut child)?;
+        Ok(Relay { child, url, ca: certs.ca_cert.clone(), _dir: dir })
+    }
+
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The data directory's CA.
+    pub(crate) fn ca(&self) -> &Path {
+        &self.ca
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU seconds (user and system) the process has used.
+pub(crate) fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of stat: 12 and 13 after the state field.
+    (ticks(11) + ticks(12)) / clock_ticks()
+}
+
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// Resident memory, KiB.
+pub(crate) fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
