@@ -63,6 +63,8 @@ struct Figures {
     /// (sessions, KiB per session, lost pairings)
     idle: Vec<(usize, f64, usize)>,
     setup_rate: f64,
+    /// Relay CPU milliseconds per session set up.
+    setup_cpu_ms: f64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -83,6 +85,19 @@ fn main() -> anyhow::Result<()> {
     let tether_figures = runtime.block_on(measure(&cli, &broker, true))?;
     print_table(&cli, &base_figures, &tether_figures);
     Ok(())
+}
+
+/// How many paired sessions the open-file limit allows: the broker holds two sockets and a
+/// transcript per session, this process two sockets.
+fn sessions_that_fit() -> usize {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1024);
+    soft.saturating_sub(256) / 3
 }
 
 /// Lets this process and the relays it starts hold tens of thousands of sockets.
@@ -128,17 +143,27 @@ async fn measure(cli: &Cli, relay: &Relay, tether: bool) -> anyhow::Result<Figur
     let mut held: Vec<Pair> = Vec::new();
     let mut next = cli.pairs;
     let rss_before = rss_kib(relay.pid());
+    let fits = sessions_that_fit();
     for (k, &count) in cli.idle.iter().enumerate() {
+        if count > fits {
+            eprintln!(
+                "{name}: {count} sessions skipped: each takes three open files (two sockets and a \
+                 transcript) and the open-file limit allows {fits}"
+            );
+            continue;
+        }
         let more = count.saturating_sub(held.len());
         // The first batch at a steady 100 in flight gives the set-up rate; later batches arrive
         // all at once, which is where lost pairings would show.
         let parallel = if k == 0 { 100 } else { more.max(1) };
         eprintln!("{name}: pairing {more} more idle sessions, {parallel} at once");
         let start = Instant::now();
+        let cpu = cpu_secs(relay.pid());
         let (made, failed, rate) = load::set_up(&target, tls.clone(), next, more, parallel).await;
         next += more;
         if k == 0 {
             f.setup_rate = rate;
+            f.setup_cpu_ms = (cpu_secs(relay.pid()) - cpu) * 1000.0 / made.len().max(1) as f64;
         }
         held.extend(made);
         // Let the relay settle (allocators return what set-up used).
@@ -181,7 +206,14 @@ fn print_table(cli: &Cli, base: &Figures, tether: &Figures) {
         ("64-byte round trip p50, µs".into(), base.rtt_p50, tether.rtt_p50, "≤ 1.2"),
         ("64-byte round trip p99, µs".into(), base.rtt_p99, tether.rtt_p99, ""),
         ("session set-up, pairs a second".into(), base.setup_rate, tether.setup_rate, ""),
+        ("relay CPU ms per session set up".into(), base.setup_cpu_ms, tether.setup_cpu_ms, ""),
     ];
+    if tether.idle.len() < cli.idle.len() {
+        println!(
+            "(idle session counts above {} were skipped: the open-file limit)\n",
+            sessions_that_fit()
+        );
+    }
     for ((n, b, lost_b), (_, t, lost_t)) in base.idle.iter().zip(&tether.idle) {
         rows.push((format!("RSS per idle paired session at {n}, KiB"), *b, *t, "tether ≤ 64 KiB"));
         rows.push((format!("lost pairings of {n}"), *lost_b as f64, *lost_t as f64, "0"));

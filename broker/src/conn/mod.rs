@@ -89,6 +89,8 @@ pub(crate) fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
         // 16 KiB rather than 128 KiB: the read buffer is allocated per connection.
         .read_buffer_size(16 * 1024)
+        // Written out at 16 KiB rather than 128 KiB: the write buffer keeps its size.
+        .write_buffer_size(16 * 1024)
 }
 
 /// Serves one accepted TCP connection to its end.

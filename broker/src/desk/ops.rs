@@ -100,7 +100,7 @@ impl Broker {
             return Ok(t);
         }
         let users = self.store.call(|s| s.users()).await?;
-        let open = self.store.call(|s| s.open_tickets()).await?;
+        let loads = self.store.call(|s| s.open_loads()).await?;
         let max = self.config.desk.max_sessions;
         let chosen = {
             let rendezvous = lock(&self.rendezvous);
@@ -109,7 +109,7 @@ impl Broker {
                 .filter(|u| u.role == UserRole::Technician)
                 .map(|u| Candidate {
                     user: u,
-                    load: open.iter().filter(|o| o.assigned_to.as_deref() == Some(&u.name)).count(),
+                    load: loads.get(&u.name).copied().unwrap_or(0),
                     sessions: rendezvous.sessions_of(&u.name),
                 })
                 .collect();
@@ -364,7 +364,7 @@ impl Broker {
         }
         let reason = required(&reason, "a reason", 1000)?;
         let users = self.store.call(|s| s.users()).await?;
-        let open = self.store.call(|s| s.open_tickets()).await?;
+        let loads = self.store.call(|s| s.open_loads()).await?;
         let manager = match to {
             Some(name) => {
                 users.iter().find(|u| u.name == name && is_manager(u) && !u.disabled).ok_or_else(
@@ -374,12 +374,7 @@ impl Broker {
             None => users
                 .iter()
                 .filter(|u| is_manager(u) && !u.disabled)
-                .min_by_key(|u| {
-                    (
-                        open.iter().filter(|o| o.assigned_to.as_deref() == Some(&u.name)).count(),
-                        u.name.clone(),
-                    )
-                })
+                .min_by_key(|u| (loads.get(&u.name).copied().unwrap_or(0), u.name.clone()))
                 .ok_or_else(|| {
                     DeskError::NotFound("there is no dispatcher or admin to escalate to".into())
                 })?,

@@ -70,6 +70,8 @@ pub trait Tickets {
     fn ticket(&self, id: TicketId) -> Result<Option<TicketRecord>, StoreError>;
     /// Tickets not yet resolved or closed, most urgent and oldest first.
     fn open_tickets(&self) -> Result<Vec<TicketRecord>, StoreError>;
+    /// How many open tickets each account owns (routing's load), counted in the database.
+    fn open_loads(&self) -> Result<std::collections::HashMap<String, usize>, StoreError>;
     /// Moves a ticket to `status`, owned by `assigned_to`.
     fn set_ticket_state(
         &self,

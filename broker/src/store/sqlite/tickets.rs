@@ -241,6 +241,20 @@ impl Tickets for SqliteStore {
         })
     }
 
+    fn open_loads(&self) -> Result<std::collections::HashMap<String, usize>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT assigned_to, COUNT(*) FROM tickets
+                 WHERE status NOT IN ('resolved', 'closed') AND assigned_to IS NOT NULL
+                 GROUP BY assigned_to",
+            )?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize)))?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+    }
+
     fn set_ticket_state(
         &self,
         id: TicketId,
@@ -281,6 +295,11 @@ mod tests {
         s.add_user(&alice()).unwrap();
         s.set_ticket_state(crit.id, TicketStatus::Closed, Some("alice"), 4).unwrap();
         assert_eq!(s.open_tickets().unwrap().len(), 2);
+        // Loads count only open tickets, per owner.
+        assert!(s.open_loads().unwrap().is_empty(), "the closed one does not count");
+        s.set_ticket_state(low.id, TicketStatus::Assigned, Some("alice"), 5).unwrap();
+        s.set_ticket_state(high.id, TicketStatus::Assigned, Some("alice"), 5).unwrap();
+        assert_eq!(s.open_loads().unwrap().get("alice"), Some(&2));
     }
 
     #[test]
