@@ -11,6 +11,7 @@ mod pairs;
 mod procs;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -75,14 +76,15 @@ fn main() -> anyhow::Result<()> {
         return runtime.block_on(baseline::serve(&cert, &key));
     }
     raise_file_limit();
-    let base = Relay::baseline()?;
-    let broker = Relay::broker()?;
     println!(
-        "tether-bench: {} MiB a throughput run, {} round trips, idle {:?}\n",
+        "tether-bench: {} MiB a throughput run (median of {RUNS}), {} round trips, idle {:?}\n",
         cli.mib, cli.round_trips, cli.idle
     );
-    let base_figures = runtime.block_on(measure(&cli, &base, false))?;
-    let tether_figures = runtime.block_on(measure(&cli, &broker, true))?;
+    let mut base_figures = runtime.block_on(measure(&cli, &Relay::baseline()?, false))?;
+    let mut tether_figures = runtime.block_on(measure(&cli, &Relay::broker()?, true))?;
+    // Memory is measured in fresh processes, so that earlier runs' heaps do not blur it.
+    runtime.block_on(idle(&cli, &Relay::baseline()?, false, &mut base_figures))?;
+    runtime.block_on(idle(&cli, &Relay::broker()?, true, &mut tether_figures))?;
     print_table(&cli, &base_figures, &tether_figures);
     Ok(())
 }
@@ -112,8 +114,18 @@ fn raise_file_limit() {
     }
 }
 
-async fn measure(cli: &Cli, relay: &Relay, tether: bool) -> anyhow::Result<Figures> {
-    let name = if tether { "tether" } else { "baseline" };
+/// Throughput runs, each repeated and the median kept.
+const RUNS: usize = 3;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+async fn target(
+    relay: &Relay,
+    tether: bool,
+) -> anyhow::Result<(Target, Arc<rustls::ClientConfig>)> {
     let addr: BrokerAddr = relay.url.parse().map_err(anyhow::Error::msg)?;
     let tls = tether_certs::client_config(relay.ca())?;
     let target = if tether {
@@ -122,26 +134,48 @@ async fn measure(cli: &Cli, relay: &Relay, tether: bool) -> anyhow::Result<Figur
     } else {
         Target::Baseline { addr }
     };
+    Ok((target, tls))
+}
+
+/// Throughput, CPU and round trips.
+async fn measure(cli: &Cli, relay: &Relay, tether: bool) -> anyhow::Result<Figures> {
+    let name = if tether { "tether" } else { "baseline" };
+    let (target, tls) = target(relay, tether).await?;
     let mut f = Figures::default();
     let bytes = cli.mib << 20;
     eprintln!("{name}: pairing {} sessions", cli.pairs);
     let (mut many, failed, _) = load::set_up(&target, tls.clone(), 0, cli.pairs, cli.pairs).await;
     anyhow::ensure!(failed == 0, "{name}: {failed} of {} pairings failed", cli.pairs);
 
-    eprintln!("{name}: one pair, {} MiB one way", cli.mib);
+    eprintln!("{name}: one pair, {} MiB one way, {RUNS} times", cli.mib);
     let cpu = cpu_secs(relay.pid());
-    f.one_pair = load::throughput(&mut many[..1], bytes, false).await;
-    f.cpu_per_gib = (cpu_secs(relay.pid()) - cpu) / (bytes as f64 / f64::from(1u32 << 30));
+    let mut runs = Vec::new();
+    for _ in 0..RUNS {
+        runs.push(load::throughput(&mut many[..1], bytes, false).await);
+    }
+    f.one_pair = median(runs);
+    let gib = (RUNS as u64 * bytes) as f64 / f64::from(1u32 << 30);
+    f.cpu_per_gib = (cpu_secs(relay.pid()) - cpu) / gib;
     eprintln!("{name}: {} pairs, {} MiB in all, one way and both ways", cli.pairs, cli.mib);
     let share = bytes / cli.pairs as u64;
-    f.many_pairs = load::throughput(&mut many, share, false).await;
-    f.both_ways = load::throughput(&mut many, share / 2, true).await;
+    let (mut one, mut both) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        one.push(load::throughput(&mut many, share, false).await);
+        both.push(load::throughput(&mut many, share / 2, true).await);
+    }
+    f.many_pairs = median(one);
+    f.both_ways = median(both);
     eprintln!("{name}: {} round trips", cli.round_trips);
     (f.rtt_p50, f.rtt_p99) = load::round_trips(&mut many[0], cli.round_trips).await;
-    drop(many);
+    Ok(f)
+}
 
+/// Set-up rate and memory per idle session, in a fresh relay.
+async fn idle(cli: &Cli, relay: &Relay, tether: bool, f: &mut Figures) -> anyhow::Result<()> {
+    let name = if tether { "tether" } else { "baseline" };
+    let (target, tls) = target(relay, tether).await?;
     let mut held: Vec<Pair> = Vec::new();
-    let mut next = cli.pairs;
+    let mut next = 0;
     let rss_before = rss_kib(relay.pid());
     let fits = sessions_that_fit();
     for (k, &count) in cli.idle.iter().enumerate() {
@@ -178,7 +212,7 @@ async fn measure(cli: &Cli, relay: &Relay, tether: bool) -> anyhow::Result<Figur
         f.idle.push((held.len(), per, failed));
     }
     drop(held);
-    Ok(f)
+    Ok(())
 }
 
 fn print_table(cli: &Cli, base: &Figures, tether: &Figures) {
