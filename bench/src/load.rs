@@ -29,34 +29,9 @@ fn is_data(msg: &Message) -> Option<usize> {
 
 /// Pushes `bytes` of 64 KiB frames from `from` to `to`; returns what arrived.
 async fn push(from: &mut WsStream, to: &mut WsStream, bytes: u64) -> u64 {
-    let frame = data_frame(FILE_CHUNK);
-    let frames = bytes.div_ceil(frame.len() as u64);
-    let send = async {
-        for _ in 0..frames {
-            if from.feed(Message::Binary(frame.clone())).await.is_err() {
-                break;
-            }
-        }
-        let _ = from.flush().await;
-    };
-    let receive = async {
-        let mut got = 0u64;
-        let mut count = 0u64;
-        while count < frames {
-            match to.next().await {
-                Some(Ok(msg)) => {
-                    if let Some(n) = is_data(&msg) {
-                        got += n as u64;
-                        count += 1;
-                    }
-                }
-                _ => break,
-            }
-        }
-        got
-    };
-    let ((), got) = tokio::join!(send, receive);
-    got
+    let (tx, _) = split(from);
+    let (_, rx) = split(to);
+    push_split(tx, rx, bytes).await
 }
 
 /// MB/s over `pairs`, each moving `per_pair` bytes one way (agent to console) or both ways at
