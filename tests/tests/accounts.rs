@@ -70,7 +70,8 @@ fn user_add_refuses_duplicates_and_bad_input() {
             .spawn()
             .unwrap();
         use std::io::Write;
-        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        // A command that refuses its arguments exits before reading: the pipe may be gone.
+        let _ = writeln!(child.stdin.take().unwrap(), "{password}");
         child.wait_with_output().unwrap()
     };
     let dup = add("alice", "technician", "another-password");
