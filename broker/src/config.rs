@@ -302,7 +302,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// Seconds allowed for TLS, the websocket upgrade and `hello` together.
     pub handshake_timeout_secs: u64,
-    /// Seconds of silence after which a connection is closed (pings keep live ones busy).
+    /// Seconds without a single byte from a peer after which it is taken for gone and its
+    /// connection closed (the broker's pings make every live peer answer well within it).
     pub idle_timeout_secs: u64,
     /// Seconds between the broker's websocket pings.
     pub ping_interval_secs: u64,
@@ -368,8 +369,8 @@ impl Default for Limits {
         Limits {
             max_connections: 10_000,
             handshake_timeout_secs: 10,
-            idle_timeout_secs: 90,
-            ping_interval_secs: 30,
+            idle_timeout_secs: 15,
+            ping_interval_secs: 5,
             max_queued_bytes: 8 << 20,
             max_queued_messages: 4096,
             stall_timeout_secs: 10,
@@ -512,8 +513,8 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 [limits]
 # max_connections = 10000
 # handshake_timeout_secs = 10
-# idle_timeout_secs = 90
-# ping_interval_secs = 30
+# idle_timeout_secs = 15       # a peer silent this long is gone (vanished, not closed)
+# ping_interval_secs = 5
 # max_queued_bytes = 8388608   # per peer, for never-dropped channels
 # max_queued_messages = 4096
 # stall_timeout_secs = 10      # a peer that reads nothing this long ends its session

@@ -47,6 +47,16 @@ impl Relay {
         Relay { child: Some(child), url: format!("wss://{address}") }
     }
 
+    /// Freezes the relay (SIGSTOP): every connection through it falls silent without closing,
+    /// as when a laptop is suspended or a cable pulled.
+    pub fn freeze(&self) {
+        if let Some(child) = &self.child {
+            let pid = child.id().to_string();
+            let status = Command::new("kill").args(["-STOP", &pid]).status().expect("kill -STOP");
+            assert!(status.success(), "freezing the relay");
+        }
+    }
+
     /// Cuts every connection through the relay (and stops it).
     pub fn cut(&mut self) {
         if let Some(mut child) = self.child.take() {

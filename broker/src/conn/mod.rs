@@ -12,6 +12,7 @@ mod credentials;
 mod desk;
 mod helper;
 mod in_session;
+mod liveness;
 mod paired;
 mod quality;
 mod review;
@@ -35,11 +36,12 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tracing::{Instrument, Span};
 
+use self::liveness::{Heard, Watched};
 use crate::outbox::{Outbox, Overflow, write_loop};
 use crate::state::Broker;
 use crate::store::StoreError;
 
-type Ws = WebSocketStream<TlsStream<TcpStream>>;
+type Ws = WebSocketStream<Watched<TlsStream<TcpStream>>>;
 
 /// Why a connection ends with an error: what the peer is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,9 +118,13 @@ pub(crate) async fn serve(
         let upgrade = async {
             let tls =
                 acceptor.accept(tcp).await.map_err(|e| format!("TLS handshake failed: {e}"))?;
-            crate::http::accept_websocket(tls, ws_config()).await.map_err(|e| e.to_string())
+            let (watched, heard) = Watched::new(tls);
+            let ws = crate::http::accept_websocket(watched, ws_config())
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>((ws, heard))
         };
-        let ws = match tokio::time::timeout(deadline, upgrade).await {
+        let (ws, heard) = match tokio::time::timeout(deadline, upgrade).await {
             Ok(Ok(ws)) => ws,
             Ok(Err(reason)) => {
                 return tracing::debug!(%reason, "connection refused before websocket");
@@ -132,8 +138,15 @@ pub(crate) async fn serve(
             let outbox = outbox.clone();
             async move { write_loop(&outbox, sink, ping).await }.in_current_span()
         });
-        let mut conn =
-            Conn { broker: broker.clone(), id, peer, stream, outbox: outbox.clone(), check: None };
+        let mut conn = Conn {
+            broker: broker.clone(),
+            id,
+            peer,
+            stream,
+            heard,
+            outbox: outbox.clone(),
+            check: None,
+        };
         let result = conn.run().await;
         match &result {
             Ok(()) => outbox.close(1000, "goodbye"),
@@ -170,6 +183,8 @@ pub(crate) struct Conn {
     id: u64,
     peer: SocketAddr,
     stream: SplitStream<Ws>,
+    /// When the peer last sent a byte.
+    heard: Heard,
     outbox: Arc<Outbox>,
     /// This connection's bandwidth check, once run.
     check: Option<tether_protocol::CheckResult>,
@@ -260,14 +275,24 @@ impl Conn {
         Ok(())
     }
 
-    /// Receives the next message, answering nothing itself. Silence longer than the idle
-    /// timeout is a refusal; pings and pongs count as traffic.
+    /// Receives the next message, answering nothing itself. Silence (not one byte) longer than
+    /// the idle timeout is a refusal: the peer is gone. A large message still arriving over a
+    /// slow link is not silence.
     async fn recv(&mut self) -> Result<Inbound, Refusal> {
         let idle = Duration::from_secs(self.broker.config.limits.idle_timeout_secs);
         loop {
-            let next = tokio::time::timeout(idle, self.stream.next()).await.map_err(|_| {
-                Refusal::new(ErrorCode::Timeout, format!("no traffic for {} s", idle.as_secs()))
-            })?;
+            // Wait out what is left of the timeout since the last byte heard.
+            let left = idle.saturating_sub(self.heard.silent_for());
+            let next = match tokio::time::timeout(left, self.stream.next()).await {
+                Ok(next) => next,
+                Err(_) if self.heard.silent_for() < idle => continue,
+                Err(_) => {
+                    return Err(Refusal::new(
+                        ErrorCode::Timeout,
+                        format!("nothing heard for {} s", idle.as_secs()),
+                    ));
+                }
+            };
             let msg = match next {
                 None => return Ok(Inbound::Closed),
                 Some(Err(err)) => return Err(classify(err)),

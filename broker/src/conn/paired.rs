@@ -30,12 +30,25 @@ impl Conn {
         ticket: TicketId,
         name: String,
     ) -> Result<Option<String>, Refusal> {
-        let Some(session) = self.wait_for_peer(role, ticket, name).await? else {
+        let Some((session, second)) = self.wait_for_peer(role, ticket, name).await? else {
             return Ok(None);
         };
         tracing::Span::current().record("session.id", session.id.as_str());
-        self.outbox.control(&ServerMessage::Paired(session.info_for(role)))?;
-        self.outbox.control(&session.gate(None))?;
+        if second {
+            // The side that completes the pairing tells both sides, before it relays anything:
+            // the waiting side's first message is then always `paired`, never a request from a
+            // peer it has not heard of yet.
+            let peer = if role == Role::Agent { Role::Console } else { Role::Agent };
+            let gate = session.gate(None);
+            let told = session.outbox(peer).control(&ServerMessage::Paired(session.info_for(peer)));
+            if told.and_then(|()| session.outbox(peer).control(&gate)).is_err() {
+                let reason = "the other side left before the session began";
+                self.broker.end_session(&session, reason, Some(ErrorCode::PeerGone));
+                return Ok(None);
+            }
+            self.outbox.control(&ServerMessage::Paired(session.info_for(role)))?;
+            self.outbox.control(&gate)?;
+        }
         self.relay(&session, role).await?;
         Ok(session.helpers.handover())
     }
@@ -45,7 +58,7 @@ impl Conn {
         role: Role,
         ticket: TicketId,
         name: String,
-    ) -> Result<Option<Arc<Session>>, Refusal> {
+    ) -> Result<Option<(Arc<Session>, bool)>, Refusal> {
         let broker = self.broker.clone();
         let me = Arriving {
             conn_id: self.id,
@@ -65,7 +78,7 @@ impl Conn {
             })
         });
         let mut paired = match arrival {
-            Arrival::Paired(session) => return Ok(Some(session)),
+            Arrival::Paired(session) => return Ok(Some((session, true))),
             Arrival::Busy => {
                 let who = if role == Role::Agent { "a customer" } else { "a technician" };
                 return Err(Refusal::new(
@@ -79,7 +92,7 @@ impl Conn {
         tracing::info!("waiting for the other side");
         let outcome = loop {
             tokio::select! {
-                session = &mut paired => break session.map(Some).map_err(|_| {
+                session = &mut paired => break session.map(|s| Some((s, false))).map_err(|_| {
                     Refusal::new(ErrorCode::Internal, "pairing was dropped")
                 }),
                 _ = broker.shutdown.cancelled() => {
