@@ -63,6 +63,15 @@ pub enum AgentEvent {
         /// Who.
         to: String,
     },
+    /// The connection to the broker dropped mid-session; the agent is reconnecting.
+    Reconnecting {
+        /// It keeps trying for this long.
+        within_secs: u64,
+        /// What happened.
+        reason: String,
+    },
+    /// The connection is back and the session goes on.
+    Reconnected,
     /// The customer is asked about a file.
     FileAsked {
         /// Who asks.
@@ -179,6 +188,10 @@ impl Sentence for AgentEvent {
             AgentEvent::HandedOver { to } => {
                 format!("You are being handed over to {to}. Please stay connected.")
             }
+            AgentEvent::Reconnecting { within_secs, reason } => format!(
+                "The connection to the support server was lost ({reason}); reconnecting (up to {within_secs} s)..."
+            ),
+            AgentEvent::Reconnected => "Reconnected; the session goes on.".into(),
             AgentEvent::FileAsked {
                 technician,
                 question: FileQuestion::Offer { name, size, .. },

@@ -317,6 +317,9 @@ pub struct Limits {
     pub stall_timeout_secs: u64,
     /// Seconds sessions get to finish after a shutdown signal.
     pub shutdown_grace_secs: u64,
+    /// Seconds a session waits for a customer whose connection dropped to reconnect with its
+    /// resume token; 0 ends the session at once.
+    pub resume_grace_secs: u64,
 }
 
 impl Default for Config {
@@ -375,6 +378,7 @@ impl Default for Limits {
             max_queued_messages: 4096,
             stall_timeout_secs: 10,
             shutdown_grace_secs: 5,
+            resume_grace_secs: 30,
         }
     }
 }
@@ -519,6 +523,7 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 # max_queued_messages = 4096
 # stall_timeout_secs = 10      # a peer that reads nothing this long ends its session
 # shutdown_grace_secs = 5
+# resume_grace_secs = 30       # a customer whose connection drops may resume this long; 0: never
 
 [bandwidth]
 # pings = 10                   # round trips measured per check

@@ -226,6 +226,29 @@ impl Outbox {
         self.room.notify_waiters();
     }
 
+    /// Hands everything still queued here to `to`, the outbox of a connection taking this one's
+    /// place (a customer resuming its session), behind what `to` already holds; this outbox
+    /// takes no more.
+    pub(crate) fn hand_over(&self, to: &Outbox) {
+        let old = std::mem::replace(&mut *self.lock(), Queues { dead: true, ..Queues::default() });
+        self.room.notify_waiters();
+        let mut q = to.lock();
+        if q.close.is_some() || q.dead {
+            return;
+        }
+        q.control.extend(old.control);
+        q.input.extend(old.input);
+        q.chat.extend(old.chat);
+        q.bulk.extend(old.bulk);
+        if q.screen.is_none() {
+            q.screen = old.screen;
+        }
+        q.bytes += old.bytes;
+        q.messages += old.messages;
+        drop(q);
+        to.wake.notify_one();
+    }
+
     /// How many stale screen frames were replaced by newer ones before being sent.
     pub(crate) fn screen_replaced(&self) -> u64 {
         self.lock().screen_replaced
@@ -249,7 +272,8 @@ impl Outbox {
         }
     }
 
-    fn is_empty(&self) -> bool {
+    /// Whether nothing waits to be written.
+    pub(crate) fn is_empty(&self) -> bool {
         self.lock().is_empty()
     }
 
@@ -340,6 +364,20 @@ mod tests {
         let sent = drain(&o).await;
         assert_eq!(sent, vec![Message::Binary(frame(Channel::Screen, 4))]);
         assert_eq!(o.screen_replaced(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_hand_over_moves_what_waits_behind_what_the_new_outbox_holds() {
+        let (old, new) = (outbox(10), outbox(10));
+        old.frame(Channel::Chat, frame(Channel::Chat, 1)).unwrap();
+        old.frame(Channel::Screen, frame(Channel::Screen, 2)).unwrap();
+        new.frame(Channel::Chat, frame(Channel::Chat, 3)).unwrap();
+        old.hand_over(&new);
+        assert!(old.is_empty());
+        old.frame(Channel::Chat, frame(Channel::Chat, 4)).unwrap();
+        assert!(old.is_empty(), "the old outbox takes no more");
+        let tags: Vec<u8> = drain(&new).await.iter().map(|m| m.clone().into_data()[2]).collect();
+        assert_eq!(tags, vec![3, 1, 2]);
     }
 
     #[tokio::test]

@@ -48,6 +48,8 @@ pub(crate) enum Arrival {
 pub(crate) struct Rendezvous {
     waiting: HashMap<TicketId, Waiter>,
     active: HashMap<TicketId, Arc<Session>>,
+    /// The SHA-256 of each live resume token, and the ticket whose session it resumes.
+    resumes: HashMap<[u8; 32], TicketId>,
 }
 
 /// Makes the session for two sides: `(agent, console)`.
@@ -99,11 +101,27 @@ impl Rendezvous {
         }
     }
 
-    /// Forgets the ended session at `ticket`.
+    /// Forgets the ended session at `ticket`, and its resume tokens.
     pub(crate) fn finish(&mut self, ticket: TicketId, session_id: &str) {
         if self.active.get(&ticket).is_some_and(|s| s.id == session_id) {
             self.active.remove(&ticket);
+            self.resumes.retain(|_, t| *t != ticket);
         }
+    }
+
+    /// Lets the customer's side of the session at `ticket` be resumed with the token whose
+    /// SHA-256 is `digest`, instead of any token issued before.
+    pub(crate) fn offer_resume(&mut self, digest: [u8; 32], ticket: TicketId) {
+        if self.active.contains_key(&ticket) {
+            self.resumes.retain(|_, t| *t != ticket);
+            self.resumes.insert(digest, ticket);
+        }
+    }
+
+    /// Spends the resume token whose SHA-256 is `digest`: the live session it resumes.
+    pub(crate) fn take_resume(&mut self, digest: &[u8; 32]) -> Option<Arc<Session>> {
+        let ticket = self.resumes.remove(digest)?;
+        self.active.get(&ticket).cloned()
     }
 
     /// Whether a customer's agent waits at `ticket`.

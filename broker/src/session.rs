@@ -1,8 +1,9 @@
-//! A paired session: the two outboxes, the consent the customer holds open, the counters, and
-//! the one-time transition to ended. Shared by the two connection tasks through an `Arc`.
+//! A paired session: the two outboxes, the consent the customer holds open, the counters, the
+//! customer's connection coming and going (resume), and the one-time transition to ended.
+//! Shared by the two connection tasks through an `Arc`.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::json;
 use tether_protocol::{
@@ -12,7 +13,7 @@ use tether_protocol::{
 use tokio_util::sync::CancellationToken;
 
 use crate::helpers::Helpers;
-use crate::outbox::{Outbox, Overflow};
+use crate::outbox::{Outbox, Overflow, QueueLimits};
 use crate::transcript::channels::ChannelLog;
 use crate::transcript::{Actor, Entry, Transcript};
 
@@ -23,8 +24,12 @@ pub(crate) struct Session {
     pub(crate) ticket: TicketId,
     pub(crate) technician: String,
     pub(crate) customer: String,
-    agent: Arc<Outbox>,
+    /// Replaced when the customer's connection drops (by a holding outbox) and when it
+    /// resumes (by the new connection's).
+    agent: RwLock<Arc<Outbox>>,
     console: Arc<Outbox>,
+    /// Which customer connection the session belongs to, and whether it is away.
+    attachment: tokio::sync::watch::Sender<Attachment>,
     consent: AtomicU8,
     ended: CancellationToken,
     end: Mutex<Option<SessionEnd>>,
@@ -183,6 +188,15 @@ pub(crate) struct ConsentChange {
     pub(crate) was_held: bool,
 }
 
+/// Which of the customer's connections carries the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Attachment {
+    /// Counts the customer's connections to this session: 0 for the one it paired with.
+    pub(crate) generation: u64,
+    /// The connection dropped and no other has taken its place yet.
+    pub(crate) away: bool,
+}
+
 /// Who paired, before the session exists.
 #[derive(Debug)]
 pub(crate) struct Sides {
@@ -208,8 +222,9 @@ impl Session {
             ticket: sides.ticket,
             technician: sides.technician,
             customer: sides.customer,
-            agent: sides.agent,
+            agent: RwLock::new(sides.agent),
             console: sides.console,
+            attachment: tokio::sync::watch::Sender::new(Attachment::default()),
             consent: AtomicU8::new(0),
             ended: CancellationToken::new(),
             end: Mutex::new(None),
@@ -254,19 +269,58 @@ impl Session {
     }
 
     /// The outbox of the side in `role`.
-    pub(crate) fn outbox(&self, role: Role) -> &Arc<Outbox> {
+    pub(crate) fn outbox(&self, role: Role) -> Arc<Outbox> {
         match role {
-            Role::Agent => &self.agent,
-            Role::Console => &self.console,
+            Role::Agent => self.agent.read().unwrap_or_else(|p| p.into_inner()).clone(),
+            Role::Console => self.console.clone(),
         }
     }
 
     /// The outbox of the other side from `role`.
-    pub(crate) fn peer_outbox(&self, role: Role) -> &Arc<Outbox> {
+    pub(crate) fn peer_outbox(&self, role: Role) -> Arc<Outbox> {
         match role {
-            Role::Agent => &self.console,
-            Role::Console => &self.agent,
+            Role::Agent => self.console.clone(),
+            Role::Console => self.outbox(Role::Agent),
         }
+    }
+
+    /// The customer's connection now.
+    pub(crate) fn attachment(&self) -> Attachment {
+        *self.attachment.borrow()
+    }
+
+    /// Watches the customer's connection change.
+    pub(crate) fn watch_attachment(&self) -> tokio::sync::watch::Receiver<Attachment> {
+        self.attachment.subscribe()
+    }
+
+    /// The customer's connection `generation` dropped: what is queued for it waits in a
+    /// holding outbox until a resumed connection takes it. Returns the attachment now away, or
+    /// None if that connection had already been replaced.
+    pub(crate) fn detach(&self, generation: u64, limits: QueueLimits) -> Option<Attachment> {
+        let mut agent = self.agent.write().unwrap_or_else(|p| p.into_inner());
+        let now = self.attachment();
+        if now.generation != generation || now.away {
+            return None;
+        }
+        let holding = Arc::new(Outbox::new(limits));
+        agent.hand_over(&holding);
+        *agent = holding;
+        let away = Attachment { generation: generation + 1, away: true };
+        self.attachment.send_replace(away);
+        Some(away)
+    }
+
+    /// A resumed connection whose outbox is `outbox` takes the customer's side; everything
+    /// queued meanwhile follows what `outbox` already holds. The connection it replaces (if
+    /// it had not been noticed gone) sees a new generation and stops. Returns the new one.
+    pub(crate) fn attach(&self, outbox: Arc<Outbox>) -> Attachment {
+        let mut agent = self.agent.write().unwrap_or_else(|p| p.into_inner());
+        agent.hand_over(&outbox);
+        *agent = outbox;
+        let attached = Attachment { generation: self.attachment().generation + 1, away: false };
+        self.attachment.send_replace(attached);
+        attached
     }
 
     /// What the side in `role` is told when paired.
@@ -321,7 +375,7 @@ impl Session {
                 granted: change.granted,
             };
             self.console.control(&msg)?;
-            self.agent.control(&msg)?;
+            self.outbox(Role::Agent).control(&msg)?;
         }
         Ok(changed)
     }
@@ -360,8 +414,8 @@ impl Session {
         let msg = ServerMessage::SessionEnded { reason: reason.clone(), code };
         match self.helpers.handover() {
             // The customer stays connected for the next technician.
-            Some(to) => self.agent.notice(&ServerMessage::HandedOver { to }),
-            None => self.agent.notice(&msg),
+            Some(to) => self.outbox(Role::Agent).notice(&ServerMessage::HandedOver { to }),
+            None => self.outbox(Role::Agent).notice(&msg),
         }
         self.console.notice(&msg);
         self.helpers.notice(&msg);
@@ -369,6 +423,11 @@ impl Session {
         drop(end);
         self.ended.cancel();
         true
+    }
+
+    /// Whether the session has ended.
+    pub(crate) fn is_over(&self) -> bool {
+        self.ended.is_cancelled()
     }
 
     /// Resolves when the session has ended.
@@ -399,6 +458,26 @@ mod tests {
             checks: Checks::default(),
         };
         Session::new(Session::new_id().unwrap(), sides, Transcript::disabled())
+    }
+
+    #[test]
+    fn a_dropped_customer_is_held_for_and_a_resumed_one_replaces_it() {
+        let s = session();
+        let limits = QueueLimits { max_bytes: 1 << 20, max_messages: 100 };
+        let first = s.outbox(Role::Agent);
+        let away = s.detach(0, limits).expect("the first connection detaches");
+        assert_eq!(away, Attachment { generation: 1, away: true });
+        assert!(s.detach(0, limits).is_none(), "only once");
+        // Meanwhile messages for the customer wait in the holding outbox, not the dead one.
+        s.set_consent(Capability::View, true).unwrap();
+        assert!(first.is_empty());
+        let resumed = Arc::new(Outbox::new(limits));
+        assert_eq!(s.attach(resumed.clone()), Attachment { generation: 2, away: false });
+        assert!(Arc::ptr_eq(&s.outbox(Role::Agent), &resumed));
+        assert!(!resumed.is_empty(), "what waited went to the resumed connection");
+        // A connection that was replaced before it was noticed gone cannot detach the session.
+        assert!(s.detach(1, limits).is_none());
+        assert_eq!(s.attachment(), Attachment { generation: 2, away: false });
     }
 
     #[test]

@@ -169,9 +169,16 @@ impl Connection {
 
     /// Splits into a [`Sender`] (backed by a writer task) and a [`Receiver`].
     pub fn split(self) -> (Sender, Receiver, Writer) {
-        let (sink, stream) = self.ws.split();
+        let (sink, receiver) = self.into_halves();
         let (sender, writer) = crate::sender::spawn(sink);
-        (sender, Receiver { stream }, writer)
+        (sender, receiver, writer)
+    }
+
+    pub(crate) fn into_halves(
+        self,
+    ) -> (futures_util::stream::SplitSink<WsStream, Message>, Receiver) {
+        let (sink, stream) = self.ws.split();
+        (sink, Receiver { stream })
     }
 }
 

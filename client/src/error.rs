@@ -56,6 +56,22 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// Whether the connection was lost (the network failed or the stream ended without a
+    /// close), rather than closed or refused by the broker: worth reconnecting.
+    pub fn is_connection_lost(&self) -> bool {
+        use tokio_tungstenite::tungstenite::Error as Ws;
+        use tokio_tungstenite::tungstenite::error::ProtocolError;
+        matches!(
+            self,
+            ClientError::WebSocket(
+                Ws::Io(_)
+                    | Ws::ConnectionClosed
+                    | Ws::AlreadyClosed
+                    | Ws::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+            ) | ClientError::Closed { code: None, .. }
+        )
+    }
+
     /// The broker's error code, when the broker refused.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {

@@ -1,7 +1,9 @@
 //! The sending half of a split connection: one writer task fed by three lanes, drained in
 //! order — control, chat, input and shell first; then the newest screen frame (a newer one
 //! replaces an unsent one); then bulk file data, which waits for room. A file transfer thus
-//! never freezes the screen or delays a keystroke, and memory stays bounded.
+//! never freezes the screen or delays a keystroke, and memory stays bounded. When the
+//! connection drops, the writer can be handed a new one ([`Writer::reattach`]): what is still
+//! in the lanes goes out on it, and every `Sender` keeps working.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,14 +41,27 @@ struct ScreenSlot {
 #[derive(Debug)]
 pub struct Writer {
     task: JoinHandle<()>,
+    /// Replacement connections for the writer.
+    sinks: mpsc::Sender<Sink>,
 }
 
-pub(crate) fn spawn(sink: SplitSink<WsStream, Message>) -> (Sender, Writer) {
+type Sink = SplitSink<WsStream, Message>;
+
+pub(crate) fn spawn(sink: Sink) -> (Sender, Writer) {
     let (urgent, urgent_rx) = mpsc::channel(URGENT_QUEUE);
     let (bulk, bulk_rx) = mpsc::channel(BULK_QUEUE);
+    let (sinks, sinks_rx) = mpsc::channel(1);
     let screen = Arc::new(ScreenSlot::default());
-    let task = tokio::spawn(write_loop(sink, urgent_rx, bulk_rx, screen.clone()));
-    (Sender { urgent, bulk, screen }, Writer { task })
+    let lanes = Lanes { urgent: urgent_rx, bulk: bulk_rx, screen: screen.clone() };
+    let task = tokio::spawn(write_loop(sink, lanes, sinks_rx));
+    (Sender { urgent, bulk, screen }, Writer { task, sinks })
+}
+
+/// The receiving ends of a [`Sender`]'s lanes.
+struct Lanes {
+    urgent: mpsc::Receiver<Message>,
+    bulk: mpsc::Receiver<Message>,
+    screen: Arc<ScreenSlot>,
 }
 
 impl Sender {
@@ -84,48 +99,84 @@ fn closed() -> ClientError {
     ClientError::Closed { code: None, reason: None }
 }
 
-async fn write_loop(
-    mut sink: SplitSink<WsStream, Message>,
-    mut urgent: mpsc::Receiver<Message>,
-    mut bulk: mpsc::Receiver<Message>,
-    screen: Arc<ScreenSlot>,
-) {
+/// Drains the lanes into the connection until every `Sender` is gone. If the connection
+/// fails, waits for a replacement (the message that failed is lost with the connection), and
+/// stops if none can come.
+async fn write_loop(mut sink: Sink, mut lanes: Lanes, mut sinks: mpsc::Receiver<Sink>) {
+    loop {
+        match drain(&mut sink, &mut lanes, &mut sinks).await {
+            Drained::SendersGone => {
+                let _ = sink.close().await;
+                return;
+            }
+            Drained::Failed => match sinks.recv().await {
+                Some(new) => sink = new,
+                None => return,
+            },
+        }
+    }
+}
+
+/// Why [`drain`] stopped.
+enum Drained {
+    /// Every sender was dropped: close politely.
+    SendersGone,
+    /// The connection failed.
+    Failed,
+}
+
+async fn drain(sink: &mut Sink, lanes: &mut Lanes, sinks: &mut mpsc::Receiver<Sink>) -> Drained {
+    let screen = lanes.screen.clone();
     let take_screen = || screen.frame.lock().unwrap_or_else(|p| p.into_inner()).take();
     loop {
-        let msg = if let Ok(m) = urgent.try_recv() {
+        if let Ok(new) = sinks.try_recv() {
+            // A new connection replaces one that failed without our noticing.
+            *sink = new;
+        }
+        let msg = if let Ok(m) = lanes.urgent.try_recv() {
             m
         } else if let Some(frame) = take_screen() {
             Message::Binary(frame)
-        } else if let Ok(m) = bulk.try_recv() {
+        } else if let Ok(m) = lanes.bulk.try_recv() {
             m
         } else {
             // Nothing queued: flush what was fed, then wait for any lane.
             if sink.flush().await.is_err() {
-                return;
+                return Drained::Failed;
             }
             tokio::select! {
                 biased;
-                m = urgent.recv() => match m {
+                m = lanes.urgent.recv() => match m {
                     Some(m) => m,
-                    // Every sender is gone: close politely.
-                    None => break,
+                    None => return Drained::SendersGone,
                 },
+                Some(new) = sinks.recv() => {
+                    *sink = new;
+                    continue;
+                }
                 _ = screen.ready.notified() => continue,
-                m = bulk.recv() => match m {
+                m = lanes.bulk.recv() => match m {
                     Some(m) => m,
                     None => continue,
                 },
             }
         };
         if let Err(err) = sink.feed(msg).await {
-            tracing::debug!(%err, "send failed; writer stops");
-            return;
+            tracing::debug!(%err, "send failed; the writer waits for a new connection");
+            return Drained::Failed;
         }
     }
-    let _ = sink.close().await;
 }
 
 impl Writer {
+    /// Carries on over `conn` (a resumed connection): what is queued, and everything sent from
+    /// now on, goes out on it. Returns its receiving half.
+    pub async fn reattach(&self, conn: crate::Connection) -> Result<crate::Receiver, ClientError> {
+        let (sink, receiver) = conn.into_halves();
+        self.sinks.send(sink).await.map_err(|_| closed())?;
+        Ok(receiver)
+    }
+
     /// Waits (briefly) for the writer to send what is queued and close the socket. Drop every
     /// `Sender` first.
     pub async fn finish(self) {

@@ -107,6 +107,13 @@ pub enum Event {
         /// In words.
         message: String,
     },
+    /// The customer's connection dropped; the session waits for it to come back.
+    PeerAway {
+        /// For this long at most.
+        grace_secs: u64,
+    },
+    /// The customer's connection is back.
+    PeerBack,
     /// The customer answered an approval request.
     Approval {
         /// What was asked.
@@ -203,6 +210,10 @@ impl Sentence for Event {
                 )
             }
             Event::QualityWarning { message } => format!("warning: {message}"),
+            Event::PeerAway { grace_secs } => format!(
+                "The customer's connection dropped; waiting up to {grace_secs} s for it to come back."
+            ),
+            Event::PeerBack => "The customer's connection is back.".into(),
             Event::Approval { what, allowed } => {
                 let what = match what {
                     Approval::SecondTechnician { name, .. } => format!("{name} joining"),

@@ -50,6 +50,12 @@ pub enum Credential {
         /// The nine digits.
         code: Secret<String>,
     },
+    /// An agent whose connection dropped takes its session back with the token the broker gave
+    /// it (see [`ServerMessage::Resumable`]).
+    Resume {
+        /// The resume token.
+        token: Secret<String>,
+    },
 }
 
 /// A customer's request for help.
@@ -396,6 +402,23 @@ pub enum ServerMessage {
         /// The new technician.
         to: String,
     },
+    /// To the agent: if the connection drops, reconnect within `grace_secs` with this token
+    /// ([`Credential::Resume`]) to take the session back. Each token works once; a resumed
+    /// session comes with a new one.
+    Resumable {
+        /// The resume token.
+        token: Secret<String>,
+        /// How long the broker holds the session for the agent.
+        grace_secs: u64,
+    },
+    /// To the console: the customer's connection dropped; the session waits `grace_secs` for
+    /// it to come back.
+    PeerAway {
+        /// Seconds the broker waits.
+        grace_secs: u64,
+    },
+    /// To the console: the customer's connection is back; the session goes on.
+    PeerBack,
 }
 
 /// What a second technician may do.
@@ -455,6 +478,9 @@ impl ServerMessage {
         "approval_decided",
         "helper",
         "handed_over",
+        "resumable",
+        "peer_away",
+        "peer_back",
     ];
 
     /// Decodes a text frame.
@@ -649,6 +675,9 @@ mod tests {
             },
             ServerMessage::Helper { name: "bob".into(), mode: HelperMode::Watch, joined: true },
             ServerMessage::HandedOver { to: "bob".into() },
+            ServerMessage::Resumable { token: Secret::new("t".repeat(43)), grace_secs: 30 },
+            ServerMessage::PeerAway { grace_secs: 30 },
+            ServerMessage::PeerBack,
             ServerMessage::Desk(crate::DeskReply::Done { message: "ok".into() }),
             ServerMessage::Event(Box::new(crate::DeskEvent {
                 kind: "assigned".into(),

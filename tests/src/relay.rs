@@ -13,6 +13,9 @@ pub struct Relay {
     child: Option<Child>,
     /// The URL that reaches the broker through the relay.
     pub url: String,
+    /// Where it forwards to, and how it shapes the link.
+    target: String,
+    shape: Vec<String>,
 }
 
 impl Relay {
@@ -30,21 +33,18 @@ impl Relay {
 
     fn start(broker: &Broker, shape: &[String]) -> Relay {
         let target = format!("{}:{}", broker.host, broker.port);
-        let mut child = Command::new(bin("tether-delay-line"))
-            .args(["127.0.0.1:0", &target])
-            .args(shape)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("starting the relay");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("relay stdout");
-        BufReader::new(stdout).read_line(&mut line).expect("relay address");
-        let address = line
-            .trim()
-            .strip_prefix("delay line listening on ")
-            .unwrap_or_else(|| panic!("unexpected relay output {line:?}"))
-            .to_string();
-        Relay { child: Some(child), url: format!("wss://{address}") }
+        let (child, address) = spawn("127.0.0.1:0", &target, shape);
+        Relay { child: Some(child), url: format!("wss://{address}"), target, shape: shape.to_vec() }
+    }
+
+    /// Starts a cut relay again on the same address, as when the network comes back: clients
+    /// that reconnect to the same URL get through again.
+    pub fn restore(&mut self) {
+        assert!(self.child.is_none(), "the relay is running");
+        let address = self.url.trim_start_matches("wss://").to_string();
+        let (child, bound) = spawn(&address, &self.target, &self.shape);
+        assert_eq!(bound, address, "the relay came back on its old address");
+        self.child = Some(child);
     }
 
     /// Freezes the relay (SIGSTOP): every connection through it falls silent without closing,
@@ -70,4 +70,23 @@ impl Drop for Relay {
     fn drop(&mut self) {
         self.cut();
     }
+}
+
+/// Starts the delay line on `listen` to `target`; returns it and the address it listens on.
+fn spawn(listen: &str, target: &str, shape: &[String]) -> (Child, String) {
+    let mut child = Command::new(bin("tether-delay-line"))
+        .args([listen, target])
+        .args(shape)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starting the relay");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("relay stdout");
+    BufReader::new(stdout).read_line(&mut line).expect("relay address");
+    let address = line
+        .trim()
+        .strip_prefix("delay line listening on ")
+        .unwrap_or_else(|| panic!("unexpected relay output {line:?}"))
+        .to_string();
+    (child, address)
 }

@@ -1,6 +1,7 @@
 //! Faults: a customer whose connection falls silent without closing (suspended, unplugged) is
-//! noticed within the keepalive timeout, the technician is told, and the session ends cleanly
-//! in the records.
+//! noticed within the keepalive timeout and the technician is told; a customer who comes back
+//! within the grace period resumes the session with nothing lost; one who does not ends it
+//! cleanly in the records.
 
 use serde_json::Value;
 use tether_e2e::broker::Broker;
@@ -8,8 +9,18 @@ use tether_e2e::proc::Agent;
 use tether_e2e::relay::Relay;
 use tether_e2e::wait_until;
 
-/// A two-second timeout, pinged every second, with quality sampled every second.
-const CONFIG: &str = "[limits]\nidle_timeout_secs = 2\nping_interval_secs = 1\n\n[bandwidth]\nquality_interval_secs = 1\n";
+/// A two-second timeout, pinged every second, with quality sampled every second, and one
+/// second for a lost customer to come back.
+const CONFIG: &str = "[limits]\nidle_timeout_secs = 2\nping_interval_secs = 1\nresume_grace_secs = 1\n\n[bandwidth]\nquality_interval_secs = 1\n";
+
+fn records(broker: &Broker, session: &str) -> Vec<Value> {
+    let path = broker.data_dir().join("transcripts").join(format!("{session}.jsonl"));
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
 
 #[test]
 fn a_vanished_customer_is_noticed_and_the_session_ends_in_the_records() {
@@ -31,22 +42,70 @@ fn a_vanished_customer_is_noticed_and_the_session_ends_in_the_records() {
     agent.wait_event("chat");
 
     relay.freeze();
+    // Noticed within the timeout; the session waits a second for the customer, in vain.
+    assert_eq!(console.wait_event("peer_away")["grace_secs"], 1);
     let ended = console.wait_event("ended");
     let reason = ended["reason"].as_str().unwrap();
-    assert!(reason.contains("nothing heard for 2 s"), "{reason}");
+    assert!(reason.contains("did not come back within 1 s"), "{reason}");
     assert!(console.finish().0.success(), "the technician's console ends cleanly");
 
     wait_until("the transcript is sealed", || {
         broker.admin(&["verify", &session]).status.code() == Some(0)
     });
-    let path = broker.data_dir().join("transcripts").join(format!("{session}.jsonl"));
-    let records: Vec<Value> = std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = records(&broker, &session);
+    let lost = records.iter().find(|r| r["event"] == "connection_lost").expect("the loss");
+    assert!(lost["data"]["reason"].as_str().unwrap().contains("nothing heard for 2 s"), "{lost}");
     let end = records.iter().find(|r| r["event"] == "session_ended").expect("the end is recorded");
-    assert!(end["data"]["reason"].as_str().unwrap().contains("nothing heard"), "{end}");
+    assert!(end["data"]["reason"].as_str().unwrap().contains("did not come back"), "{end}");
     drop(relay);
     let _ = agent.finish();
+}
+
+#[test]
+fn a_customer_whose_connection_drops_resumes_the_session_with_nothing_lost() {
+    let broker = Broker::start_with_config("[limits]\nresume_grace_secs = 60\n");
+    let alice = broker.technician("alice");
+    let mut relay = Relay::to(&broker, 0);
+    let mut agent = Agent::request_via(&broker, "bob", "view", &relay.url);
+    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+    let mut console = alice.join(&ticket);
+    let session = console.wait_event("paired")["session"].as_str().unwrap().to_string();
+    console.wait_for("view", |e| e["event"] == "consent" && e["granted"] == true);
+    console.wait_event("screen");
+
+    // The customer's network goes away.
+    relay.cut();
+    assert_eq!(agent.wait_event("reconnecting")["within_secs"], 60);
+    assert_eq!(console.wait_event("peer_away")["grace_secs"], 60);
+    // What the technician says meanwhile waits for the customer.
+    console.send("chat are you back?");
+
+    // The network comes back: the agent reconnects to the same address.
+    relay.restore();
+    agent.wait_event("reconnected");
+    console.wait_event("peer_back");
+    assert_eq!(agent.wait_event("chat")["text"], "are you back?");
+    agent.send("yes, the wifi dropped");
+    assert_eq!(console.wait_event("chat")["text"], "yes, the wifi dropped");
+    // The same session goes on: the customer's screen still arrives, with view still held.
+    let picture = broker.scratch().join("after.png");
+    console.send(&format!("snapshot {}", picture.display()));
+    console.wait_event("snapshot");
+
+    console.send("quit");
+    let (status, events) = console.finish();
+    assert!(status.success());
+    assert_eq!(events.iter().filter(|e| e["event"] == "paired").count(), 1, "one session");
+    agent.wait_event("ended");
+    assert!(agent.finish().0.success());
+
+    wait_until("the transcript is sealed", || {
+        broker.admin(&["verify", &session]).status.code() == Some(0)
+    });
+    let records = records(&broker, &session);
+    let kinds: Vec<&str> = records.iter().map(|r| r["event"].as_str().unwrap()).collect();
+    let lost = kinds.iter().position(|k| *k == "connection_lost").expect("the loss is recorded");
+    let back = kinds.iter().position(|k| *k == "resumed").expect("the return is recorded");
+    assert!(lost < back, "{kinds:?}");
+    assert!(records.iter().any(|r| r["event"] == "chat" && r["data"]["text"] == "are you back?"));
 }

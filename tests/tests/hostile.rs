@@ -132,6 +132,15 @@ fn bad_clients_are_refused_while_a_session_keeps_chatting() {
     assert_eq!(answer.error_code().as_deref(), Some("bad_credentials"));
     bystander.chat();
 
+    // A made-up resume token takes no session back.
+    let answer = rt.block_on(async {
+        let ws = raw::websocket(port, &ca).await;
+        let token = Credential::Resume { token: Secret::new("f".repeat(64)) };
+        say(ws, vec![hello(Role::Agent, token, VersionRange::CURRENT)]).await
+    });
+    assert_eq!(answer.error_code().as_deref(), Some("unauthenticated"));
+    bystander.chat();
+
     // Six wrong codes from one address, after which even the right code is refused.
     let alice = broker.console("alice");
     let right = alice.invite(None)["code"].as_str().unwrap().to_string();

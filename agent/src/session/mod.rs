@@ -9,7 +9,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use tether_client::check::pong;
 use tether_client::check_ui::check_with_progress;
-use tether_client::{BrokerAddr, ClientError, Incoming, Printer, Sender, stdin_lines};
+use tether_client::{
+    BrokerAddr, ClientError, Incoming, Printer, Receiver, Sender, Writer, stdin_lines,
+};
 use tether_protocol::{
     Capability, Channel, ClientMessage, Credential, Frame, Role, ScreenRequest, Secret,
     ServerMessage, SupportRequest, probe_flags, screen_flags,
@@ -95,7 +97,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
         Start::Code(code) => Credential::Code { code: code.clone() },
     };
     let (mut conn, _welcome) =
-        tether_client::connect(&opts.broker, tls, Role::Agent, credential).await?;
+        tether_client::connect(&opts.broker, tls.clone(), Role::Agent, credential).await?;
     if let Start::Request(req) = start {
         conn.send(&ClientMessage::Request(req)).await?;
         match conn.recv_control().await? {
@@ -122,6 +124,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
         technician: String::from("the technician"),
         prompts: Vec::new(),
         stdin_open: true,
+        resume: None,
     };
     let screen = tokio::spawn(agent.stream.run(opts.screen, sender));
     let mut lines = stdin_lines();
@@ -159,6 +162,23 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
                     Ok(false) => break Ok(()),
                     Err(e) => break Err(e.into()),
                 },
+                Err(e) if e.is_connection_lost() && agent.resume.is_some() => {
+                    let (token, grace) = agent.resume.take().expect("checked");
+                    let again = resume(&opts.broker, tls.clone(), token, grace, &writer, out, &e);
+                    tokio::select! {
+                        resumed = again => match resumed {
+                            Ok(r) => {
+                                receiver = r;
+                                out.emit(&AgentEvent::Reconnected);
+                            }
+                            Err(e) => break Err(e.into()),
+                        },
+                        _ = &mut signals => {
+                            out.emit(&AgentEvent::Ended { reason: "you stopped the agent".into() });
+                            break Ok(());
+                        }
+                    }
+                }
                 Err(ClientError::Closed { .. }) => {
                     out.emit(&AgentEvent::Ended { reason: "the broker closed the connection".into() });
                     break Ok(());
@@ -192,6 +212,38 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
     result
 }
 
+/// Reconnects with the resume token until the broker takes the session back, the grace
+/// period runs out, or the broker refuses; the writer carries on over the new connection.
+async fn resume(
+    broker: &BrokerAddr,
+    tls: std::sync::Arc<rustls::ClientConfig>,
+    token: Secret<String>,
+    grace: Duration,
+    writer: &Writer,
+    out: Printer,
+    why: &ClientError,
+) -> Result<Receiver, ClientError> {
+    let reason = why.to_string();
+    out.emit(&AgentEvent::Reconnecting { within_secs: grace.as_secs(), reason });
+    let deadline = tokio::time::Instant::now() + grace;
+    let mut pause = Duration::from_millis(250);
+    loop {
+        let credential = Credential::Resume { token: token.clone() };
+        match tether_client::connect(broker, tls.clone(), Role::Agent, credential).await {
+            Ok((conn, _welcome)) => return writer.reattach(conn).await,
+            Err(e @ ClientError::Refused { .. }) => return Err(e),
+            Err(e) => {
+                tracing::debug!(err = %e, "reconnecting failed; trying again");
+                if tokio::time::Instant::now() + pause >= deadline {
+                    return Err(e);
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
 /// The agent's state during a connection.
 struct Agent {
     out: Printer,
@@ -209,6 +261,8 @@ struct Agent {
     /// Requests waiting for the customer's y/n, oldest first.
     prompts: Vec<Prompt>,
     stdin_open: bool,
+    /// The token that takes the session back if the connection drops, and for how long.
+    resume: Option<(Secret<String>, Duration)>,
 }
 
 impl Agent {
@@ -250,7 +304,11 @@ impl Agent {
                     return Err(ClientError::Refused { code, message });
                 }
             }
+            ServerMessage::Resumable { token, grace_secs } => {
+                self.resume = Some((token, Duration::from_secs(grace_secs)));
+            }
             ServerMessage::SessionEnded { reason, .. } => {
+                self.resume = None;
                 self.out.emit(&AgentEvent::Ended { reason });
                 return Ok(false);
             }
@@ -269,6 +327,8 @@ impl Agent {
                 self.out.emit(&AgentEvent::Helper { name, mode, joined })
             }
             ServerMessage::HandedOver { to } => {
+                // That session is over: nothing to resume until the next one.
+                self.resume = None;
                 // A new session begins with nothing allowed: the customer decides afresh.
                 self.consent = LocalConsent::default();
                 self.prompts.clear();

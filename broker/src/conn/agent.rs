@@ -2,10 +2,13 @@
 //! bandwidth check runs and is kept with the ticket, then the agent waits for a technician and
 //! the session runs. An agent may also connect only to check its bandwidth.
 
+use std::sync::Arc;
+
 use tether_protocol::{ClientMessage, ErrorCode, Role, ServerMessage, TicketStatus};
 
 use super::{Conn, Inbound, Refusal};
 use crate::desk::ops::DeskError;
+use crate::session::Session;
 use crate::state::lock;
 use crate::store::{NewTicket, TicketRecord};
 
@@ -105,6 +108,21 @@ async fn wait_and_relay(conn: &mut Conn, ticket: TicketRecord) -> Result<(), Ref
     // A hand-over ends one session and keeps the customer connected for the next technician.
     while let Some(to) = conn.pair_and_relay(Role::Agent, ticket.id, ticket.client.clone()).await? {
         tracing::info!(%to, "customer handed over; waiting for the new technician");
+    }
+    Ok(())
+}
+
+/// Relays a session the customer resumed, then (after a hand-over) waits for the next
+/// technician as a customer who never left.
+pub(super) async fn resumed(conn: &mut Conn, session: Arc<Session>) -> Result<(), Refusal> {
+    conn.rejoin(&session).await?;
+    let (ticket, customer) = (session.ticket, session.customer.clone());
+    if let Some(to) = conn.relay_session(&session, Role::Agent).await? {
+        drop(session);
+        tracing::info!(%to, "customer handed over; waiting for the new technician");
+        while let Some(to) = conn.pair_and_relay(Role::Agent, ticket, customer.clone()).await? {
+            tracing::info!(%to, "customer handed over; waiting for the new technician");
+        }
     }
     Ok(())
 }

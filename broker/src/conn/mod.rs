@@ -15,6 +15,7 @@ mod in_session;
 mod liveness;
 mod paired;
 mod quality;
+mod resume;
 mod review;
 
 use std::net::SocketAddr;
@@ -32,6 +33,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tracing::{Instrument, Span};
@@ -208,6 +210,11 @@ impl Conn {
                 self.welcome(version, None, None)?;
                 agent::check_and_wait(self, ticket).await
             }
+            (Role::Agent, Credential::Resume { token }) => {
+                let session = self.resume(&token)?;
+                self.welcome(version, None, None)?;
+                agent::resumed(self, session).await
+            }
             (Role::Console, Credential::Password { user, password }) => {
                 let (user, token) = self.login(&user, &password).await?;
                 self.welcome(version, Some(&user), Some(token))?;
@@ -330,6 +337,10 @@ fn classify(err: WsError) -> Refusal {
             ErrorCode::TooLarge,
             format!("{e}; the limit is {MAX_MESSAGE_BYTES} bytes"),
         ),
+        // The peer's connection ended without a close: lost, not malformed.
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            Refusal::new(ErrorCode::PeerGone, "connection lost")
+        }
         WsError::Protocol(e) => {
             Refusal::new(ErrorCode::Malformed, format!("websocket protocol: {e}"))
         }

@@ -15,7 +15,7 @@ use tether_protocol::{
 
 use super::{Conn, Inbound, Refusal};
 use crate::rendezvous::{Arrival, Arriving};
-use crate::session::{Admission, Checks, Session, Sides};
+use crate::session::{Admission, Attachment, Checks, Session, Sides};
 use crate::state::lock;
 use crate::transcript::{Actor, Entry};
 
@@ -49,7 +49,20 @@ impl Conn {
             self.outbox.control(&ServerMessage::Paired(session.info_for(role)))?;
             self.outbox.control(&gate)?;
         }
-        self.relay(&session, role).await?;
+        self.relay_session(&session, role).await
+    }
+
+    /// Relays `session` to its end; the customer's side can resume it if its connection drops.
+    /// Returns the technician the customer was handed over to, if the session ended so.
+    pub(super) async fn relay_session(
+        &mut self,
+        session: &Arc<Session>,
+        role: Role,
+    ) -> Result<Option<String>, Refusal> {
+        if role == Role::Agent {
+            self.offer_resume(session)?;
+        }
+        self.relay(session, role).await?;
         Ok(session.helpers.handover())
     }
 
@@ -140,10 +153,17 @@ impl Conn {
         let every = Duration::from_secs(broker.config.bandwidth.quality_interval_secs);
         let mut sampling = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         let mut live = Live::new();
+        // The customer's connection stops relaying when a resumed one takes its place.
+        let mut attachment = session.watch_attachment();
+        let mine = *attachment.borrow_and_update();
         loop {
             tokio::select! {
                 biased;
                 _ = session.ended() => return Ok(()),
+                _ = replaced(&mut attachment, mine), if role == Role::Agent => {
+                    tracing::info!("a resumed connection took this one's place");
+                    return Ok(());
+                }
                 _ = sampling.tick() => {
                     if let Some(ping) = live.ping(Instant::now()) {
                         self.outbox.frame(Channel::Probe, ping)?;
@@ -175,6 +195,10 @@ impl Conn {
                         return Ok(());
                     }
                     Err(r) => {
+                        let lost = matches!(r.code, ErrorCode::PeerGone | ErrorCode::Timeout);
+                        if role == Role::Agent && lost && self.await_resume(session, mine, &r.message).await {
+                            return Err(r);
+                        }
                         let reason = format!("{who}'s connection failed: {}", r.message);
                         broker.end_session(session, reason, Some(r.code));
                         return Err(r);
@@ -319,6 +343,13 @@ fn screen_frame_fits(role: Role, flags: u8, len: usize) -> bool {
             flags == screen_flags::REQUEST
                 && len == HEADER_LEN + tether_protocol::SCREEN_REQUEST_LEN
         }
+    }
+}
+
+/// Resolves when a connection other than `mine` carries the customer's side.
+async fn replaced(watch: &mut tokio::sync::watch::Receiver<Attachment>, mine: Attachment) {
+    if watch.wait_for(|a| a.generation != mine.generation).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

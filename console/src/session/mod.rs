@@ -335,6 +335,15 @@ impl Console {
             ServerMessage::QualityWarning { message } => {
                 self.emit(&Event::QualityWarning { message })
             }
+            ServerMessage::PeerAway { grace_secs } => self.emit(&Event::PeerAway { grace_secs }),
+            ServerMessage::PeerBack => {
+                self.emit(&Event::PeerBack);
+                // An update or request may have been lost with the connection: ask afresh.
+                if self.held.contains(&Capability::View) && !self.screen_blocked {
+                    self.awaiting_draw = None;
+                    self.sender.frame(self.screen.request(false)).await?;
+                }
+            }
             ServerMessage::Confirmed { solved } => self.emit(&Event::Confirmed { solved }),
             ServerMessage::ShuttingDown { grace_secs } => self.emit(&Event::Notice {
                 message: format!("the broker is shutting down; the session ends in {grace_secs} s"),
