@@ -57,7 +57,7 @@ impl Broker {
             .expect("running tether-broker init");
         assert!(status.success(), "tether-broker init failed");
         std::fs::write(dir.path().join("broker.toml"), config).expect("writing config");
-        let (child, port) = spawn(dir.path(), netns, host);
+        let (child, port) = spawn(dir.path(), netns, host, 0);
         Broker { child, dir, port, host: host.into(), netns: netns.map(str::to_string) }
     }
 
@@ -163,12 +163,13 @@ impl Broker {
         let _ = self.child.wait();
     }
 
-    /// Starts a new broker process on the same data directory and configuration.
+    /// Starts a new broker process on the same data directory, configuration and port (so
+    /// that saved logins still point at it).
     pub fn restart(&mut self) {
         if self.is_running() {
             self.kill();
         }
-        let (child, port) = spawn(self.dir.path(), self.netns.as_deref(), &self.host);
+        let (child, port) = spawn(self.dir.path(), self.netns.as_deref(), &self.host, self.port);
         self.child = child;
         self.port = port;
     }
@@ -179,9 +180,9 @@ impl Broker {
     }
 }
 
-/// Starts `tether-broker run` on the data directory and config in `scratch`, appending to its
-/// log; returns the process and the port it announced.
-fn spawn(scratch: &Path, netns: Option<&str>, host: &str) -> (Child, u16) {
+/// Starts `tether-broker run` on the data directory and config in `scratch`, on `port` (0 for
+/// any), appending to its log; returns the process and the port it announced.
+fn spawn(scratch: &Path, netns: Option<&str>, host: &str, port: u16) -> (Child, u16) {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -196,7 +197,7 @@ fn spawn(scratch: &Path, netns: Option<&str>, host: &str) -> (Child, u16) {
         None => Command::new(bin("tether-broker")),
     };
     let mut child = cmd
-        .args(["run", "--listen", &format!("{host}:0"), "--data-dir"])
+        .args(["run", "--listen", &format!("{host}:{port}"), "--data-dir"])
         .arg(scratch.join("data"))
         .arg("--config")
         .arg(scratch.join("broker.toml"))

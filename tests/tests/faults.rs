@@ -109,3 +109,68 @@ fn a_customer_whose_connection_drops_resumes_the_session_with_nothing_lost() {
     assert!(lost < back, "{kinds:?}");
     assert!(records.iter().any(|r| r["event"] == "chat" && r["data"]["text"] == "are you back?"));
 }
+
+/// `tether-console ARGS --json` as `console`, parsed.
+fn json(console: &tether_e2e::proc::Console, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = console.run(&all);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn after_sigkill_and_restart_accounts_tickets_and_transcripts_are_intact() {
+    let mut broker = Broker::start();
+    let alice = broker.technician("alice");
+    broker.add_user("dora", "dispatcher", "dora-password");
+    let phoned = json(
+        &alice,
+        &["ticket", "new", "--channel", "phone", "--client", "Carla", "--issue", "VPN drops"],
+    );
+    let phoned = format!("T{}", phoned["summary"]["id"]);
+    json(&alice, &["ticket", "priority", &phoned, "high", "--reason", "she cannot work"]);
+    let mut agent = broker.request("bob", "view");
+    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+    let mut console = alice.join(&ticket);
+    let session = console.wait_event("paired")["session"].as_str().unwrap().to_string();
+    console.send("chat before the crash");
+    agent.wait_event("chat");
+    let path = broker.data_dir().join("transcripts").join(format!("{session}.jsonl"));
+    wait_until("the chat is on disk", || {
+        std::fs::read_to_string(&path).unwrap_or_default().contains("before the crash")
+    });
+    let before = json(&alice, &["ticket", "show", &phoned]);
+
+    broker.kill();
+    drop((agent, console));
+    broker.restart();
+
+    // Accounts: the saved login still works, and so does a password.
+    let after = json(&alice, &["ticket", "show", &phoned]);
+    assert_eq!(after["history"], before["history"], "the ticket's history survived");
+    assert_eq!(after["summary"]["priority"], "high");
+    let dora = broker.console("dora");
+    assert!(dora.login("dora", "dora-password").status.success());
+    // The ticket whose session was cut: still there, with its session recorded as interrupted.
+    let cut = json(&dora, &["ticket", "show", &ticket]);
+    let kinds: Vec<&str> =
+        cut["history"].as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"created") && kinds.contains(&"session_started"), "{kinds:?}");
+    // The transcript verifies up to its last write: unsealed, not tampered, the chat in it.
+    let verified = broker.admin(&["verify", &session]);
+    let out = String::from_utf8_lossy(&verified.stdout);
+    assert_eq!(verified.status.code(), Some(2), "{out}");
+    assert!(out.contains("UNSEALED") && !out.contains("TAMPERED"), "{out}");
+    assert!(std::fs::read_to_string(&path).unwrap().contains("before the crash"));
+
+    // And the restarted broker serves a new session at once.
+    let mut agent = broker.request("bob", "view");
+    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+    let mut console = alice.join(&ticket);
+    console.wait_event("paired");
+    console.send("chat after the crash");
+    assert_eq!(agent.wait_event("chat")["text"], "after the crash");
+    console.send("quit");
+    assert!(console.finish().0.success());
+}
