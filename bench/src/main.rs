@@ -3,12 +3,15 @@
 //! websocket relay ([`baseline`]) measured in the same run, printed as one table.
 //!
 //! [`procs`] starts the relays and reads their CPU and memory from `/proc`; [`pairs`] makes
-//! paired sessions through either; [`load`] drives them.
+//! paired sessions through either; [`load`] drives them. Two more runs stand apart:
+//! [`slow`] (consoles that stop reading) and [`soak`] (endurance).
 
 mod baseline;
 mod load;
 mod pairs;
 mod procs;
+mod slow;
+mod soak;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,6 +45,34 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
+    /// Consoles that stop reading: broker memory against their queue bounds, and what they
+    /// cost healthy sessions beside them.
+    Slow {
+        /// Consoles that stop reading.
+        #[arg(long, default_value_t = 100)]
+        stalled: usize,
+        /// Healthy pairs measured beside them.
+        #[arg(long, default_value_t = 8)]
+        pairs: usize,
+        /// MiB the healthy pairs move per throughput run, in all.
+        #[arg(long, default_value_t = 512)]
+        mib: u64,
+        /// Round trips timed.
+        #[arg(long, default_value_t = 5000)]
+        round_trips: usize,
+    },
+    /// Endurance: sessions exchanging chat and screen updates for a bounded time.
+    Soak {
+        /// Seconds the load runs.
+        #[arg(long, default_value_t = 600)]
+        secs: u64,
+        /// Sessions.
+        #[arg(long, default_value_t = 1000)]
+        sessions: usize,
+        /// Seconds between memory samples.
+        #[arg(long, default_value_t = 30)]
+        every: u64,
+    },
     /// Run the baseline relay (the benchmark starts it itself).
     #[command(hide = true)]
     BaselineRelay {
@@ -72,8 +103,19 @@ fn main() -> anyhow::Result<()> {
     tether_certs::install_provider();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;
-    if let Some(Cmd::BaselineRelay { cert, key }) = cli.command {
-        return runtime.block_on(baseline::serve(&cert, &key));
+    match cli.command {
+        Some(Cmd::BaselineRelay { cert, key }) => {
+            return runtime.block_on(baseline::serve(&cert, &key));
+        }
+        Some(Cmd::Slow { stalled, pairs, mib, round_trips }) => {
+            raise_file_limit();
+            return runtime.block_on(slow::run(slow::SlowRun { stalled, pairs, mib, round_trips }));
+        }
+        Some(Cmd::Soak { secs, sessions, every }) => {
+            raise_file_limit();
+            return runtime.block_on(soak::run(soak::SoakRun { secs, sessions, every }));
+        }
+        None => {}
     }
     raise_file_limit();
     println!(
@@ -117,12 +159,12 @@ fn raise_file_limit() {
 /// Throughput runs, each repeated and the median kept.
 const RUNS: usize = 3;
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-async fn target(
+pub(crate) async fn target(
     relay: &Relay,
     tether: bool,
 ) -> anyhow::Result<(Target, Arc<rustls::ClientConfig>)> {

@@ -1,8 +1,8 @@
 //! Pairs of connections through a relay, as a load generator needs them: for tether, a real
 //! agent (support request, bandwidth check) and a real console (token login, bandwidth check,
-//! join) paired by the broker, with `files` granted so that file data frames flow; for the
-//! baseline, two websockets that say the same token. Either way the result is two raw
-//! websockets that carry the same binary frames.
+//! join) paired by the broker, with `view` and `files` granted so that screen and file data
+//! frames flow; for the baseline, two websockets that say the same token. Either way the
+//! result is two raw websockets that carry the same binary frames.
 
 use std::sync::Arc;
 
@@ -94,6 +94,8 @@ async fn tether_pair(
     console.send(&ClientMessage::Join { target: JoinTarget::Ticket(ticket) }).await?;
     wait(&mut console, |m| matches!(m, ServerMessage::Paired(_))).await?;
     wait(&mut agent, |m| matches!(m, ServerMessage::Paired(_))).await?;
+    // View lets screen frames through (the soak sends them); files lets file data through.
+    agent.send(&ClientMessage::Consent { capability: Capability::View, granted: true }).await?;
     agent.send(&ClientMessage::Consent { capability: Capability::Files, granted: true }).await?;
     wait(&mut console, |m| {
         matches!(m, ServerMessage::ConsentChanged { capability: Capability::Files, granted: true })

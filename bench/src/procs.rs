@@ -17,12 +17,16 @@ pub(crate) struct Relay {
     pub(crate) url: String,
     /// The CA to trust.
     pub(crate) ca: PathBuf,
+    /// The broker's data directory (none for the baseline).
+    pub(crate) data: Option<PathBuf>,
     _dir: tempfile::TempDir,
 }
 
 /// The broker's configuration for benchmarking: the minimal bandwidth check (3 pings, 64 KiB
 /// each way, which every session still runs), limits sized for 10,000 sessions, and the
-/// connection limit above them.
+/// connection limit above them. The load generator holds sessions it is not driving without
+/// reading them, so they cannot answer the broker's keepalive pings: the idle timeout is an
+/// hour instead of 15 s (the pings are still sent, and cost what they cost).
 const BROKER_CONFIG: &str = "\
 [bandwidth]
 pings = 3
@@ -30,7 +34,17 @@ max_secs = 0.1
 max_bytes = 65536
 [limits]
 max_connections = 25000
+idle_timeout_secs = 3600
 ";
+
+/// Where the broker logs, and how much: at `info` to the file `TETHER_BENCH_BROKER_LOG`
+/// names, or nothing.
+fn broker_log() -> anyhow::Result<(&'static str, Stdio)> {
+    Ok(match std::env::var_os("TETHER_BENCH_BROKER_LOG") {
+        Some(path) => ("info", std::fs::File::create(path)?.into()),
+        None => ("off", Stdio::null()),
+    })
+}
 
 /// The benchmark technician's password.
 pub(crate) const BENCH_PASSWORD: &str = "bench-password-1";
@@ -69,6 +83,11 @@ fn wait_url(child: &mut Child) -> anyhow::Result<String> {
 impl Relay {
     /// A release broker with a technician `bench` (password [`BENCH_PASSWORD`]).
     pub(crate) fn broker() -> anyhow::Result<Relay> {
+        Relay::broker_with("")
+    }
+
+    /// The same, with `limits` (lines of `key = value`) added to its `[limits]`.
+    pub(crate) fn broker_with(limits: &str) -> anyhow::Result<Relay> {
         let exe = sibling("tether-broker")?;
         let dir = tempfile::tempdir()?;
         let data = dir.path().join("data");
@@ -95,18 +114,19 @@ impl Relay {
         writeln!(add.stdin.take().context("stdin")?, "{BENCH_PASSWORD}")?;
         anyhow::ensure!(add.wait()?.success(), "user add failed");
         let config = dir.path().join("broker.toml");
-        std::fs::write(&config, BROKER_CONFIG)?;
+        std::fs::write(&config, format!("{BROKER_CONFIG}{limits}\n"))?;
+        let (level, log) = broker_log()?;
         let mut child = Command::new(&exe)
             .args(["run", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&data)
             .arg("--config")
             .arg(&config)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()?;
         let url = wait_url(&mut child)?;
-        Ok(Relay { child, url, ca: data.join("ca.pem"), _dir: dir })
+        Ok(Relay { child, url, ca: data.join("ca.pem"), data: Some(data), _dir: dir })
     }
 
     /// The baseline relay, on certificates made for it.
@@ -123,12 +143,30 @@ impl Relay {
             .stderr(Stdio::inherit())
             .spawn()?;
         let url = wait_url(&mut child)?;
-        Ok(Relay { child, url, ca: certs.ca_cert.clone(), _dir: dir })
+        Ok(Relay { child, url, ca: certs.ca_cert.clone(), data: None, _dir: dir })
     }
 
     /// The process id.
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Stops the relay with SIGTERM (the broker drains) and waits for it.
+    pub(crate) fn stop(&mut self) -> anyhow::Result<std::process::ExitStatus> {
+        let pid = self.pid().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status()?;
+        Ok(self.child.wait()?)
+    }
+
+    /// Runs `tether-broker admin --data-dir DATA ARGS` on the broker's data.
+    pub(crate) fn admin(&self, args: &[&str]) -> anyhow::Result<std::process::Output> {
+        let data = self.data.as_ref().context("the baseline has no data directory")?;
+        Ok(Command::new(sibling("tether-broker")?)
+            .arg("admin")
+            .arg("--data-dir")
+            .arg(data)
+            .args(args)
+            .output()?)
     }
 
     /// The data directory's CA.

@@ -148,6 +148,7 @@ pub(crate) async fn serve(
             heard,
             outbox: outbox.clone(),
             check: None,
+            pending: None,
         };
         let result = conn.run().await;
         match &result {
@@ -190,6 +191,9 @@ pub(crate) struct Conn {
     outbox: Arc<Outbox>,
     /// This connection's bandwidth check, once run.
     check: Option<tether_protocol::CheckResult>,
+    /// A message read while waiting for a peer that turned out to belong to the session,
+    /// handed to the relay first.
+    pending: Option<Inbound>,
 }
 
 impl Conn {
@@ -286,6 +290,9 @@ impl Conn {
     /// the idle timeout is a refusal: the peer is gone. A large message still arriving over a
     /// slow link is not silence.
     async fn recv(&mut self) -> Result<Inbound, Refusal> {
+        if let Some(inbound) = self.pending.take() {
+            return Ok(inbound);
+        }
         let idle = Duration::from_secs(self.broker.config.limits.idle_timeout_secs);
         loop {
             // Wait out what is left of the timeout since the last byte heard.

@@ -105,6 +105,7 @@ impl Conn {
         tracing::info!("waiting for the other side");
         let outcome = loop {
             tokio::select! {
+                biased;
                 session = &mut paired => break session.map(|s| Some((s, false))).map_err(|_| {
                     Refusal::new(ErrorCode::Internal, "pairing was dropped")
                 }),
@@ -112,6 +113,11 @@ impl Conn {
                     break Err(Refusal::new(ErrorCode::ShuttingDown, "the broker is shutting down"));
                 }
                 inbound = self.recv() => match inbound {
+                    // The other side's `paired` reached the peer, which answered, before this
+                    // task woke: the message is the session's.
+                    Ok(inbound @ (Inbound::Control(_) | Inbound::Frame(..))) if !paired.is_empty() => {
+                        self.pending = Some(inbound);
+                    }
                     Ok(Inbound::Closed) | Ok(Inbound::Control(ClientMessage::Leave { .. })) => {
                         break Ok(None);
                     }
