@@ -88,6 +88,8 @@ pub(crate) async fn run(run: SlowRun) -> anyhow::Result<()> {
     let (stalled, failed, _) =
         load::set_up(&target, tls, run.pairs, run.stalled, run.stalled).await;
     anyhow::ensure!(failed == 0, "{failed} stalled pairings failed");
+    // What the sessions cost before anything waits in their queues.
+    let rss_paired = settled(relay.pid()).await;
     let mut consoles = Vec::with_capacity(stalled.len());
     let mut pushers = Vec::with_capacity(stalled.len());
     for (agent, console) in stalled {
@@ -103,7 +105,7 @@ pub(crate) async fn run(run: SlowRun) -> anyhow::Result<()> {
     }
     drop(consoles);
 
-    let grown = rss_stalled.saturating_sub(rss_before) as f64 / run.stalled as f64;
+    let grown = rss_stalled.saturating_sub(rss_paired) as f64 / run.stalled as f64;
     let bound = QUEUE_BOUND as f64 / 1024.0;
     println!(
         "\nslow consumers: {} stalled consoles beside {} healthy pairs\n",
@@ -123,15 +125,17 @@ pub(crate) async fn run(run: SlowRun) -> anyhow::Result<()> {
     row("64-byte round trip p50, µs", alone.p50, beside.p50, "≤ 1.1");
     row("64-byte round trip p99, µs", alone.p99, beside.p99, "");
     println!(
-        "\nbroker RSS: {:.1} MiB before, {:.1} MiB with the consoles stalled, {:.1} MiB after the \
-         healthy runs beside them",
+        "\nbroker RSS: {:.1} MiB with the healthy pairs, {:.1} MiB with the {} more paired, {:.1} \
+         MiB once their consoles stalled, {:.1} MiB after the healthy runs beside them",
         rss_before as f64 / 1024.0,
+        rss_paired as f64 / 1024.0,
+        run.stalled,
         rss_stalled as f64 / 1024.0,
         rss_after as f64 / 1024.0
     );
     println!(
-        "growth per stalled session: {grown:.0} KiB; its queue bound: {bound:.0} KiB \
-         (limits.max_queued_bytes) — {}",
+        "growth per stalled session once its console stopped reading: {grown:.0} KiB; the queue \
+         bound: {bound:.0} KiB (limits.max_queued_bytes) — {}",
         if grown <= bound { "within the bound" } else { "OVER the bound" }
     );
     Ok(())

@@ -173,6 +173,7 @@ impl Outbox {
         }
         q.bytes += len;
         q.messages += 1;
+        let msg = compact_if_waiting(msg, q.bytes);
         push(&mut q, msg);
         drop(q);
         self.wake.notify_one();
@@ -285,6 +286,22 @@ impl Outbox {
     }
 }
 
+/// Queued bytes beyond which a frame is copied into an allocation of its own size.
+const COMPACT_BEHIND: usize = 256 * 1024;
+
+/// A frame that will wait behind `queued` bytes (a slow peer) gets an allocation of its own
+/// size: a frame is a slice of the buffer its connection read it into, and while it waits it
+/// would keep that whole buffer alive, so a full queue would hold more memory than it counts.
+/// Frames for a peer that keeps up go out as they are, without a copy.
+fn compact_if_waiting(m: Message, queued: usize) -> Message {
+    match m {
+        Message::Binary(b) if queued > COMPACT_BEHIND => {
+            Message::Binary(Bytes::copy_from_slice(&b))
+        }
+        other => other,
+    }
+}
+
 fn into_bytes(m: Message) -> Bytes {
     match m {
         Message::Binary(b) => b,
@@ -364,6 +381,25 @@ mod tests {
         let sent = drain(&o).await;
         assert_eq!(sent, vec![Message::Binary(frame(Channel::Screen, 4))]);
         assert_eq!(o.screen_replaced(), 4);
+    }
+
+    #[tokio::test]
+    async fn frames_that_wait_behind_a_deep_queue_stop_pinning_their_read_buffer() {
+        let o = Outbox::new(QueueLimits { max_bytes: 8 << 20, max_messages: 100 });
+        // Frames sliced out of one big read buffer, as a connection reads them.
+        let buffer = Bytes::from(vec![7u8; 1 << 20]);
+        let slice = |i: usize| buffer.slice(i * 65536..(i + 1) * 65536);
+        for i in 0..8 {
+            o.frame(Channel::File, slice(i)).unwrap();
+        }
+        let sent = drain(&o).await;
+        let shares = |m: &Message, i: usize| match m {
+            Message::Binary(b) => b.as_ptr() == slice(i).as_ptr(),
+            _ => false,
+        };
+        assert!(shares(&sent[0], 0), "a frame at the front of the queue goes out uncopied");
+        assert!(!shares(&sent[7], 7), "a frame deep in the queue has its own allocation");
+        assert_eq!(sent[7], Message::Binary(slice(7)), "with the same bytes");
     }
 
     #[tokio::test]
