@@ -58,6 +58,27 @@ pub struct Config {
     pub desk: DeskSettings,
     /// Outbound webhooks for ticket events.
     pub webhooks: Vec<WebhookSettings>,
+    /// The direct path between agent and console.
+    pub p2p: P2pSettings,
+}
+
+/// The direct (WebRTC) path: whether sessions may try one, with which STUN and TURN servers,
+/// and how long they wait for it before staying on the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pSettings {
+    /// Let sessions try a direct path (false: everything goes through the broker).
+    pub enabled: bool,
+    /// Seconds a session waits for the direct path before staying on the relay.
+    pub connect_timeout_secs: u64,
+    /// STUN and TURN servers handed to both sides; none means host candidates only.
+    pub ice_servers: Vec<tether_protocol::IceServer>,
+}
+
+impl Default for P2pSettings {
+    fn default() -> Self {
+        P2pSettings { enabled: true, connect_timeout_secs: 5, ice_servers: Vec::new() }
+    }
 }
 
 /// Support desk settings.
@@ -334,6 +355,7 @@ impl Default for Config {
             bandwidth: BandwidthSettings::default(),
             desk: DeskSettings::default(),
             webhooks: Vec::new(),
+            p2p: P2pSettings::default(),
         }
     }
 }
@@ -412,6 +434,7 @@ impl Config {
             ("limits.max_connections", self.limits.max_connections as u64),
             ("limits.max_queued_messages", self.limits.max_queued_messages as u64),
             ("limits.stall_timeout_secs", self.limits.stall_timeout_secs),
+            ("p2p.connect_timeout_secs", self.p2p.connect_timeout_secs),
             ("codes.max_failures_per_source", self.codes.max_failures_per_source.into()),
             ("codes.max_failures_per_code", self.codes.max_failures_per_code.into()),
             ("auth.max_failures_per_source", self.auth.max_failures_per_source.into()),
@@ -569,6 +592,14 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 #                              # closed, reopened, follow_up, onsite_scheduled, onsite_done
 # attempts = 5                 # retried with backoff 1 s, 2 s, 4 s...
 
+[p2p]
+# enabled = true               # sessions try a direct (WebRTC) path for screen and input
+# connect_timeout_secs = 5     # ...and stay on the relay if it is not up by then
+# [[p2p.ice_servers]]          # none: host candidates only
+# urls = ["stun:stun.example.com:3478", "turn:turn.example.com:3478"]
+# username = "tether"
+# credential = "secret"
+
 [transcripts]
 # enabled = true               # record every session (off: no documentation; benchmarks only)
 # required = true              # end a session whose transcript cannot be written
@@ -588,7 +619,12 @@ mod tests {
             .map(|l| l.strip_prefix("# ").filter(|r| r.contains(" = ")).unwrap_or(l))
             .map(|l| l.split(" #").next().unwrap_or(l))
             .filter(|l| {
+                // Examples of repeated tables, not defaults.
                 !l.contains("[[webhooks]]")
+                    && !l.contains("[[p2p.ice_servers]]")
+                    && !l.starts_with("urls =")
+                    && !l.starts_with("username =")
+                    && !l.starts_with("credential =")
                     && !l.starts_with("url =")
                     && !l.starts_with("secret =")
                     && !l.starts_with("events =")
@@ -610,6 +646,22 @@ mod tests {
         with_values.bandwidth.console = ThresholdSettings::default();
         assert_eq!(with_values, Config::default(), "documented defaults are the real ones");
         Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn the_example_ice_server_parses() {
+        let start = EXAMPLE.find("# [[p2p.ice_servers]]").unwrap();
+        let block: String = EXAMPLE[start..]
+            .lines()
+            .take(4)
+            .map(|l| l.trim_start_matches("# ").split(" #").next().unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config: Config = toml::from_str(&block).unwrap();
+        let server = &config.p2p.ice_servers[0];
+        assert_eq!(server.urls.len(), 2);
+        assert_eq!(server.username, "tether");
+        assert_eq!(server.credential.as_ref().map(|c| c.expose().as_str()), Some("secret"));
     }
 
     #[test]

@@ -2,12 +2,13 @@
 //!
 //! A plain struct behind one mutex, so that looking for the other side and registering as
 //! waiting are one step: two sides arriving together always pair (the failure mode of relays
-//! that look up and insert under separate locks). Nothing here awaits.
+//! that look up and insert under separate locks), and the side that waits is told so before
+//! anyone can pair with it. Nothing here awaits.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tether_protocol::{CheckResult, Role, TicketId};
+use tether_protocol::{CheckResult, Role, ServerMessage, TicketId};
 use tokio::sync::oneshot;
 
 use crate::outbox::Outbox;
@@ -90,6 +91,8 @@ impl Rendezvous {
                 }
             }
         }
+        // Told under the lock, so that `waiting` always comes before the other side's `paired`.
+        me.side.outbox.notice(&ServerMessage::Waiting { ticket });
         self.waiting.insert(ticket, me);
         Arrival::Waiting(rx)
     }

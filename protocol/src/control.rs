@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AdminReply, AdminRequest, Capability, CheckResult, DeskEvent, DeskReply, DeskRequest,
-    ErrorCode, InvitationInfo, MAX_MESSAGE_BYTES, Priority, ProbePhase, Role, Secret, SessionInfo,
-    TicketId, TicketSummary, UserInfo, VersionRange,
+    ErrorCode, IceServer, InvitationInfo, MAX_MESSAGE_BYTES, Priority, ProbePhase, Role, Secret,
+    SessionInfo, Signal, TicketId, TicketSummary, UserInfo, VersionRange,
 };
 
 /// The first message on every connection.
@@ -176,6 +176,11 @@ pub enum ClientMessage {
         /// Allowed?
         allowed: bool,
     },
+    /// Either side, in a session: a step of setting up the direct path, for the other side.
+    Signal {
+        /// The step.
+        signal: Signal,
+    },
 }
 
 impl ClientMessage {
@@ -200,6 +205,7 @@ impl ClientMessage {
         "invite_technician",
         "transfer",
         "approve",
+        "signal",
     ];
 
     /// Decodes a text frame.
@@ -235,6 +241,7 @@ impl ClientMessage {
             ClientMessage::InviteTechnician { .. } => "invite_technician",
             ClientMessage::Transfer { .. } => "transfer",
             ClientMessage::Approve { .. } => "approve",
+            ClientMessage::Signal { .. } => "signal",
         }
     }
 }
@@ -419,6 +426,19 @@ pub enum ServerMessage {
     },
     /// To the console: the customer's connection is back; the session goes on.
     PeerBack,
+    /// To both sides after pairing: try a direct path with these ICE servers (none: host
+    /// candidates only), and fall back to the broker if it is not up within `timeout_secs`.
+    DirectPath {
+        /// STUN and TURN servers.
+        ice_servers: Vec<IceServer>,
+        /// Seconds to wait for the direct path before staying on the relay.
+        timeout_secs: u64,
+    },
+    /// From the other side: a step of setting up the direct path.
+    Signal {
+        /// The step.
+        signal: Signal,
+    },
 }
 
 /// What a second technician may do.
@@ -481,6 +501,8 @@ impl ServerMessage {
         "resumable",
         "peer_away",
         "peer_back",
+        "direct_path",
+        "signal",
     ];
 
     /// Decodes a text frame.
@@ -587,6 +609,7 @@ mod tests {
             ClientMessage::InviteTechnician { name: "bob".into(), mode: HelperMode::Watch },
             ClientMessage::Transfer { to: "bob".into() },
             ClientMessage::Approve { id: 3, allowed: true },
+            ClientMessage::Signal { signal: Signal::Path { direct: true, reason: "up".into() } },
             ClientMessage::Admin(AdminRequest::Export {
                 session: "s-1".into(),
                 format: crate::ExportFormat::Html,
@@ -678,6 +701,15 @@ mod tests {
             ServerMessage::Resumable { token: Secret::new("t".repeat(43)), grace_secs: 30 },
             ServerMessage::PeerAway { grace_secs: 30 },
             ServerMessage::PeerBack,
+            ServerMessage::DirectPath {
+                ice_servers: vec![IceServer {
+                    urls: vec!["turn:turn.example.com:3478".into()],
+                    username: "u".into(),
+                    credential: Some(Secret::new("p".into())),
+                }],
+                timeout_secs: 5,
+            },
+            ServerMessage::Signal { signal: Signal::Answer { sdp: "{}".into() } },
             ServerMessage::Desk(crate::DeskReply::Done { message: "ok".into() }),
             ServerMessage::Event(Box::new(crate::DeskEvent {
                 kind: "assigned".into(),

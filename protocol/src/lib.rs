@@ -12,6 +12,7 @@ mod bandwidth;
 mod consent;
 mod control;
 mod desk;
+mod direct;
 mod error;
 mod file;
 mod frame;
@@ -41,6 +42,7 @@ pub use desk::{
     OnsiteEntryKind, OnsiteInfo, PriorityStats, SlaReport, TechnicianStats, TicketDetail,
     TicketFilter, format_duration,
 };
+pub use direct::{IceServer, MAX_SIGNAL_BYTES, Signal};
 pub use error::ErrorCode;
 pub use file::{
     Direction, FILE_CHUNK, FILE_DATA_HEADER, FileMsg, decode_data, encode_data_header, file_flags,

@@ -188,6 +188,7 @@ impl Conn {
                     return Ok(Some(format!("approved handing the session over to {to}")));
                 }
             }
+            (_, ClientMessage::Signal { signal }) => self.signal(session, role, signal).await?,
             (_, ClientMessage::Leave { reason }) => {
                 let reason = reason
                     .map(|r| r.chars().take(200).collect::<String>())

@@ -10,6 +10,7 @@ mod check;
 mod console;
 mod credentials;
 mod desk;
+mod direct;
 mod helper;
 mod in_session;
 mod liveness;

@@ -40,16 +40,32 @@ impl Conn {
             // peer it has not heard of yet.
             let peer = if role == Role::Agent { Role::Console } else { Role::Agent };
             let gate = session.gate(None);
-            let told = session.outbox(peer).control(&ServerMessage::Paired(session.info_for(peer)));
-            if told.and_then(|()| session.outbox(peer).control(&gate)).is_err() {
+            let direct = self.direct_path();
+            let tell = |outbox: &crate::outbox::Outbox, to: Role| {
+                outbox.control(&ServerMessage::Paired(session.info_for(to)))?;
+                outbox.control(&gate)?;
+                match &direct {
+                    Some(d) => outbox.control(d),
+                    None => Ok(()),
+                }
+            };
+            if tell(&session.outbox(peer), peer).is_err() {
                 let reason = "the other side left before the session began";
                 self.broker.end_session(&session, reason, Some(ErrorCode::PeerGone));
                 return Ok(None);
             }
-            self.outbox.control(&ServerMessage::Paired(session.info_for(role)))?;
-            self.outbox.control(&gate)?;
+            tell(&self.outbox, role)?;
         }
         self.relay_session(&session, role).await
+    }
+
+    /// The invitation to try a direct path, if the broker allows one.
+    fn direct_path(&self) -> Option<ServerMessage> {
+        let p2p = &self.broker.config.p2p;
+        p2p.enabled.then(|| ServerMessage::DirectPath {
+            ice_servers: p2p.ice_servers.clone(),
+            timeout_secs: p2p.connect_timeout_secs,
+        })
     }
 
     /// Relays `session` to its end; the customer's side can resume it if its connection drops.
@@ -101,7 +117,6 @@ impl Conn {
             }
             Arrival::Waiting(rx) => rx,
         };
-        self.outbox.control(&ServerMessage::Waiting { ticket })?;
         tracing::info!("waiting for the other side");
         let outcome = loop {
             tokio::select! {
