@@ -109,6 +109,9 @@ struct Common {
     /// The largest file accepted, in bytes.
     #[arg(long, default_value_t = 4 << 30)]
     max_file_size: u64,
+    /// Keep screen and input on the broker's relay: never try a direct path.
+    #[arg(long)]
+    no_p2p: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -229,6 +232,7 @@ fn start_agent(common: Common, start: Start) -> anyhow::Result<()> {
         files_dir: common.receive_dir.unwrap_or_else(FileService::default_dir),
         max_file_size: common.max_file_size,
         clipboard: use_display,
+        p2p: !common.no_p2p,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(opts, start))?;

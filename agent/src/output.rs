@@ -72,6 +72,13 @@ pub enum AgentEvent {
     },
     /// The connection is back and the session goes on.
     Reconnected,
+    /// Screen and input go direct to the technician, or through the support server.
+    Path {
+        /// Direct?
+        direct: bool,
+        /// Why.
+        reason: String,
+    },
     /// The customer is asked about a file.
     FileAsked {
         /// Who asks.
@@ -192,6 +199,12 @@ impl Sentence for AgentEvent {
                 "The connection to the support server was lost ({reason}); reconnecting (up to {within_secs} s)..."
             ),
             AgentEvent::Reconnected => "Reconnected; the session goes on.".into(),
+            AgentEvent::Path { direct: true, .. } => {
+                "The screen goes straight to the technician now.".into()
+            }
+            AgentEvent::Path { direct: false, reason } => {
+                format!("The screen goes through the support server ({reason}).")
+            }
             AgentEvent::FileAsked {
                 technician,
                 question: FileQuestion::Offer { name, size, .. },

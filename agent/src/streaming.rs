@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use tether_client::Sender;
+use tether_direct::Route;
 use tether_protocol::tiles::{Framebuffer, TILE, TileError, TileIndex, all_tiles, encode_update};
 use tether_protocol::{Channel, Frame, HEADER_LEN, MAX_MESSAGE_BYTES, ScreenRequest, screen_flags};
 use tokio::sync::watch;
@@ -62,18 +63,20 @@ impl Stream {
         }
     }
 
-    /// The streaming task: captures from `source` and sends on `sender` when asked.
+    /// The streaming task: captures from `source` and sends when asked — on the direct path
+    /// while `route` has one, else on `sender` (the relay).
     pub fn run(
         &self,
         source: Box<dyn ScreenSource>,
         sender: Sender,
+        route: Route,
     ) -> impl Future<Output = ()> + use<> {
         let watches = Watches {
             allowed: self.allowed.subscribe(),
             fps: self.fps.subscribe(),
             request: self.request.subscribe(),
         };
-        screen_loop(source, sender, watches, self.request.clone())
+        screen_loop(source, sender, route, watches, self.request.clone())
     }
 }
 
@@ -108,6 +111,7 @@ enum Captured {
 async fn screen_loop(
     mut source: Box<dyn ScreenSource>,
     sender: Sender,
+    route: Route,
     mut w: Watches,
     requests: watch::Sender<Option<ScreenRequest>>,
 ) {
@@ -149,7 +153,7 @@ async fn screen_loop(
                 else {
                     continue;
                 };
-                if !sender.frame_if_room(frame) {
+                if !route.send(&frame).await && !sender.frame_if_room(frame) {
                     return;
                 }
                 seq = seq.wrapping_add(1);

@@ -168,6 +168,17 @@ impl Connection {
     }
 
     /// Splits into a [`Sender`] (backed by a writer task) and a [`Receiver`].
+    /// The local address this side reaches the broker from.
+    pub fn local_ip(&self) -> std::net::IpAddr {
+        self.ws
+            .get_ref()
+            .get_ref()
+            .0
+            .local_addr()
+            .map(|a| a.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+    }
+
     pub fn split(self) -> (Sender, Receiver, Writer) {
         let (sink, receiver) = self.into_halves();
         let (sender, writer) = crate::sender::spawn(sink);

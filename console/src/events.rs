@@ -114,6 +114,20 @@ pub enum Event {
     },
     /// The customer's connection is back.
     PeerBack,
+    /// Screen updates received so far, through the broker and on the direct path.
+    Updates {
+        /// Through the broker.
+        relayed: u64,
+        /// On the direct path.
+        direct: u64,
+    },
+    /// Screen and input go direct between customer and technician, or through the broker.
+    Path {
+        /// Direct?
+        direct: bool,
+        /// Why.
+        reason: String,
+    },
     /// The customer answered an approval request.
     Approval {
         /// What was asked.
@@ -214,6 +228,11 @@ impl Sentence for Event {
                 "The customer's connection dropped; waiting up to {grace_secs} s for it to come back."
             ),
             Event::PeerBack => "The customer's connection is back.".into(),
+            Event::Updates { relayed, direct } => {
+                format!("[path] screen updates: {relayed} through the broker, {direct} direct")
+            }
+            Event::Path { direct: true, .. } => "[path] direct to the customer".into(),
+            Event::Path { direct: false, reason } => format!("[path] through the broker: {reason}"),
             Event::Approval { what, allowed } => {
                 let what = match what {
                     Approval::SecondTechnician { name, .. } => format!("{name} joining"),

@@ -120,6 +120,9 @@ enum Command {
         /// Work in the terminal only, without the viewer window.
         #[arg(long)]
         no_window: bool,
+        /// Keep screen and input on the broker's relay: never try a direct path.
+        #[arg(long)]
+        no_p2p: bool,
     },
 }
 
@@ -191,7 +194,9 @@ fn main() -> ExitCode {
     // A joined session shows the customer's screen in a window when there is a display; the
     // window needs the main thread, so the session runs beside it.
     let window = match &cli.command {
-        Command::Join { target, batch: false, no_window: false } if viewer::display_available() => {
+        Command::Join { target, batch: false, no_window: false, .. }
+            if viewer::display_available() =>
+        {
             Some(format!("tether: {target}"))
         }
         _ => None,
@@ -274,10 +279,10 @@ async fn run(cli: Cli, viewer: Option<ViewerLink>) -> anyhow::Result<ExitCode> {
                 println!("Then you run:      tether-console join {}", info.ticket);
             }
         }
-        Command::Join { target: what, batch, .. } => {
+        Command::Join { target: what, batch, no_p2p, .. } => {
             let join = session::parse_target(&what).map_err(anyhow::Error::msg)?;
             let target = Target::resolve(cli.broker, cli.ca)?;
-            session::join(&target, join, Printer::new(batch), viewer).await?;
+            session::join(&target, join, Printer::new(batch), viewer, !no_p2p).await?;
         }
         Command::Ticket { cmd, json } => {
             desk_cmd::ticket(&Target::resolve(cli.broker, cli.ca)?, cmd, json).await?

@@ -7,8 +7,9 @@
 //! the broker. Frames keep the relay's wire format (two-byte header, payload), so a session
 //! handles a frame the same whichever path brought it.
 //!
-//! Session code sees only [`DirectPath`] and [`DirectEvent`]; [`webrtc_path`] is the one
-//! implementation (webrtc-rs with ring crypto).
+//! Sessions drive a [`Link`] and send through its [`Route`]; behind them is the
+//! [`DirectPath`] trait, of which [`webrtc_path`] is the one implementation (webrtc-rs with
+//! ring crypto).
 
 use std::fmt::Debug;
 use std::net::IpAddr;
@@ -18,7 +19,10 @@ use bytes::Bytes;
 use tether_protocol::{IceServer, Signal};
 use tokio::sync::mpsc;
 
+mod link;
 pub mod webrtc_path;
+
+pub use link::{Link, News, Route};
 
 /// The largest frame the direct path carries; larger ones go on the relay.
 pub const MAX_DIRECT_FRAME: usize = 64 * 1024;

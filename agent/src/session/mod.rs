@@ -14,7 +14,7 @@ use tether_client::{
 };
 use tether_protocol::{
     Capability, Channel, ClientMessage, Credential, Frame, Role, ScreenRequest, Secret,
-    ServerMessage, SupportRequest, probe_flags, screen_flags,
+    ServerMessage, Signal, SupportRequest, probe_flags, screen_flags,
 };
 use tokio::sync::mpsc;
 
@@ -26,6 +26,7 @@ use crate::output::AgentEvent;
 use crate::screen::ScreenSource;
 use crate::shell::ShellOutput;
 use crate::streaming::Stream;
+use tether_direct::{Link, News};
 
 mod prompts;
 mod services;
@@ -55,6 +56,8 @@ pub struct AgentOptions {
     pub max_file_size: u64,
     /// Share the clipboard (when there is a display).
     pub clipboard: bool,
+    /// Try a direct path for screen and input when the broker invites one.
+    pub p2p: bool,
 }
 
 impl std::fmt::Debug for AgentOptions {
@@ -109,6 +112,8 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
     }
     // Every session starts with a bandwidth check; the broker keeps it with the ticket.
     check_with_progress(&mut conn, out).await?;
+    // The direct path binds where this side reaches the broker from.
+    let mut link = Link::new(true, opts.p2p, conn.local_ip());
     let (sender, mut receiver, writer) = conn.split();
     let mut agent = Agent {
         out,
@@ -126,7 +131,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
         stdin_open: true,
         resume: None,
     };
-    let screen = tokio::spawn(agent.stream.run(opts.screen, sender));
+    let screen = tokio::spawn(agent.stream.run(opts.screen, sender, link.route()));
     let mut lines = stdin_lines();
     let mut signals = Box::pin(stop_signal());
     let mut shell_out: Option<mpsc::Receiver<ShellOutput>> = None;
@@ -156,7 +161,27 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
                     shell_out = None;
                 }
             }
+            news = link.next() => {
+                if let Err(e) = agent.direct(news).await {
+                    break Err(e.into());
+                }
+            }
             incoming = receiver.recv() => match incoming {
+                Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs })) => {
+                    if let Some(why) = link.invited(ice_servers, timeout_secs).await {
+                        if let Err(e) = agent.path(false, why).await {
+                            break Err(e.into());
+                        }
+                    }
+                }
+                Ok(Incoming::Control(ServerMessage::Signal { signal })) => link.signal(signal).await,
+                Ok(Incoming::Control(ServerMessage::HandedOver { to })) => {
+                    // That session is over, and its direct path with it.
+                    link.close().await;
+                    if let Err(e) = agent.control(ServerMessage::HandedOver { to }).await {
+                        break Err(e.into());
+                    }
+                }
                 Ok(incoming) => match agent.incoming(incoming).await {
                     Ok(true) => continue,
                     Ok(false) => break Ok(()),
@@ -206,6 +231,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
             }
         }
     };
+    link.close().await;
     screen.abort();
     drop(agent);
     writer.finish().await;
@@ -353,6 +379,30 @@ impl Agent {
             other => tracing::debug!(?other, "ignored"),
         }
         Ok(true)
+    }
+
+    /// News from the direct path.
+    async fn direct(&mut self, news: News) -> Result<(), ClientError> {
+        match news {
+            News::Signal(signal) => self.sender.control(&ClientMessage::Signal { signal }).await,
+            News::Up => self.path(true, "the direct path is up".into()).await,
+            News::Down(why) => self.path(false, why).await,
+            // The technician's requests for the screen and input: nothing else comes this way.
+            News::Frame(bytes) => match tether_protocol::FrameHeader::decode(&bytes) {
+                Ok(h) if matches!(h.channel, Channel::Screen | Channel::Input) => {
+                    self.frame(h.channel, h.flags, &bytes).await
+                }
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Tells the customer and the technician which path screen and input take.
+    async fn path(&mut self, direct: bool, reason: String) -> Result<(), ClientError> {
+        self.out.emit(&AgentEvent::Path { direct, reason: reason.clone() });
+        self.sender
+            .control(&ClientMessage::Signal { signal: Signal::Path { direct, reason } })
+            .await
     }
 
     async fn frame(

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tether_client::check::pong;
 use tether_client::check_ui::check_with_progress;
 use tether_client::{ClientError, Incoming, Printer, Sender, stdin_chunks};
+use tether_direct::{Link, News, Route};
 use tether_protocol::{
     Capability, Channel, ClientMessage, ErrorCode, Frame, HEADER_LEN, JoinTarget, ServerMessage,
     ShellMsg, TicketId, probe_flags,
@@ -45,6 +46,7 @@ pub async fn join(
     join: JoinTarget,
     printer: Printer,
     viewer: Option<ViewerLink>,
+    p2p: bool,
 ) -> Result<(), DeskError> {
     let (mut conn, welcome) = target.connect().await?;
     if let Some(user) = welcome.user {
@@ -53,10 +55,14 @@ pub async fn join(
     // Every session starts with a bandwidth check on both sides.
     check_with_progress(&mut conn, printer).await?;
     conn.send(&ClientMessage::Join { target: join }).await?;
+    // The direct path binds where this side reaches the broker from.
+    let mut link = Link::new(false, p2p, conn.local_ip());
     let (sender, mut receiver, writer) = conn.split();
     let mut s = Console {
         printer,
         sender,
+        route: link.route(),
+        updates: (0, 0),
         customer: "customer".into(),
         screen: match &viewer {
             Some(v) => RemoteScreen::sharing(v.shared.picture.clone()),
@@ -85,7 +91,18 @@ pub async fn join(
     let mut resized = if s.interactive { signal(SignalKind::window_change()).ok() } else { None };
     let result = loop {
         tokio::select! {
+            news = link.next() => {
+                if let Err(e) = s.direct(news).await {
+                    break Err(e);
+                }
+            }
             incoming = receiver.recv() => match incoming {
+                Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs })) => {
+                    if let Some(why) = link.invited(ice_servers, timeout_secs).await {
+                        s.emit(&Event::Path { direct: false, reason: why });
+                    }
+                }
+                Ok(Incoming::Control(ServerMessage::Signal { signal })) => link.signal(signal).await,
                 Ok(msg) => match s.incoming(msg).await {
                     Ok(true) => {
                         if let Err(e) = s.quit_when_done().await {
@@ -149,6 +166,8 @@ pub async fn join(
             }
         }
     };
+    link.close().await;
+    s.emit_updates();
     drop(s);
     writer.finish().await;
     result.map_err(DeskError::from)
@@ -173,6 +192,10 @@ async fn window_changed(signal: &mut Option<Signal>) {
 struct Console {
     printer: Printer,
     sender: Sender,
+    /// Where screen requests and input go: the direct path while it is up, else `sender`.
+    route: Route,
+    /// Screen updates received through the broker and on the direct path.
+    updates: (u64, u64),
     customer: String,
     screen: RemoteScreen,
     /// Screen sharing is held back by a failed bandwidth check.
@@ -197,6 +220,59 @@ struct Console {
 }
 
 impl Console {
+    /// Sends a screen request or input frame: direct while the path is up, else relayed.
+    async fn fast(&self, frame: bytes::Bytes) -> Result<(), ClientError> {
+        if self.route.send(&frame).await {
+            return Ok(());
+        }
+        self.sender.frame(frame).await
+    }
+
+    /// How many screen updates came which way so far.
+    fn emit_updates(&self) {
+        let (relayed, direct) = self.updates;
+        self.emit(&Event::Updates { relayed, direct });
+    }
+
+    /// Asks for the next screen update (a keyframe if `keyframe`).
+    async fn ask_screen(&mut self, keyframe: bool) -> Result<(), ClientError> {
+        let request = self.screen.request(keyframe);
+        self.fast(request).await
+    }
+
+    /// News from the direct path.
+    async fn direct(&mut self, news: News) -> Result<(), ClientError> {
+        let (direct, reason) = match news {
+            News::Signal(signal) => {
+                return self.sender.control(&ClientMessage::Signal { signal }).await;
+            }
+            // Only the customer's screen comes this way.
+            News::Frame(bytes) => {
+                return match tether_protocol::FrameHeader::decode(&bytes) {
+                    Ok(h) if h.channel == Channel::Screen => {
+                        self.updates.1 += 1;
+                        self.screen_update(&bytes).await
+                    }
+                    _ => Ok(()),
+                };
+            }
+            News::Up => (true, "the direct path is up".to_string()),
+            News::Down(why) => (false, why),
+        };
+        self.emit(&Event::Path { direct, reason: reason.clone() });
+        self.emit_updates();
+        let signal = tether_protocol::Signal::Path { direct, reason };
+        self.sender.control(&ClientMessage::Signal { signal }).await?;
+        if !direct {
+            // A request in flight on the path that went down may be lost: ask again.
+            if self.held.contains(&Capability::View) && !self.screen_blocked {
+                self.awaiting_draw = None;
+                self.ask_screen(false).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Reports an event: printed, and shown in the window if there is one.
     fn emit(&self, event: &Event) {
         self.printer.emit(event);
@@ -221,7 +297,7 @@ impl Console {
             ViewerMsg::Command(cmd) => self.run(cmd).await,
             ViewerMsg::Drawn(seq) if self.awaiting_draw == Some(seq) => {
                 self.awaiting_draw = None;
-                self.sender.frame(self.screen.request(false)).await
+                self.ask_screen(false).await
             }
             ViewerMsg::Drawn(_) => Ok(()),
             ViewerMsg::Closed => {
@@ -232,7 +308,7 @@ impl Console {
                 self.viewer = None;
                 self.emit(&Event::Notice { message: format!("No window ({why}).") });
                 match self.awaiting_draw.take() {
-                    Some(_) => self.sender.frame(self.screen.request(false)).await,
+                    Some(_) => self.ask_screen(false).await,
                     None => Ok(()),
                 }
             }
@@ -251,7 +327,10 @@ impl Console {
                 Channel::Probe if header.flags == probe_flags::PING => {
                     self.sender.frame(pong(&bytes)).await?
                 }
-                Channel::Screen => self.screen_update(&bytes).await?,
+                Channel::Screen => {
+                    self.updates.0 += 1;
+                    self.screen_update(&bytes).await?
+                }
                 Channel::File => self.file_frame(header.flags, &bytes[HEADER_LEN..]).await?,
                 Channel::Clipboard => {
                     let text = String::from_utf8_lossy(&bytes[HEADER_LEN..]).into_owned();
@@ -341,7 +420,7 @@ impl Console {
                 // An update or request may have been lost with the connection: ask afresh.
                 if self.held.contains(&Capability::View) && !self.screen_blocked {
                     self.awaiting_draw = None;
-                    self.sender.frame(self.screen.request(false)).await?;
+                    self.ask_screen(false).await?;
                 }
             }
             ServerMessage::Confirmed { solved } => self.emit(&Event::Confirmed { solved }),
@@ -390,7 +469,7 @@ impl Console {
                     if let Ok(frame) =
                         Frame::encode(Channel::Input, event.kind_flag(), &event.encode())
                     {
-                        self.sender.frame(frame).await?;
+                        self.fast(frame).await?;
                     }
                 }
             }

@@ -122,12 +122,12 @@ impl Console {
                         viewer.repaint();
                         Ok(())
                     }
-                    None => self.sender.frame(self.screen.request(false)).await,
+                    None => self.ask_screen(false).await,
                 }
             }
             Err(err) => {
                 tracing::debug!(%err, "screen update not drawn; asking for a keyframe");
-                self.sender.frame(self.screen.request(true)).await
+                self.ask_screen(true).await
             }
         }
     }
@@ -150,7 +150,7 @@ impl Console {
             && !self.screen_blocked
             && self.awaiting_draw.is_none();
         if expecting && self.screen.stalled(now) {
-            self.sender.frame(self.screen.request(false)).await?;
+            self.ask_screen(false).await?;
         }
         Ok(())
     }

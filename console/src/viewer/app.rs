@@ -154,15 +154,16 @@ impl ViewerApp {
     }
 
     fn status(&self, ui: &mut egui::Ui) {
-        let (rtt, rate) = {
+        let (rtt, rate, direct) = {
             let s = self.link.shared.state();
-            (s.rtt_ms, s.received_kbps)
+            (s.rtt_ms, s.received_kbps, s.direct)
         };
         let fps = self.shown_at.len();
         let rtt = rtt.map_or("-".into(), |r| format!("{r:.0} ms"));
         let rate = rate.map_or("-".into(), |r| format!("{:.0} kB/s", r / 8.0));
         let size = self.shown.map_or("no picture yet".into(), |(_, w, h)| format!("{w}x{h}"));
-        ui.label(format!("{size}   {fps} fps   round trip {rtt}   {rate}"));
+        let path = if direct { "direct" } else { "relayed" };
+        ui.label(format!("{size}   {fps} fps   round trip {rtt}   {rate}   {path}"));
     }
 
     /// The picture, and the technician's input over it while control is held.

@@ -54,6 +54,8 @@ pub struct ViewState {
     pub files: bool,
     /// The live round trip, ms.
     pub rtt_ms: Option<f64>,
+    /// Screen and input go on the direct path (else through the broker).
+    pub direct: bool,
     /// kbit/s arriving from the customer.
     pub received_kbps: Option<f64>,
     /// Text the customer copied, for the local clipboard.
@@ -96,12 +98,16 @@ impl ViewState {
                 self.push(LineKind::Notice, "The customer's clipboard was copied to yours.".into());
             }
             Event::Error { .. } => self.push(LineKind::Error, event.sentence()),
+            Event::Path { direct, .. } => {
+                self.direct = *direct;
+                self.push(LineKind::Notice, event.sentence());
+            }
             Event::Ended { reason, .. } => {
                 self.ended = Some(reason.clone());
                 self.push(LineKind::Notice, event.sentence());
             }
             // Shell output belongs in the terminal.
-            Event::ShellOutput { .. } | Event::Screen { .. } => {}
+            Event::ShellOutput { .. } | Event::Screen { .. } | Event::Updates { .. } => {}
             other => self.push(LineKind::Notice, other.sentence()),
         }
     }

@@ -1,0 +1,120 @@
+//! The direct path with the real agent and console: on loopback it comes up, the screen and
+//! input travel on it while the broker relays next to no screen frames, and revoking control
+//! stops input on it; where it cannot come up, the session stays on the relay after the
+//! timeout and works.
+
+use serde_json::Value;
+use tether_e2e::broker::Broker;
+use tether_e2e::proc::{BatchConsole, input_log};
+use tether_e2e::wait_until;
+
+fn granted(e: &Value, capability: &str, granted: bool) -> bool {
+    e["event"] == "consent" && e["capability"] == capability && e["granted"] == granted
+}
+
+fn records(broker: &Broker, session: &str) -> Vec<Value> {
+    wait_until("the transcript is sealed", || {
+        broker.admin(&["verify", session]).status.code() == Some(0)
+    });
+    let path = broker.data_dir().join("transcripts").join(format!("{session}.jsonl"));
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Screen frames the broker relayed in the session, from the transcript's summary.
+fn relayed_screen_frames(records: &[Value]) -> u64 {
+    let summary = records.iter().find(|r| r["event"] == "screen_summary").expect("a summary");
+    summary["data"]["frames"].as_u64().unwrap()
+}
+
+fn snapshots(broker: &Broker, console: &mut BatchConsole, n: usize) {
+    for i in 0..n {
+        let path = broker.scratch().join(format!("direct-{i}.png"));
+        console.send(&format!("snapshot {}", path.display()));
+        console.wait_event("snapshot");
+    }
+}
+
+fn input_lines(broker: &Broker) -> usize {
+    std::fs::read_to_string(input_log(broker, "bob")).unwrap_or_default().lines().count()
+}
+
+#[test]
+fn on_loopback_screen_and_input_go_direct_and_revoking_control_stops_input() {
+    let broker = Broker::start();
+    let alice = broker.technician("alice");
+    let mut agent = broker.request("bob", "all");
+    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+    let mut console = alice.join(&ticket);
+    let session = console.wait_event("paired")["session"].as_str().unwrap().to_string();
+    console.wait_for("view", |e| granted(e, "view", true));
+    console.wait_for("the direct path", |e| e["event"] == "path" && e["direct"] == true);
+    let before = console.wait_event("updates")["relayed"].as_u64().unwrap();
+    agent.wait_for("the direct path", |e| e["event"] == "path" && e["direct"] == true);
+
+    // The moving test pattern keeps arriving, now on the direct path.
+    snapshots(&broker, &mut console, 5);
+
+    // Input goes direct too, while control is held...
+    console.send("request control");
+    console.wait_for("control", |e| granted(e, "control", true));
+    console.send("mouse 10 20 click");
+    wait_until("the move and the click are carried out", || input_lines(&broker) == 2);
+    // ...and stops when the customer takes control back, though the broker never sees it.
+    agent.send("revoke control");
+    console.wait_for("control revoked", |e| granted(e, "control", false));
+    console.send("mouse 30 40 click");
+    wait_until("the agent refused the input", || {
+        agent.stderr_text().contains("input without control consent dropped")
+    });
+    assert_eq!(input_lines(&broker), 2, "input after the revocation was not carried out");
+
+    console.send("quit");
+    let (status, events) = console.finish();
+    assert!(status.success());
+    let last = events.iter().rev().find(|e| e["event"] == "updates").unwrap();
+    let direct = last["direct"].as_u64().unwrap();
+    assert!(direct >= 5, "{last}");
+    assert!(agent.finish().0.success());
+
+    // The broker relayed (next to) no screen frames once the path was up: at most one or two
+    // in flight when it switched.
+    let records = records(&broker, &session);
+    let relayed = relayed_screen_frames(&records);
+    assert!(relayed <= before + 2, "{relayed} relayed; {before} before the path was up");
+    let paths: Vec<&Value> = records.iter().filter(|r| r["event"] == "path").collect();
+    assert!(paths.iter().any(|r| r["data"]["path"] == "direct"), "{paths:?}");
+}
+
+#[test]
+fn without_a_direct_path_the_session_stays_on_the_relay_after_the_timeout() {
+    let broker = Broker::start_with_config("[p2p]\nconnect_timeout_secs = 1\n");
+    let alice = broker.technician("alice");
+    let mut agent = broker.request("bob", "view");
+    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+    // The technician's console will not take part: the customer's offer goes unanswered.
+    let mut console = alice.spawn(&["join", &ticket, "--batch", "--no-p2p"]);
+    let session = console.wait_event("paired")["session"].as_str().unwrap().to_string();
+    let declined = console.wait_event("path");
+    assert_eq!(declined["direct"], false);
+    let gave_up = agent.wait_event("path");
+    assert_eq!(gave_up["direct"], false);
+    assert!(gave_up["reason"].as_str().unwrap().contains("within 1 s"), "{gave_up}");
+
+    // The session works on the relay.
+    console.wait_for("view", |e| granted(e, "view", true));
+    snapshots(&broker, &mut console, 3);
+    console.send("quit");
+    let (status, events) = console.finish();
+    assert!(status.success());
+    let last = events.iter().rev().find(|e| e["event"] == "updates").unwrap();
+    assert_eq!(last["direct"], 0, "{last}");
+    assert!(last["relayed"].as_u64().unwrap() >= 3, "{last}");
+    assert!(agent.finish().0.success());
+    let records = records(&broker, &session);
+    assert!(relayed_screen_frames(&records) >= 3);
+    assert!(records.iter().any(|r| r["event"] == "path" && r["data"]["path"] == "relay"));
+}
