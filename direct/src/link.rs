@@ -159,7 +159,9 @@ impl Link {
         self.signals = None;
         self.events = None;
         if let Some(path) = self.path.take() {
-            path.close().await;
+            // Closing a peer connection that never connected can take long (or not end, with
+            // webrtc-rs 0.21 on the controlling side); the session never waits for it.
+            tokio::spawn(async move { path.close().await });
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Two network namespaces joined by a veth pair, optionally shaped: `tc` tbf sets the rate in
 //! both directions; the delay comes from netem where the kernel has it, and otherwise from
 //! `tether-delay-line`, a userspace delay line in the agent's namespace (this machine's kernel
-//! is built without sch_netem). A real slow link on one machine. Needs root (CI runs as root);
-//! where namespaces cannot be made, tests say so loudly, and skip only when told to with
-//! `TETHER_SKIP_NETNS=1`.
+//! is built without sch_netem). A real slow link on one machine. And [`Island`]s: namespaces
+//! that reach this one (where the broker runs) but, with forwarding off here, not each other.
+//! Needs root (CI runs as root); where namespaces cannot be made, tests say so loudly, and
+//! skip only when told to with `TETHER_SKIP_NETNS=1`.
 
 use std::process::Command;
 
@@ -192,6 +193,94 @@ pub fn link_or_skip(tag: u8) -> Option<Link> {
         }
         Err(why) => panic!(
             "this test needs network namespaces (root, iproute2): {why}. \\
+             Set TETHER_SKIP_NETNS=1 to skip it knowingly."
+        ),
+    }
+}
+
+/// A namespace joined to this one by a veth pair: 10.78.N.1 here, 10.78.N.2 there, with its
+/// default route through here. Two islands reach every address of this namespace, and so a
+/// broker listening here, but not each other, as long as this namespace does not forward.
+#[derive(Debug)]
+pub struct Island {
+    /// The island's namespace.
+    pub ns: String,
+    /// This namespace's address on the link.
+    pub here_ip: String,
+    /// The island's address.
+    pub ip: String,
+    here_if: String,
+}
+
+impl Island {
+    /// Makes the island, or says why it cannot.
+    pub fn create(tag: u8) -> Result<Island, String> {
+        let forwarding = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward")
+            .map_err(|e| format!("ip_forward: {e}"))?;
+        if forwarding.trim() != "0" {
+            return Err("this namespace forwards IPv4, so islands would reach each other".into());
+        }
+        let id = format!("{}{tag}", std::process::id() % 100_000);
+        let island = Island {
+            ns: format!("ti{id}"),
+            here_ip: format!("10.78.{tag}.1"),
+            ip: format!("10.78.{tag}.2"),
+            here_if: format!("vh{id}"),
+        };
+        let there_if = format!("vi{id}");
+        let steps: Vec<Vec<String>> = [
+            vec!["ip", "netns", "add", &island.ns],
+            vec!["ip", "link", "add", &island.here_if, "type", "veth", "peer", "name", &there_if],
+            vec!["ip", "link", "set", &there_if, "netns", &island.ns],
+            vec!["ip", "addr", "add", &format!("{}/24", island.here_ip), "dev", &island.here_if],
+            vec!["ip", "link", "set", &island.here_if, "up"],
+            vec![
+                "ip",
+                "-n",
+                &island.ns,
+                "addr",
+                "add",
+                &format!("{}/24", island.ip),
+                "dev",
+                &there_if,
+            ],
+            vec!["ip", "-n", &island.ns, "link", "set", &there_if, "up"],
+            vec!["ip", "-n", &island.ns, "link", "set", "lo", "up"],
+            vec!["ip", "-n", &island.ns, "route", "add", "default", "via", &island.here_ip],
+        ]
+        .into_iter()
+        .map(|v| v.into_iter().map(str::to_string).collect())
+        .collect();
+        for step in steps {
+            let args: Vec<&str> = step.iter().map(String::as_str).collect();
+            if let Err(e) = run(&args) {
+                let _ = run(&["ip", "netns", "del", &island.ns]);
+                let _ = run(&["ip", "link", "del", &island.here_if]);
+                return Err(e);
+            }
+        }
+        Ok(island)
+    }
+}
+
+impl Drop for Island {
+    fn drop(&mut self) {
+        let _ = run(&["ip", "netns", "del", &self.ns]);
+        let _ = run(&["ip", "link", "del", &self.here_if]);
+    }
+}
+
+/// An island, or `None` after saying loudly that the test is skipped (only when
+/// `TETHER_SKIP_NETNS=1`); otherwise a failure to make one fails the test.
+pub fn island_or_skip(tag: u8) -> Option<Island> {
+    match Island::create(tag) {
+        Ok(island) => Some(island),
+        Err(why) if std::env::var("TETHER_SKIP_NETNS").as_deref() == Ok("1") => {
+            eprintln!("SKIPPED: network namespaces cannot be made here ({why})");
+            None
+        }
+        Err(why) => panic!(
+            "this test needs network namespaces (root, iproute2): {why}. \
              Set TETHER_SKIP_NETNS=1 to skip it knowingly."
         ),
     }

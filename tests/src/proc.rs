@@ -174,6 +174,13 @@ impl Agent {
         Agent::requesting(broker, name, consent, &broker.url(), Desktop::Display(display))
     }
 
+    /// [`Agent::request`] run inside network namespace `netns`.
+    pub fn request_in_netns(broker: &Broker, name: &str, consent: &str, netns: &str) -> Agent {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", netns]).arg(bin("tether-agent"));
+        Agent::command(cmd, broker, name, consent, &broker.url(), Desktop::Pattern)
+    }
+
     fn requesting(
         broker: &Broker,
         name: &str,
@@ -181,7 +188,17 @@ impl Agent {
         url: &str,
         desk: Desktop<'_>,
     ) -> Agent {
-        let mut cmd = Command::new(bin("tether-agent"));
+        Agent::command(Command::new(bin("tether-agent")), broker, name, consent, url, desk)
+    }
+
+    fn command(
+        mut cmd: Command,
+        broker: &Broker,
+        name: &str,
+        consent: &str,
+        url: &str,
+        desk: Desktop<'_>,
+    ) -> Agent {
         cmd.args(["request", "--name", name, "--contact", "555-0100", "--issue"])
             .arg(format!("{name}'s printer is on fire"));
         agent_args(&mut cmd, broker, name, consent, url, desk);
@@ -259,6 +276,8 @@ pub struct Console {
     ca: PathBuf,
     config_dir: PathBuf,
     scratch: PathBuf,
+    /// The network namespace its commands run in, if not this one.
+    netns: Option<String>,
 }
 
 impl Console {
@@ -269,7 +288,14 @@ impl Console {
             ca: broker.ca(),
             config_dir: broker.scratch().join(format!("console-{name}")),
             scratch: broker.scratch().to_path_buf(),
+            netns: None,
         }
+    }
+
+    /// The same console, its commands run inside network namespace `netns`.
+    pub fn in_netns(mut self, netns: &str) -> Console {
+        self.netns = Some(netns.to_string());
+        self
     }
 
     /// Its configuration directory (`TETHER_CONFIG_DIR`), holding the saved login.
@@ -278,7 +304,14 @@ impl Console {
     }
 
     fn command(&self) -> Command {
-        let mut cmd = Command::new(bin("tether-console"));
+        let mut cmd = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(bin("tether-console"));
+                c
+            }
+            None => Command::new(bin("tether-console")),
+        };
         cmd.env("TETHER_CONFIG_DIR", &self.config_dir).env("RUST_LOG", "debug");
         cmd
     }

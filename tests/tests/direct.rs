@@ -1,11 +1,13 @@
 //! The direct path with the real agent and console: on loopback it comes up, the screen and
 //! input travel on it while the broker relays next to no screen frames, and revoking control
-//! stops input on it; where it cannot come up, the session stays on the relay after the
-//! timeout and works.
+//! stops input on it; where it cannot come up — the customer and the technician on networks
+//! that reach the broker but not each other, or a console that declines — the session stays
+//! on the relay after the timeout and works.
 
 use serde_json::Value;
 use tether_e2e::broker::Broker;
-use tether_e2e::proc::{BatchConsole, input_log};
+use tether_e2e::netns::island_or_skip;
+use tether_e2e::proc::{Agent, BatchConsole, input_log};
 use tether_e2e::wait_until;
 
 fn granted(e: &Value, capability: &str, granted: bool) -> bool {
@@ -117,4 +119,39 @@ fn without_a_direct_path_the_session_stays_on_the_relay_after_the_timeout() {
     let records = records(&broker, &session);
     assert!(relayed_screen_frames(&records) >= 3);
     assert!(records.iter().any(|r| r["event"] == "path" && r["data"]["path"] == "relay"));
+}
+
+#[test]
+fn customer_and_technician_who_cannot_reach_each_other_stay_on_the_relay() {
+    let Some(customer_net) = island_or_skip(1) else { return };
+    let Some(technician_net) = island_or_skip(2) else { return };
+    // The broker listens in this namespace, which both islands reach; they do not reach each
+    // other (this namespace does not forward).
+    let broker = Broker::start_at("[p2p]\nconnect_timeout_secs = 2\n", None, &customer_net.here_ip);
+    broker.add_user("alice", "technician", "alice-password");
+    let alice = broker.console("alice").in_netns(&technician_net.ns);
+    let login = alice.login("alice", "alice-password");
+    assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
+    let mut agent = Agent::request_in_netns(&broker, "bob", "view", &customer_net.ns);
+    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+    let mut console = alice.join(&ticket);
+    let session = console.wait_event("paired")["session"].as_str().unwrap().to_string();
+    console.wait_for("view", |e| granted(e, "view", true));
+    // Both try; neither gets through; both stay on the relay once the timeout passes.
+    let agent_path = agent.wait_event("path");
+    let console_path = console.wait_event("path");
+    assert_eq!(
+        (agent_path["direct"].as_bool(), console_path["direct"].as_bool()),
+        (Some(false), Some(false))
+    );
+    assert!(agent_path["reason"].as_str().unwrap().contains("no direct path"), "{agent_path}");
+    snapshots(&broker, &mut console, 3);
+    console.send("quit");
+    let (status, events) = console.finish();
+    assert!(status.success());
+    let last = events.iter().rev().find(|e| e["event"] == "updates").unwrap();
+    assert_eq!(last["direct"], 0, "{last}");
+    assert!(agent.finish().0.success());
+    let records = records(&broker, &session);
+    assert!(relayed_screen_frames(&records) >= 3);
 }
