@@ -263,6 +263,55 @@ impl Island {
     }
 }
 
+/// A private veth link between two islands, routed so that each reaches the other's address
+/// on it rather than through this namespace; dropping (or [`Bridge::cut`]) removes it.
+#[derive(Debug)]
+pub struct Bridge {
+    ns: String,
+    dev: String,
+}
+
+impl Island {
+    /// Joins this island and `other` directly (10.79.N.1 and 10.79.N.2).
+    pub fn bridge(&self, other: &Island, tag: u8) -> Result<Bridge, String> {
+        let id = format!("{}{tag}", std::process::id() % 100_000);
+        let (a_if, b_if) = (format!("ba{id}"), format!("bb{id}"));
+        let (a_ip, b_ip) = (format!("10.79.{tag}.1"), format!("10.79.{tag}.2"));
+        let steps: Vec<Vec<String>> = [
+            vec!["ip", "link", "add", &a_if, "type", "veth", "peer", "name", &b_if],
+            vec!["ip", "link", "set", &a_if, "netns", &self.ns],
+            vec!["ip", "link", "set", &b_if, "netns", &other.ns],
+            vec!["ip", "-n", &self.ns, "addr", "add", &format!("{a_ip}/24"), "dev", &a_if],
+            vec!["ip", "-n", &other.ns, "addr", "add", &format!("{b_ip}/24"), "dev", &b_if],
+            vec!["ip", "-n", &self.ns, "link", "set", &a_if, "up"],
+            vec!["ip", "-n", &other.ns, "link", "set", &b_if, "up"],
+            vec!["ip", "-n", &self.ns, "route", "add", &format!("{}/32", other.ip), "via", &b_ip],
+            vec!["ip", "-n", &other.ns, "route", "add", &format!("{}/32", self.ip), "via", &a_ip],
+        ]
+        .into_iter()
+        .map(|v| v.into_iter().map(str::to_string).collect())
+        .collect();
+        for step in steps {
+            let args: Vec<&str> = step.iter().map(String::as_str).collect();
+            run(&args)?;
+        }
+        Ok(Bridge { ns: self.ns.clone(), dev: a_if })
+    }
+}
+
+impl Bridge {
+    /// Removes the link: the islands reach each other no more.
+    pub fn cut(&self) {
+        let _ = run(&["ip", "-n", &self.ns, "link", "del", &self.dev]);
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.cut();
+    }
+}
+
 impl Drop for Island {
     fn drop(&mut self) {
         let _ = run(&["ip", "netns", "del", &self.ns]);

@@ -155,3 +155,45 @@ fn customer_and_technician_who_cannot_reach_each_other_stay_on_the_relay() {
     let records = records(&broker, &session);
     assert!(relayed_screen_frames(&records) >= 3);
 }
+
+#[test]
+fn a_direct_path_that_fails_mid_session_falls_back_to_the_relay_on_its_own() {
+    let Some(customer_net) = island_or_skip(3) else { return };
+    let Some(technician_net) = island_or_skip(4) else { return };
+    // A private link between the two networks: the direct path can come up over it.
+    let bridge = customer_net.bridge(&technician_net, 5).expect("a link between the islands");
+    let broker = Broker::start_at("", None, &customer_net.here_ip);
+    broker.add_user("alice", "technician", "alice-password");
+    let alice = broker.console("alice").in_netns(&technician_net.ns);
+    assert!(alice.login("alice", "alice-password").status.success());
+    let mut agent = Agent::request_in_netns(&broker, "bob", "view", &customer_net.ns);
+    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+    let mut console = alice.join(&ticket);
+    let session = console.wait_event("paired")["session"].as_str().unwrap().to_string();
+    console.wait_for("view", |e| granted(e, "view", true));
+    console.wait_for("the direct path", |e| e["event"] == "path" && e["direct"] == true);
+    // (A snapshot may be of the picture already shown; four take at least three new frames.)
+    snapshots(&broker, &mut console, 4);
+
+    // The link between them goes; the broker still reaches both.
+    bridge.cut();
+    let down = console.wait_for("the fallback", |e| e["event"] == "path" && e["direct"] == false);
+    assert!(down["reason"].as_str().unwrap().contains("went down"), "{down}");
+    let relayed_at_fallback = console.wait_event("updates")["relayed"].as_u64().unwrap();
+    // Nobody did anything, and the screen keeps coming, through the broker now.
+    snapshots(&broker, &mut console, 3);
+    console.send("quit");
+    let (status, events) = console.finish();
+    assert!(status.success());
+    let last = events.iter().rev().find(|e| e["event"] == "updates").unwrap();
+    assert!(last["relayed"].as_u64().unwrap() >= relayed_at_fallback + 3, "{last}");
+    assert!(last["direct"].as_u64().unwrap() >= 2, "{last} {events:?}");
+    assert!(agent.finish().0.success());
+    let records = records(&broker, &session);
+    let paths: Vec<&str> = records
+        .iter()
+        .filter(|r| r["event"] == "path" && r["actor"]["role"] == "console")
+        .map(|r| r["data"]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["direct", "relay"], "the console's paths, in order");
+}
