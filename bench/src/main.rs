@@ -4,9 +4,11 @@
 //!
 //! [`procs`] starts the relays and reads their CPU and memory from `/proc`; [`pairs`] makes
 //! paired sessions through either; [`load`] drives them. Two more runs stand apart:
-//! [`slow`] (consoles that stop reading) and [`soak`] (endurance).
+//! [`slow`] (consoles that stop reading), [`soak`] (endurance) and [`direct`] (the direct
+//! path against the relay).
 
 mod baseline;
+mod direct;
 mod load;
 mod pairs;
 mod procs;
@@ -61,6 +63,15 @@ enum Cmd {
         #[arg(long, default_value_t = 5000)]
         round_trips: usize,
     },
+    /// The direct path against the relay: round trips and one-way throughput.
+    Direct {
+        /// Round trips to time.
+        #[arg(long, default_value_t = 5000)]
+        round_trips: usize,
+        /// MiB to move one way.
+        #[arg(long, default_value_t = 256)]
+        mib: u64,
+    },
     /// Endurance: sessions exchanging chat and screen updates for a bounded time.
     Soak {
         /// Seconds the load runs.
@@ -110,6 +121,9 @@ fn main() -> anyhow::Result<()> {
         Some(Cmd::Slow { stalled, pairs, mib, round_trips }) => {
             raise_file_limit();
             return runtime.block_on(slow::run(slow::SlowRun { stalled, pairs, mib, round_trips }));
+        }
+        Some(Cmd::Direct { round_trips, mib }) => {
+            return runtime.block_on(direct::run(direct::DirectRun { round_trips, mib }));
         }
         Some(Cmd::Soak { secs, sessions, every }) => {
             raise_file_limit();
