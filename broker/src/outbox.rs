@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt};
@@ -66,6 +66,8 @@ struct Queues {
     bytes: usize,
     messages: usize,
     screen_replaced: u64,
+    /// When the writer last took something (None: never yet).
+    last_pop: Option<Instant>,
     /// Set once: after it, pushes are ignored and the writer closes when drained.
     close: Option<CloseFrame>,
     /// The writer is gone; nothing will ever be sent again.
@@ -81,6 +83,7 @@ impl Queues {
         } else if let Some(screen) = self.screen.take() {
             // The one pending screen frame goes before bulk data, so a file transfer never
             // freezes the picture; bulk (flow-controlled) takes every turn the screen leaves.
+            self.last_pop = Some(Instant::now());
             return Some(Message::Binary(screen));
         } else {
             self.bulk.pop_front().map(Message::Binary)
@@ -88,6 +91,7 @@ impl Queues {
         if let Some(m) = &msg {
             self.bytes -= m.len();
             self.messages -= 1;
+            self.last_pop = Some(Instant::now());
         }
         msg
     }
@@ -173,7 +177,7 @@ impl Outbox {
         }
         q.bytes += len;
         q.messages += 1;
-        let msg = compact_if_waiting(msg, q.bytes);
+        let msg = if q.bytes > COMPACT_BEHIND && q.stalled() { compact(msg) } else { msg };
         push(&mut q, msg);
         drop(q);
         self.wake.notify_one();
@@ -286,18 +290,27 @@ impl Outbox {
     }
 }
 
-/// Queued bytes beyond which a frame is copied into an allocation of its own size.
-const COMPACT_BEHIND: usize = 256 * 1024;
+/// Queued bytes beyond which a frame for a stalled writer is copied into an allocation of its
+/// own size.
+const COMPACT_BEHIND: usize = 64 * 1024;
+/// A writer that has taken nothing for this long is stalled (its peer is not reading).
+const STALLED: Duration = Duration::from_millis(50);
 
-/// A frame that will wait behind `queued` bytes (a slow peer) gets an allocation of its own
-/// size: a frame is a slice of the buffer its connection read it into, and while it waits it
-/// would keep that whole buffer alive, so a full queue would hold more memory than it counts.
-/// Frames for a peer that keeps up go out as they are, without a copy.
-fn compact_if_waiting(m: Message, queued: usize) -> Message {
+impl Queues {
+    /// Whether the writer has taken nothing for a while: its peer is slow, and what is queued
+    /// now will wait.
+    fn stalled(&self) -> bool {
+        self.last_pop.is_none_or(|at| at.elapsed() > STALLED)
+    }
+}
+
+/// A copy of a frame in an allocation of its own size. A frame is a slice of the buffer its
+/// connection read it into; waiting behind a slow peer it would keep that whole buffer alive,
+/// so a full queue would hold more memory than it counts. Frames for a peer that keeps up go
+/// out as they are, without a copy.
+fn compact(m: Message) -> Message {
     match m {
-        Message::Binary(b) if queued > COMPACT_BEHIND => {
-            Message::Binary(Bytes::copy_from_slice(&b))
-        }
+        Message::Binary(b) => Message::Binary(Bytes::copy_from_slice(&b)),
         other => other,
     }
 }
