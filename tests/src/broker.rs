@@ -157,6 +157,19 @@ impl Broker {
             .expect("running tether-broker admin")
     }
 
+    /// The records of session `session`'s transcript, once it is sealed.
+    pub fn sealed_records(&self, session: &str) -> Vec<serde_json::Value> {
+        crate::wait_until("the transcript is sealed", || {
+            self.admin(&["verify", session]).status.code() == Some(0)
+        });
+        let path = self.data_dir().join("transcripts").join(format!("{session}.jsonl"));
+        std::fs::read_to_string(path)
+            .expect("the transcript")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON record"))
+            .collect()
+    }
+
     /// Sends SIGKILL and waits: a crash, as far as the data directory can tell.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -33,6 +33,11 @@ fn run(args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Runs each command in turn, stopping at the first that fails.
+fn run_all(steps: &[&[&str]]) -> Result<(), String> {
+    steps.iter().try_for_each(|step| run(step))
+}
+
 impl Link {
     /// Makes the namespaces and the link, or says why it cannot. Names are unique per process
     /// and `tag`, so tests can run side by side.
@@ -47,23 +52,13 @@ impl Link {
             agent_if: format!("va{id}"),
         };
         let agent_ip = link.agent_ip.clone();
-        let steps: Vec<Vec<String>> = vec![
-            vec!["ip", "netns", "add", &link.broker_ns],
-            vec!["ip", "netns", "add", &link.agent_ns],
-            vec![
-                "ip",
-                "link",
-                "add",
-                &link.broker_if,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                &link.agent_if,
-            ],
-            vec!["ip", "link", "set", &link.broker_if, "netns", &link.broker_ns],
-            vec!["ip", "link", "set", &link.agent_if, "netns", &link.agent_ns],
-            vec![
+        run_all(&[
+            &["ip", "netns", "add", &link.broker_ns],
+            &["ip", "netns", "add", &link.agent_ns],
+            &["ip", "link", "add", &link.broker_if, "type", "veth", "peer", "name", &link.agent_if],
+            &["ip", "link", "set", &link.broker_if, "netns", &link.broker_ns],
+            &["ip", "link", "set", &link.agent_if, "netns", &link.agent_ns],
+            &[
                 "ip",
                 "-n",
                 &link.broker_ns,
@@ -73,7 +68,7 @@ impl Link {
                 "dev",
                 &link.broker_if,
             ],
-            vec![
+            &[
                 "ip",
                 "-n",
                 &link.agent_ns,
@@ -83,18 +78,11 @@ impl Link {
                 "dev",
                 &link.agent_if,
             ],
-            vec!["ip", "-n", &link.broker_ns, "link", "set", &link.broker_if, "up"],
-            vec!["ip", "-n", &link.agent_ns, "link", "set", &link.agent_if, "up"],
-            vec!["ip", "-n", &link.broker_ns, "link", "set", "lo", "up"],
-            vec!["ip", "-n", &link.agent_ns, "link", "set", "lo", "up"],
-        ]
-        .into_iter()
-        .map(|v| v.into_iter().map(str::to_string).collect())
-        .collect();
-        for step in steps {
-            let args: Vec<&str> = step.iter().map(String::as_str).collect();
-            run(&args)?;
-        }
+            &["ip", "-n", &link.broker_ns, "link", "set", &link.broker_if, "up"],
+            &["ip", "-n", &link.agent_ns, "link", "set", &link.agent_if, "up"],
+            &["ip", "-n", &link.broker_ns, "link", "set", "lo", "up"],
+            &["ip", "-n", &link.agent_ns, "link", "set", "lo", "up"],
+        ])?;
         Ok(link)
     }
 
@@ -185,14 +173,20 @@ impl Drop for Link {
 /// A link, or `None` after saying loudly that the test is skipped (only when
 /// `TETHER_SKIP_NETNS=1`); otherwise a failure to make one fails the test.
 pub fn link_or_skip(tag: u8) -> Option<Link> {
-    match Link::create(tag) {
-        Ok(link) => Some(link),
+    or_skip(Link::create(tag))
+}
+
+/// What was made, or `None` after saying loudly that the test is skipped (only when
+/// `TETHER_SKIP_NETNS=1`); otherwise a failure fails the test.
+fn or_skip<T>(made: Result<T, String>) -> Option<T> {
+    match made {
+        Ok(made) => Some(made),
         Err(why) if std::env::var("TETHER_SKIP_NETNS").as_deref() == Ok("1") => {
             eprintln!("SKIPPED: network namespaces cannot be made here ({why})");
             None
         }
         Err(why) => panic!(
-            "this test needs network namespaces (root, iproute2): {why}. \\
+            "this test needs network namespaces (root, iproute2): {why}. \
              Set TETHER_SKIP_NETNS=1 to skip it knowingly."
         ),
     }
@@ -228,13 +222,13 @@ impl Island {
             here_if: format!("vh{id}"),
         };
         let there_if = format!("vi{id}");
-        let steps: Vec<Vec<String>> = [
-            vec!["ip", "netns", "add", &island.ns],
-            vec!["ip", "link", "add", &island.here_if, "type", "veth", "peer", "name", &there_if],
-            vec!["ip", "link", "set", &there_if, "netns", &island.ns],
-            vec!["ip", "addr", "add", &format!("{}/24", island.here_ip), "dev", &island.here_if],
-            vec!["ip", "link", "set", &island.here_if, "up"],
-            vec![
+        let made = run_all(&[
+            &["ip", "netns", "add", &island.ns],
+            &["ip", "link", "add", &island.here_if, "type", "veth", "peer", "name", &there_if],
+            &["ip", "link", "set", &there_if, "netns", &island.ns],
+            &["ip", "addr", "add", &format!("{}/24", island.here_ip), "dev", &island.here_if],
+            &["ip", "link", "set", &island.here_if, "up"],
+            &[
                 "ip",
                 "-n",
                 &island.ns,
@@ -244,20 +238,14 @@ impl Island {
                 "dev",
                 &there_if,
             ],
-            vec!["ip", "-n", &island.ns, "link", "set", &there_if, "up"],
-            vec!["ip", "-n", &island.ns, "link", "set", "lo", "up"],
-            vec!["ip", "-n", &island.ns, "route", "add", "default", "via", &island.here_ip],
-        ]
-        .into_iter()
-        .map(|v| v.into_iter().map(str::to_string).collect())
-        .collect();
-        for step in steps {
-            let args: Vec<&str> = step.iter().map(String::as_str).collect();
-            if let Err(e) = run(&args) {
-                let _ = run(&["ip", "netns", "del", &island.ns]);
-                let _ = run(&["ip", "link", "del", &island.here_if]);
-                return Err(e);
-            }
+            &["ip", "-n", &island.ns, "link", "set", &there_if, "up"],
+            &["ip", "-n", &island.ns, "link", "set", "lo", "up"],
+            &["ip", "-n", &island.ns, "route", "add", "default", "via", &island.here_ip],
+        ]);
+        if let Err(e) = made {
+            let _ = run(&["ip", "netns", "del", &island.ns]);
+            let _ = run(&["ip", "link", "del", &island.here_if]);
+            return Err(e);
         }
         Ok(island)
     }
@@ -277,24 +265,17 @@ impl Island {
         let id = format!("{}{tag}", std::process::id() % 100_000);
         let (a_if, b_if) = (format!("ba{id}"), format!("bb{id}"));
         let (a_ip, b_ip) = (format!("10.79.{tag}.1"), format!("10.79.{tag}.2"));
-        let steps: Vec<Vec<String>> = [
-            vec!["ip", "link", "add", &a_if, "type", "veth", "peer", "name", &b_if],
-            vec!["ip", "link", "set", &a_if, "netns", &self.ns],
-            vec!["ip", "link", "set", &b_if, "netns", &other.ns],
-            vec!["ip", "-n", &self.ns, "addr", "add", &format!("{a_ip}/24"), "dev", &a_if],
-            vec!["ip", "-n", &other.ns, "addr", "add", &format!("{b_ip}/24"), "dev", &b_if],
-            vec!["ip", "-n", &self.ns, "link", "set", &a_if, "up"],
-            vec!["ip", "-n", &other.ns, "link", "set", &b_if, "up"],
-            vec!["ip", "-n", &self.ns, "route", "add", &format!("{}/32", other.ip), "via", &b_ip],
-            vec!["ip", "-n", &other.ns, "route", "add", &format!("{}/32", self.ip), "via", &a_ip],
-        ]
-        .into_iter()
-        .map(|v| v.into_iter().map(str::to_string).collect())
-        .collect();
-        for step in steps {
-            let args: Vec<&str> = step.iter().map(String::as_str).collect();
-            run(&args)?;
-        }
+        run_all(&[
+            &["ip", "link", "add", &a_if, "type", "veth", "peer", "name", &b_if],
+            &["ip", "link", "set", &a_if, "netns", &self.ns],
+            &["ip", "link", "set", &b_if, "netns", &other.ns],
+            &["ip", "-n", &self.ns, "addr", "add", &format!("{a_ip}/24"), "dev", &a_if],
+            &["ip", "-n", &other.ns, "addr", "add", &format!("{b_ip}/24"), "dev", &b_if],
+            &["ip", "-n", &self.ns, "link", "set", &a_if, "up"],
+            &["ip", "-n", &other.ns, "link", "set", &b_if, "up"],
+            &["ip", "-n", &self.ns, "route", "add", &format!("{}/32", other.ip), "via", &b_ip],
+            &["ip", "-n", &other.ns, "route", "add", &format!("{}/32", self.ip), "via", &a_ip],
+        ])?;
         Ok(Bridge { ns: self.ns.clone(), dev: a_if })
     }
 }
@@ -322,15 +303,5 @@ impl Drop for Island {
 /// An island, or `None` after saying loudly that the test is skipped (only when
 /// `TETHER_SKIP_NETNS=1`); otherwise a failure to make one fails the test.
 pub fn island_or_skip(tag: u8) -> Option<Island> {
-    match Island::create(tag) {
-        Ok(island) => Some(island),
-        Err(why) if std::env::var("TETHER_SKIP_NETNS").as_deref() == Ok("1") => {
-            eprintln!("SKIPPED: network namespaces cannot be made here ({why})");
-            None
-        }
-        Err(why) => panic!(
-            "this test needs network namespaces (root, iproute2): {why}. \
-             Set TETHER_SKIP_NETNS=1 to skip it knowingly."
-        ),
-    }
+    or_skip(Island::create(tag))
 }

@@ -6,24 +6,12 @@
 
 use serde_json::Value;
 use tether_e2e::broker::Broker;
-use tether_e2e::netns::island_or_skip;
+use tether_e2e::netns::{Island, island_or_skip};
 use tether_e2e::proc::{Agent, BatchConsole, input_log};
 use tether_e2e::wait_until;
 
 fn granted(e: &Value, capability: &str, granted: bool) -> bool {
     e["event"] == "consent" && e["capability"] == capability && e["granted"] == granted
-}
-
-fn records(broker: &Broker, session: &str) -> Vec<Value> {
-    wait_until("the transcript is sealed", || {
-        broker.admin(&["verify", session]).status.code() == Some(0)
-    });
-    let path = broker.data_dir().join("transcripts").join(format!("{session}.jsonl"));
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 /// Screen frames the broker relayed in the session, from the transcript's summary.
@@ -84,7 +72,7 @@ fn on_loopback_screen_and_input_go_direct_and_revoking_control_stops_input() {
 
     // The broker relayed (next to) no screen frames once the path was up: at most one or two
     // in flight when it switched.
-    let records = records(&broker, &session);
+    let records = broker.sealed_records(&session);
     let relayed = relayed_screen_frames(&records);
     assert!(relayed <= before + 2, "{relayed} relayed; {before} before the path was up");
     let paths: Vec<&Value> = records.iter().filter(|r| r["event"] == "path").collect();
@@ -116,18 +104,19 @@ fn without_a_direct_path_the_session_stays_on_the_relay_after_the_timeout() {
     assert_eq!(last["direct"], 0, "{last}");
     assert!(last["relayed"].as_u64().unwrap() >= 3, "{last}");
     assert!(agent.finish().0.success());
-    let records = records(&broker, &session);
+    let records = broker.sealed_records(&session);
     assert!(relayed_screen_frames(&records) >= 3);
     assert!(records.iter().any(|r| r["event"] == "path" && r["data"]["path"] == "relay"));
 }
 
-#[test]
-fn customer_and_technician_who_cannot_reach_each_other_stay_on_the_relay() {
-    let Some(customer_net) = island_or_skip(1) else { return };
-    let Some(technician_net) = island_or_skip(2) else { return };
-    // The broker listens in this namespace, which both islands reach; they do not reach each
-    // other (this namespace does not forward).
-    let broker = Broker::start_at("[p2p]\nconnect_timeout_secs = 2\n", None, &customer_net.here_ip);
+/// A broker here, the customer's agent on `customer_net` and the technician's console on
+/// `technician_net`, paired with view granted: (broker, agent, console, session).
+fn across_islands(
+    customer_net: &Island,
+    technician_net: &Island,
+    config: &str,
+) -> (Broker, Agent, BatchConsole, String) {
+    let broker = Broker::start_at(config, None, &customer_net.here_ip);
     broker.add_user("alice", "technician", "alice-password");
     let alice = broker.console("alice").in_netns(&technician_net.ns);
     let login = alice.login("alice", "alice-password");
@@ -137,6 +126,17 @@ fn customer_and_technician_who_cannot_reach_each_other_stay_on_the_relay() {
     let mut console = alice.join(&ticket);
     let session = console.wait_event("paired")["session"].as_str().unwrap().to_string();
     console.wait_for("view", |e| granted(e, "view", true));
+    (broker, agent, console, session)
+}
+
+#[test]
+fn customer_and_technician_who_cannot_reach_each_other_stay_on_the_relay() {
+    let Some(customer_net) = island_or_skip(1) else { return };
+    let Some(technician_net) = island_or_skip(2) else { return };
+    // The broker listens in this namespace, which both islands reach; they do not reach each
+    // other (this namespace does not forward).
+    let (broker, mut agent, mut console, session) =
+        across_islands(&customer_net, &technician_net, "[p2p]\nconnect_timeout_secs = 2\n");
     // Both try; neither gets through; both stay on the relay once the timeout passes.
     let agent_path = agent.wait_event("path");
     let console_path = console.wait_event("path");
@@ -152,7 +152,7 @@ fn customer_and_technician_who_cannot_reach_each_other_stay_on_the_relay() {
     let last = events.iter().rev().find(|e| e["event"] == "updates").unwrap();
     assert_eq!(last["direct"], 0, "{last}");
     assert!(agent.finish().0.success());
-    let records = records(&broker, &session);
+    let records = broker.sealed_records(&session);
     assert!(relayed_screen_frames(&records) >= 3);
 }
 
@@ -162,15 +162,7 @@ fn a_direct_path_that_fails_mid_session_falls_back_to_the_relay_on_its_own() {
     let Some(technician_net) = island_or_skip(4) else { return };
     // A private link between the two networks: the direct path can come up over it.
     let bridge = customer_net.bridge(&technician_net, 5).expect("a link between the islands");
-    let broker = Broker::start_at("", None, &customer_net.here_ip);
-    broker.add_user("alice", "technician", "alice-password");
-    let alice = broker.console("alice").in_netns(&technician_net.ns);
-    assert!(alice.login("alice", "alice-password").status.success());
-    let mut agent = Agent::request_in_netns(&broker, "bob", "view", &customer_net.ns);
-    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
-    let mut console = alice.join(&ticket);
-    let session = console.wait_event("paired")["session"].as_str().unwrap().to_string();
-    console.wait_for("view", |e| granted(e, "view", true));
+    let (broker, agent, mut console, session) = across_islands(&customer_net, &technician_net, "");
     console.wait_for("the direct path", |e| e["event"] == "path" && e["direct"] == true);
     // (A snapshot may be of the picture already shown; four take at least three new frames.)
     snapshots(&broker, &mut console, 4);
@@ -189,7 +181,7 @@ fn a_direct_path_that_fails_mid_session_falls_back_to_the_relay_on_its_own() {
     assert!(last["relayed"].as_u64().unwrap() >= relayed_at_fallback + 3, "{last}");
     assert!(last["direct"].as_u64().unwrap() >= 2, "{last} {events:?}");
     assert!(agent.finish().0.success());
-    let records = records(&broker, &session);
+    let records = broker.sealed_records(&session);
     let paths: Vec<&str> = records
         .iter()
         .filter(|r| r["event"] == "path" && r["actor"]["role"] == "console")

@@ -13,15 +13,6 @@ use tether_e2e::wait_until;
 /// second for a lost customer to come back.
 const CONFIG: &str = "[limits]\nidle_timeout_secs = 2\nping_interval_secs = 1\nresume_grace_secs = 1\n\n[bandwidth]\nquality_interval_secs = 1\n";
 
-fn records(broker: &Broker, session: &str) -> Vec<Value> {
-    let path = broker.data_dir().join("transcripts").join(format!("{session}.jsonl"));
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn a_vanished_customer_is_noticed_and_the_session_ends_in_the_records() {
     let broker = Broker::start_with_config(CONFIG);
@@ -49,10 +40,7 @@ fn a_vanished_customer_is_noticed_and_the_session_ends_in_the_records() {
     assert!(reason.contains("did not come back within 1 s"), "{reason}");
     assert!(console.finish().0.success(), "the technician's console ends cleanly");
 
-    wait_until("the transcript is sealed", || {
-        broker.admin(&["verify", &session]).status.code() == Some(0)
-    });
-    let records = records(&broker, &session);
+    let records = broker.sealed_records(&session);
     let lost = records.iter().find(|r| r["event"] == "connection_lost").expect("the loss");
     assert!(lost["data"]["reason"].as_str().unwrap().contains("nothing heard for 2 s"), "{lost}");
     let end = records.iter().find(|r| r["event"] == "session_ended").expect("the end is recorded");
@@ -99,10 +87,7 @@ fn a_customer_whose_connection_drops_resumes_the_session_with_nothing_lost() {
     agent.wait_event("ended");
     assert!(agent.finish().0.success());
 
-    wait_until("the transcript is sealed", || {
-        broker.admin(&["verify", &session]).status.code() == Some(0)
-    });
-    let records = records(&broker, &session);
+    let records = broker.sealed_records(&session);
     let kinds: Vec<&str> = records.iter().map(|r| r["event"].as_str().unwrap()).collect();
     let lost = kinds.iter().position(|k| *k == "connection_lost").expect("the loss is recorded");
     let back = kinds.iter().position(|k| *k == "resumed").expect("the return is recorded");
