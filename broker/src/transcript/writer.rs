@@ -1,6 +1,7 @@
 //! The transcript writer: one task per session that chains, buffers and fsyncs records off the
-//! relay path. Records are fsynced at least every second and at the end, when the transcript is
-//! sealed with the broker's key. Senders wait (a bounded number of records in flight) rather
+//! relay path. Records are written and fsynced at least every second and at the end, when the
+//! transcript is sealed with the broker's key; between writes the writer holds no buffer, so an
+//! idle session costs no more than its task. Senders wait (a bounded number of records in flight) rather
 //! than let a slow disk grow memory. If anything cannot be written, the writer reports the
 //! failure once and stops accepting records, so that the session can end instead of running
 //! unrecorded.
@@ -9,8 +10,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::io::Write;
+
 use serde_json::json;
-use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::record::{Actor, Entry, GENESIS, SEAL_EVENT, hash_line, seal_message};
@@ -104,32 +106,52 @@ impl Transcript {
 
 /// The chain as written so far.
 struct Chain {
-    out: BufWriter<tokio::fs::File>,
+    /// The file, written from the blocking pool.
+    file: Arc<std::fs::File>,
+    /// Records not yet written.
+    pending: Vec<u8>,
+    /// Records written but not yet fsynced.
+    unsynced: bool,
     seq: u64,
     prev: String,
-    dirty: bool,
 }
+
+/// Pending bytes beyond which records are written out before the next fsync.
+const WRITE_AT: usize = 64 * 1024;
 
 impl Chain {
     async fn append(&mut self, entry: Entry) -> std::io::Result<()> {
         let record = entry.into_record(self.seq, std::mem::take(&mut self.prev));
         // Records are plain data with string keys: serialisation cannot fail.
         let line = serde_json::to_string(&record).map_err(std::io::Error::other)?;
-        self.out.write_all(line.as_bytes()).await?;
-        self.out.write_all(b"\n").await?;
+        self.pending.extend_from_slice(line.as_bytes());
+        self.pending.push(b'\n');
         self.prev = hash_line(line.as_bytes());
         self.seq += 1;
-        self.dirty = true;
+        if self.pending.len() >= WRITE_AT {
+            self.write_out(false).await?;
+        }
         Ok(())
     }
 
+    /// Writes what is pending and fsyncs it.
     async fn sync(&mut self) -> std::io::Result<()> {
-        if self.dirty {
-            self.out.flush().await?;
-            self.out.get_ref().sync_data().await?;
-            self.dirty = false;
+        self.write_out(true).await
+    }
+
+    /// Writes what is pending (and fsyncs, if `durable`); the buffer is released.
+    async fn write_out(&mut self, durable: bool) -> std::io::Result<()> {
+        if self.pending.is_empty() && !(durable && self.unsynced) {
+            return Ok(());
         }
-        Ok(())
+        let (file, pending) = (self.file.clone(), std::mem::take(&mut self.pending));
+        self.unsynced = !durable;
+        tokio::task::spawn_blocking(move || {
+            (&*file).write_all(&pending)?;
+            if durable { file.sync_data() } else { Ok(()) }
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 }
 
@@ -142,14 +164,19 @@ async fn run(
     permits: Arc<Semaphore>,
 ) -> Result<(), String> {
     let fail = |what: &str, e: std::io::Error| format!("{what} {}: {e}", path.display());
-    let file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .await
-        .map_err(|e| fail("cannot create", e));
+    let opened = path.clone();
+    let file = tokio::task::spawn_blocking(move || {
+        std::fs::OpenOptions::new().write(true).create_new(true).open(opened)
+    })
+    .await
+    .map_err(std::io::Error::other)
+    .and_then(|r| r)
+    .map_err(|e| fail("cannot create", e));
     let mut chain = match file {
-        Ok(file) => Chain { out: BufWriter::new(file), seq: 0, prev: GENESIS.into(), dirty: false },
+        Ok(file) => {
+            let file = Arc::new(file);
+            Chain { file, pending: Vec::new(), unsynced: false, seq: 0, prev: GENESIS.into() }
+        }
         Err(reason) => {
             permits.close();
             return Err(reason);
