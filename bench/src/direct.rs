@@ -8,11 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use tether_direct::{DirectEvent, DirectPath, Setup};
 use tether_protocol::{Channel, Frame, screen_flags};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::load;
 use crate::procs::Relay;
@@ -152,38 +150,6 @@ async fn direct_throughput(
     (got as f64 / 1e6 / secs, count as f64 / frames as f64)
 }
 
-/// MB/s of 32 KiB file-channel frames one way through the broker.
-async fn relay_throughput(pair: &mut crate::pairs::Pair, bytes: u64) -> f64 {
-    let (agent, console) = pair;
-    let frame = load::data_frame(FRAME - 14);
-    let frames = bytes.div_ceil(frame.len() as u64);
-    let start = Instant::now();
-    let send = async {
-        for _ in 0..frames {
-            if agent.feed(Message::Binary(frame.clone())).await.is_err() {
-                break;
-            }
-        }
-        let _ = agent.flush().await;
-    };
-    let receive = async {
-        let (mut got, mut count) = (0u64, 0u64);
-        while count < frames {
-            match console.next().await {
-                Some(Ok(Message::Binary(b))) if b.first() == Some(&Channel::File.as_u8()) => {
-                    got += b.len() as u64;
-                    count += 1;
-                }
-                Some(Ok(_)) => {}
-                _ => break,
-            }
-        }
-        got
-    };
-    let ((), got) = tokio::join!(send, receive);
-    got as f64 / 1e6 / start.elapsed().as_secs_f64()
-}
-
 /// Runs both and prints the table.
 pub(crate) async fn run(run: DirectRun) -> anyhow::Result<()> {
     let bytes = run.mib << 20;
@@ -192,7 +158,7 @@ pub(crate) async fn run(run: DirectRun) -> anyhow::Result<()> {
     let mut pair = crate::pairs::pair(&target, tls, 0).await?;
     eprintln!("direct: relay, {} round trips and {} MiB", run.round_trips, run.mib);
     let (relay_p50, relay_p99) = load::round_trips(&mut pair, run.round_trips).await;
-    let relay_mbs = relay_throughput(&mut pair, bytes).await;
+    let relay_mbs = load::one_way(&mut pair, bytes, FRAME - 14).await;
 
     eprintln!("direct: setting up a direct path on loopback");
     let setup = Instant::now();

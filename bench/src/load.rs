@@ -27,11 +27,20 @@ fn is_data(msg: &Message) -> Option<usize> {
     }
 }
 
-/// Pushes `bytes` of 64 KiB frames from `from` to `to`; returns what arrived.
-async fn push(from: &mut WsStream, to: &mut WsStream, bytes: u64) -> u64 {
+/// Pushes `bytes` of frames with `len` bytes of payload from `from` to `to`; returns what
+/// arrived.
+async fn push(from: &mut WsStream, to: &mut WsStream, bytes: u64, len: usize) -> u64 {
     let (tx, _) = split(from);
     let (_, rx) = split(to);
-    push_split(tx, rx, bytes).await
+    push_split(tx, rx, bytes, len).await
+}
+
+/// MB/s of frames with `len` bytes of payload, `bytes` in all, agent to console over one pair.
+pub(crate) async fn one_way(pair: &mut Pair, bytes: u64, len: usize) -> f64 {
+    let start = Instant::now();
+    let (agent, console) = pair;
+    let moved = push(agent, console, bytes, len).await;
+    moved as f64 / 1e6 / start.elapsed().as_secs_f64()
 }
 
 /// MB/s over `pairs`, each moving `per_pair` bytes one way (agent to console) or both ways at
@@ -42,11 +51,13 @@ pub(crate) async fn throughput(pairs: &mut [Pair], per_pair: u64, both: bool) ->
         if both {
             let (a_tx, a_rx) = split(a);
             let (c_tx, c_rx) = split(c);
-            let (x, y) =
-                tokio::join!(push_split(a_tx, c_rx, per_pair), push_split(c_tx, a_rx, per_pair));
+            let (x, y) = tokio::join!(
+                push_split(a_tx, c_rx, per_pair, FILE_CHUNK),
+                push_split(c_tx, a_rx, per_pair, FILE_CHUNK)
+            );
             x + y
         } else {
-            push(a, c, per_pair).await
+            push(a, c, per_pair, FILE_CHUNK).await
         }
     }))
     .await
@@ -62,8 +73,8 @@ fn split(ws: &mut WsStream) -> (Tx<'_>, Rx<'_>) {
     StreamExt::split(ws)
 }
 
-async fn push_split(mut tx: Tx<'_>, mut rx: Rx<'_>, bytes: u64) -> u64 {
-    let frame = data_frame(FILE_CHUNK);
+async fn push_split(mut tx: Tx<'_>, mut rx: Rx<'_>, bytes: u64, len: usize) -> u64 {
+    let frame = data_frame(len);
     let frames = bytes.div_ceil(frame.len() as u64);
     let send = async {
         for _ in 0..frames {

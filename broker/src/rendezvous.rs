@@ -51,6 +51,8 @@ pub(crate) struct Rendezvous {
     active: HashMap<TicketId, Arc<Session>>,
     /// The SHA-256 of each live resume token, and the ticket whose session it resumes.
     resumes: HashMap<[u8; 32], TicketId>,
+    /// The other way round: each ticket's live token (one at most).
+    resume_of: HashMap<TicketId, [u8; 32]>,
 }
 
 /// Makes the session for two sides: `(agent, console)`.
@@ -108,7 +110,9 @@ impl Rendezvous {
     pub(crate) fn finish(&mut self, ticket: TicketId, session_id: &str) {
         if self.active.get(&ticket).is_some_and(|s| s.id == session_id) {
             self.active.remove(&ticket);
-            self.resumes.retain(|_, t| *t != ticket);
+            if let Some(digest) = self.resume_of.remove(&ticket) {
+                self.resumes.remove(&digest);
+            }
         }
     }
 
@@ -116,7 +120,9 @@ impl Rendezvous {
     /// SHA-256 is `digest`, instead of any token issued before.
     pub(crate) fn offer_resume(&mut self, digest: [u8; 32], ticket: TicketId) {
         if self.active.contains_key(&ticket) {
-            self.resumes.retain(|_, t| *t != ticket);
+            if let Some(old) = self.resume_of.insert(ticket, digest) {
+                self.resumes.remove(&old);
+            }
             self.resumes.insert(digest, ticket);
         }
     }
@@ -124,6 +130,7 @@ impl Rendezvous {
     /// Spends the resume token whose SHA-256 is `digest`: the live session it resumes.
     pub(crate) fn take_resume(&mut self, digest: &[u8; 32]) -> Option<Arc<Session>> {
         let ticket = self.resumes.remove(digest)?;
+        self.resume_of.remove(&ticket);
         self.active.get(&ticket).cloned()
     }
 
@@ -238,5 +245,24 @@ mod tests {
             Arrival::Waiting(_)
         ));
         assert!(!r.in_session(t));
+    }
+
+    #[test]
+    fn a_resume_token_works_once_and_only_the_newest_for_its_session() {
+        let mut r = Rendezvous::default();
+        let t = TicketId(1);
+        let _rx = r.arrive(t, side(1, Role::Agent, "bob"), &mut maker());
+        let Arrival::Paired(s) = r.arrive(t, side(2, Role::Console, "alice"), &mut maker()) else {
+            panic!("should pair");
+        };
+        r.offer_resume([1; 32], t);
+        r.offer_resume([2; 32], t);
+        assert!(r.take_resume(&[1; 32]).is_none(), "a replaced token is dead");
+        assert_eq!(r.take_resume(&[2; 32]).unwrap().id, s.id);
+        assert!(r.take_resume(&[2; 32]).is_none(), "spent");
+        r.offer_resume([3; 32], t);
+        r.finish(t, &s.id);
+        assert!(r.take_resume(&[3; 32]).is_none(), "the session is over");
+        assert!(r.resumes.is_empty() && r.resume_of.is_empty());
     }
 }

@@ -96,7 +96,7 @@ impl Link {
         if !self.enabled {
             return Some("the direct path is turned off here (--no-p2p)".into());
         }
-        self.close().await;
+        self.close();
         let (signals, signals_rx) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
         let setup = Setup { offerer: self.offerer, ice_servers, bind: self.bind };
@@ -135,7 +135,7 @@ impl Link {
                 }
                 DirectEvent::Down(why) => {
                     let was_up = self.route.is_direct();
-                    self.close().await;
+                    self.close();
                     if was_up {
                         News::Down(format!("the direct path went down: {why}"))
                     } else {
@@ -146,14 +146,14 @@ impl Link {
             },
             _ = sleep_until(deadline) => {
                 let secs = self.deadline.map(|(_, s)| s).unwrap_or_default();
-                self.close().await;
+                self.close();
                 News::Down(format!("no direct path within {secs} s"))
             }
         }
     }
 
     /// Closes the path; frames go through the broker.
-    pub async fn close(&mut self) {
+    pub fn close(&mut self) {
         self.route.set(None);
         self.deadline = None;
         self.signals = None;

@@ -3,7 +3,7 @@
 //! retransmits) and `input` (reliable, ordered) — created by the offering side. The path is
 //! up once both channels are open, and down when the connection fails or closes.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,7 +41,7 @@ struct Channels {
 struct Shared {
     channels: Mutex<Channels>,
     /// Channels that have opened.
-    open: Mutex<u8>,
+    open: AtomicU8,
     up: AtomicBool,
     down: AtomicBool,
     signals: mpsc::UnboundedSender<Signal>,
@@ -65,9 +65,8 @@ impl Shared {
             while let Some(event) = dc.poll().await {
                 match event {
                     DataChannelEvent::OnOpen => {
-                        let mut open = shared.open.lock().unwrap_or_else(|p| p.into_inner());
-                        *open += 1;
-                        if *open == 2 && !shared.down.load(Ordering::Acquire) {
+                        let open = shared.open.fetch_add(1, Ordering::AcqRel) + 1;
+                        if open == 2 && !shared.down.load(Ordering::Acquire) {
                             shared.up.store(true, Ordering::Release);
                             let _ = shared.events.send(DirectEvent::Up);
                         }
@@ -157,7 +156,7 @@ impl WebRtcPath {
     ) -> Result<Arc<WebRtcPath>, DirectError> {
         let shared = Arc::new(Shared {
             channels: Mutex::new(Channels::default()),
-            open: Mutex::new(0),
+            open: AtomicU8::new(0),
             up: AtomicBool::new(false),
             down: AtomicBool::new(false),
             signals,

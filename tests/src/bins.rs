@@ -48,3 +48,15 @@ pub fn bin(name: &str) -> PathBuf {
     assert!(path.exists(), "{} was not built", path.display());
     path
 }
+
+/// A command running the binary `name` in network namespace `netns`, or here.
+pub fn command_in(netns: Option<&str>, name: &str) -> Command {
+    match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns]).arg(bin(name));
+            c
+        }
+        None => Command::new(bin(name)),
+    }
+}

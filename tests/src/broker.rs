@@ -201,15 +201,7 @@ fn spawn(scratch: &Path, netns: Option<&str>, host: &str, port: u16) -> (Child, 
         .append(true)
         .open(scratch.join("broker.log"))
         .expect("log file");
-    let mut cmd = match netns {
-        Some(ns) => {
-            let mut c = Command::new("ip");
-            c.args(["netns", "exec", ns]).arg(bin("tether-broker"));
-            c
-        }
-        None => Command::new(bin("tether-broker")),
-    };
-    let mut child = cmd
+    let mut child = crate::bins::command_in(netns, "tether-broker")
         .args(["run", "--listen", &format!("{host}:{port}"), "--data-dir"])
         .arg(scratch.join("data"))
         .arg("--config")

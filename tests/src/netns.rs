@@ -123,7 +123,7 @@ impl Link {
             return Ok(Delay { line: None, address: target.to_string() });
         }
         let mut child = self
-            .in_agent_ns(&crate::bins::bin("tether-delay-line"))
+            .in_agent_ns("tether-delay-line")
             .args([&format!("{}:0", self.agent_ip), target, &delay_ms.to_string()])
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -137,11 +137,9 @@ impl Link {
         Ok(Delay { line: Some(child), address })
     }
 
-    /// A command run inside the agent's namespace.
-    pub fn in_agent_ns(&self, program: &std::path::Path) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.agent_ns]).arg(program);
-        c
+    /// The binary `name` run inside the agent's namespace.
+    pub fn in_agent_ns(&self, name: &str) -> Command {
+        crate::bins::command_in(Some(&self.agent_ns), name)
     }
 }
 

@@ -166,39 +166,28 @@ impl Agent {
 
     /// [`Agent::request`], connecting to `url` (a relay in front of the broker).
     pub fn request_via(broker: &Broker, name: &str, consent: &str, url: &str) -> Agent {
-        Agent::requesting(broker, name, consent, url, Desktop::Pattern)
+        Agent::requesting(broker, None, name, consent, url, Desktop::Pattern)
     }
 
     /// [`Agent::request`] sharing X display `display` and carrying out input on it.
     pub fn request_on_display(broker: &Broker, name: &str, consent: &str, display: &str) -> Agent {
-        Agent::requesting(broker, name, consent, &broker.url(), Desktop::Display(display))
+        Agent::requesting(broker, None, name, consent, &broker.url(), Desktop::Display(display))
     }
 
     /// [`Agent::request`] run inside network namespace `netns`.
     pub fn request_in_netns(broker: &Broker, name: &str, consent: &str, netns: &str) -> Agent {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", netns]).arg(bin("tether-agent"));
-        Agent::command(cmd, broker, name, consent, &broker.url(), Desktop::Pattern)
+        Agent::requesting(broker, Some(netns), name, consent, &broker.url(), Desktop::Pattern)
     }
 
     fn requesting(
         broker: &Broker,
+        netns: Option<&str>,
         name: &str,
         consent: &str,
         url: &str,
         desk: Desktop<'_>,
     ) -> Agent {
-        Agent::command(Command::new(bin("tether-agent")), broker, name, consent, url, desk)
-    }
-
-    fn command(
-        mut cmd: Command,
-        broker: &Broker,
-        name: &str,
-        consent: &str,
-        url: &str,
-        desk: Desktop<'_>,
-    ) -> Agent {
+        let mut cmd = crate::bins::command_in(netns, "tether-agent");
         cmd.args(["request", "--name", name, "--contact", "555-0100", "--issue"])
             .arg(format!("{name}'s printer is on fire"));
         agent_args(&mut cmd, broker, name, consent, url, desk);
@@ -304,14 +293,7 @@ impl Console {
     }
 
     fn command(&self) -> Command {
-        let mut cmd = match &self.netns {
-            Some(ns) => {
-                let mut c = Command::new("ip");
-                c.args(["netns", "exec", ns]).arg(bin("tether-console"));
-                c
-            }
-            None => Command::new(bin("tether-console")),
-        };
+        let mut cmd = crate::bins::command_in(self.netns.as_deref(), "tether-console");
         cmd.env("TETHER_CONFIG_DIR", &self.config_dir).env("RUST_LOG", "debug");
         cmd
     }

@@ -2,7 +2,6 @@
 //! on screen sharing, the override, and live quality.
 
 use serde_json::Value;
-use tether_e2e::bins::bin;
 use tether_e2e::broker::Broker;
 use tether_e2e::netns::link_or_skip;
 
@@ -14,7 +13,7 @@ fn check_from_agent_ns(
     url: &str,
 ) -> (Value, bool) {
     let out = link
-        .in_agent_ns(&bin("tether-agent"))
+        .in_agent_ns("tether-agent")
         .args(["check", "--json", "--broker", url, "--ca"])
         .arg(broker.ca())
         .output()

@@ -32,6 +32,27 @@ fn input_lines(broker: &Broker) -> usize {
     std::fs::read_to_string(input_log(broker, "bob")).unwrap_or_default().lines().count()
 }
 
+/// The session works with nothing direct: three fresh screens arrive through the broker, and
+/// both sides end cleanly. Returns the transcript's records.
+fn works_relayed(
+    broker: &Broker,
+    agent: Agent,
+    mut console: BatchConsole,
+    session: &str,
+) -> Vec<Value> {
+    snapshots(broker, &mut console, 3);
+    console.send("quit");
+    let (status, events) = console.finish();
+    assert!(status.success());
+    let last = events.iter().rev().find(|e| e["event"] == "updates").unwrap();
+    assert_eq!(last["direct"], 0, "{last}");
+    assert!(last["relayed"].as_u64().unwrap() >= 3, "{last}");
+    assert!(agent.finish().0.success());
+    let records = broker.sealed_records(session);
+    assert!(relayed_screen_frames(&records) >= 3);
+    records
+}
+
 #[test]
 fn on_loopback_screen_and_input_go_direct_and_revoking_control_stops_input() {
     let broker = Broker::start();
@@ -96,16 +117,7 @@ fn without_a_direct_path_the_session_stays_on_the_relay_after_the_timeout() {
 
     // The session works on the relay.
     console.wait_for("view", |e| granted(e, "view", true));
-    snapshots(&broker, &mut console, 3);
-    console.send("quit");
-    let (status, events) = console.finish();
-    assert!(status.success());
-    let last = events.iter().rev().find(|e| e["event"] == "updates").unwrap();
-    assert_eq!(last["direct"], 0, "{last}");
-    assert!(last["relayed"].as_u64().unwrap() >= 3, "{last}");
-    assert!(agent.finish().0.success());
-    let records = broker.sealed_records(&session);
-    assert!(relayed_screen_frames(&records) >= 3);
+    let records = works_relayed(&broker, agent, console, &session);
     assert!(records.iter().any(|r| r["event"] == "path" && r["data"]["path"] == "relay"));
 }
 
@@ -145,15 +157,7 @@ fn customer_and_technician_who_cannot_reach_each_other_stay_on_the_relay() {
         (Some(false), Some(false))
     );
     assert!(agent_path["reason"].as_str().unwrap().contains("no direct path"), "{agent_path}");
-    snapshots(&broker, &mut console, 3);
-    console.send("quit");
-    let (status, events) = console.finish();
-    assert!(status.success());
-    let last = events.iter().rev().find(|e| e["event"] == "updates").unwrap();
-    assert_eq!(last["direct"], 0, "{last}");
-    assert!(agent.finish().0.success());
-    let records = broker.sealed_records(&session);
-    assert!(relayed_screen_frames(&records) >= 3);
+    works_relayed(&broker, agent, console, &session);
 }
 
 #[test]

@@ -129,6 +129,11 @@ fn after_sigkill_and_restart_accounts_tickets_and_transcripts_are_intact() {
 
     broker.kill();
     drop((agent, console));
+    // Before any restart, the transcript tells a crash from tampering.
+    let verified = broker.admin(&["verify", &session]);
+    let out = String::from_utf8_lossy(&verified.stdout);
+    assert_eq!(verified.status.code(), Some(2), "{out}");
+    assert!(out.contains("UNSEALED") && !out.contains("TAMPERED"), "{out}");
     broker.restart();
 
     // Accounts: the saved login still works, and so does a password.
@@ -148,6 +153,9 @@ fn after_sigkill_and_restart_accounts_tickets_and_transcripts_are_intact() {
     assert_eq!(verified.status.code(), Some(2), "{out}");
     assert!(out.contains("UNSEALED") && !out.contains("TAMPERED"), "{out}");
     assert!(std::fs::read_to_string(&path).unwrap().contains("before the crash"));
+    let listed = broker.admin(&["sessions", "--json"]);
+    let sessions: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(sessions[0]["end_reason"], "the broker stopped before the session ended");
 
     // And the restarted broker serves a new session at once.
     let mut agent = broker.request("bob", "view");

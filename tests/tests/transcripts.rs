@@ -1,6 +1,6 @@
 //! Transcripts end to end: a real session's transcript is complete, verifies, and every kind
-//! of tampering is caught and located; a crash leaves it unsealed, not tampered; exports are
-//! documentation; only the right people may read it; and a session whose transcript cannot be
+//! of tampering is caught and located (a crash, which leaves it unsealed, is in `faults.rs`);
+//! exports are documentation; only the right people may read it; and a session whose transcript cannot be
 //! written ends.
 
 use std::path::PathBuf;
@@ -211,35 +211,6 @@ fn chromium_dump_dom(page: &std::path::Path) -> String {
         .expect("chromium must be installed (Debian package chromium; .ci/run installs it)");
     assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-#[test]
-fn a_killed_broker_leaves_an_unsealed_transcript_that_is_not_tampered() {
-    let mut broker = Broker::start();
-    let alice = broker.technician("alice");
-    let mut agent = broker.request("bob", "view");
-    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
-    let mut console = alice.join(&ticket);
-    let session = console.wait_event("paired")["session"].as_str().unwrap().to_string();
-    console.send("chat before the crash");
-    agent.wait_event("chat");
-    let path = transcript_path(&broker, &session);
-    // Records reach the disk within a second; wait for this one to be there, then crash.
-    wait_until("the chat is on disk", || {
-        std::fs::read_to_string(&path).unwrap_or_default().contains("before the crash")
-    });
-    broker.kill();
-    let (code, out) = verify(&broker, &session);
-    assert_eq!(code, 2, "{out}");
-    assert!(out.contains("UNSEALED") && !out.contains("TAMPERED"), "{out}");
-    // A restarted broker marks the session interrupted; the transcript stays honest.
-    broker.restart();
-    let (code, out) = verify(&broker, &session);
-    assert_eq!(code, 2, "{out}");
-    let listed = broker.admin(&["sessions", "--json"]);
-    let sessions: Value = serde_json::from_slice(&listed.stdout).unwrap();
-    assert_eq!(sessions[0]["end_reason"], "the broker stopped before the session ended");
-    drop((agent, console));
 }
 
 #[test]

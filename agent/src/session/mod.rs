@@ -177,7 +177,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
                 Ok(Incoming::Control(ServerMessage::Signal { signal })) => link.signal(signal).await,
                 Ok(Incoming::Control(ServerMessage::HandedOver { to })) => {
                     // That session is over, and its direct path with it.
-                    link.close().await;
+                    link.close();
                     if let Err(e) = agent.control(ServerMessage::HandedOver { to }).await {
                         break Err(e.into());
                     }
@@ -231,7 +231,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
             }
         }
     };
-    link.close().await;
+    link.close();
     screen.abort();
     drop(agent);
     writer.finish().await;

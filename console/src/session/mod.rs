@@ -166,7 +166,7 @@ pub async fn join(
             }
         }
     };
-    link.close().await;
+    link.close();
     s.emit_updates();
     drop(s);
     writer.finish().await;
