@@ -12,6 +12,7 @@ use tether_client::check_ui::check_with_progress;
 use tether_client::{
     BrokerAddr, ClientError, Incoming, Printer, Receiver, Sender, Writer, stdin_lines,
 };
+use tether_direct::{Link, News};
 use tether_protocol::{
     Capability, Channel, ClientMessage, Credential, Frame, Role, ScreenRequest, Secret,
     ServerMessage, Signal, SupportRequest, probe_flags, screen_flags,
@@ -26,7 +27,6 @@ use crate::output::AgentEvent;
 use crate::screen::ScreenSource;
 use crate::shell::ShellOutput;
 use crate::streaming::Stream;
-use tether_direct::{Link, News};
 
 mod prompts;
 mod services;

@@ -234,6 +234,16 @@ impl Console {
         self.emit(&Event::Updates { relayed, direct });
     }
 
+    /// Asks for the screen again, without waiting for an update that may have been lost on
+    /// the way, if the screen is shared at all.
+    async fn ask_again(&mut self) -> Result<(), ClientError> {
+        if self.held.contains(&Capability::View) && !self.screen_blocked {
+            self.awaiting_draw = None;
+            self.ask_screen(false).await?;
+        }
+        Ok(())
+    }
+
     /// Asks for the next screen update (a keyframe if `keyframe`).
     async fn ask_screen(&mut self, keyframe: bool) -> Result<(), ClientError> {
         let request = self.screen.request(keyframe);
@@ -264,11 +274,8 @@ impl Console {
         let signal = tether_protocol::Signal::Path { direct, reason };
         self.sender.control(&ClientMessage::Signal { signal }).await?;
         if !direct {
-            // A request in flight on the path that went down may be lost: ask again.
-            if self.held.contains(&Capability::View) && !self.screen_blocked {
-                self.awaiting_draw = None;
-                self.ask_screen(false).await?;
-            }
+            // A request in flight on the path that went down may be lost.
+            self.ask_again().await?;
         }
         Ok(())
     }
@@ -417,11 +424,8 @@ impl Console {
             ServerMessage::PeerAway { grace_secs } => self.emit(&Event::PeerAway { grace_secs }),
             ServerMessage::PeerBack => {
                 self.emit(&Event::PeerBack);
-                // An update or request may have been lost with the connection: ask afresh.
-                if self.held.contains(&Capability::View) && !self.screen_blocked {
-                    self.awaiting_draw = None;
-                    self.ask_screen(false).await?;
-                }
+                // An update or request may have been lost with the connection.
+                self.ask_again().await?;
             }
             ServerMessage::Confirmed { solved } => self.emit(&Event::Confirmed { solved }),
             ServerMessage::ShuttingDown { grace_secs } => self.emit(&Event::Notice {
