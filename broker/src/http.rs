@@ -1,18 +1,35 @@
 //! The HTTP side of a connection: read one request head (bounded in size and time), answer
 //! anything that is not a websocket upgrade on the broker's path with a plain HTTP error, and
-//! upgrade the rest. Doing this ourselves, rather than inside tungstenite, lets a browser or
-//! `curl` pointed at the broker get a clear answer instead of a dropped connection.
+//! upgrade the rest. Doing this ourselves lets a browser or `curl` pointed at the broker get a
+//! clear answer instead of a dropped connection.
 
+use base64::Engine;
 use tether_protocol::WS_PATH;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 /// The largest request head read.
 const MAX_HEAD: usize = 8 * 1024;
 /// Headers parsed at most.
 const MAX_HEADERS: usize = 32;
+
+/// The GUID RFC 6455 appends to the client's key.
+const ACCEPT_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key`: base64 of SHA-1(key + GUID).
+fn accept_key(key: &[u8]) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);
+    ctx.update(key);
+    ctx.update(ACCEPT_GUID);
+    base64::engine::general_purpose::STANDARD.encode(ctx.finish())
+}
+
+/// A connection upgraded to a websocket.
+#[derive(Debug)]
+pub(crate) struct Upgraded<S> {
+    pub(crate) stream: S,
+    /// Bytes that arrived after the request head: the client's first frames.
+    pub(crate) read: Vec<u8>,
+}
 
 /// Why a connection did not become a websocket.
 #[derive(Debug, thiserror::Error)]
@@ -75,18 +92,15 @@ fn judge(head: &[u8]) -> Option<Verdict> {
     }
     match header("sec-websocket-key") {
         Some(key) if !key.is_empty() => {
-            Some(Verdict::Upgrade { accept: derive_accept_key(key.as_bytes()), head_len })
+            Some(Verdict::Upgrade { accept: accept_key(key.as_bytes()), head_len })
         }
         _ => refuse(400, "missing Sec-WebSocket-Key"),
     }
 }
 
-/// Reads the request head from `stream` and upgrades it to a websocket with `config`, or
-/// answers with an HTTP error. The caller bounds the time this takes.
-pub(crate) async fn accept_websocket<S>(
-    mut stream: S,
-    config: WebSocketConfig,
-) -> Result<WebSocketStream<S>, UpgradeError>
+/// Reads the request head from `stream` and answers it with the websocket upgrade, or with an
+/// HTTP error. The caller bounds the time this takes.
+pub(crate) async fn accept_websocket<S>(mut stream: S) -> Result<Upgraded<S>, UpgradeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -138,8 +152,8 @@ where
             stream.write_all(response.as_bytes()).await?;
             stream.flush().await?;
             // Bytes after the head are the client's first websocket frames.
-            let rest = buf.split_off(head_len);
-            Ok(WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(config)).await)
+            let read = buf.split_off(head_len);
+            Ok(Upgraded { stream, read })
         }
     }
 }

@@ -29,6 +29,7 @@ mod state;
 pub mod store;
 pub mod transcript;
 pub mod users;
+pub mod ws;
 
 pub use codes::display as display_code;
 pub use config::{Config, ConfigError};

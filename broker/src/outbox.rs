@@ -13,12 +13,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::{Sink, SinkExt};
 use tether_protocol::{Channel, ServerMessage};
+use tokio::io::AsyncWrite;
 use tokio::sync::Notify;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::ws::{CloseFrame, Message, WsWriter};
 
 /// Limits on the never-dropped queues of one connection.
 #[derive(Debug, Clone, Copy)]
@@ -120,7 +119,12 @@ impl Outbox {
     /// Queues a control message (never dropped).
     pub(crate) fn control(&self, msg: &ServerMessage) -> Result<(), Overflow> {
         let text = msg.encode();
-        self.push_counted("control", Message::text(text), |q, m| q.control.push_back(m))
+        self.push_counted("control", Message::Text(text), |q, m| q.control.push_back(m))
+    }
+
+    /// Queues the answer to a peer's websocket ping.
+    pub(crate) fn pong(&self, payload: Bytes) -> Result<(), Overflow> {
+        self.push_counted("control", Message::Pong(payload), |q, m| q.control.push_back(m))
     }
 
     /// Queues an advisory control message, dropping it if the queue is full: for notices whose
@@ -215,15 +219,8 @@ impl Outbox {
     pub(crate) fn close(&self, code: u16, reason: &str) {
         let mut q = self.lock();
         if q.close.is_none() {
-            // Close reasons must fit a control frame (123 bytes); cut on a char boundary.
-            let mut end = reason.len().min(120);
-            while !reason.is_char_boundary(end) {
-                end -= 1;
-            }
-            q.close = Some(CloseFrame {
-                code: CloseCode::from(code),
-                reason: reason[..end].to_string().into(),
-            });
+            // The writer cuts the reason to what a control frame holds.
+            q.close = Some(CloseFrame { code, reason: reason.to_owned() });
         }
         drop(q);
         self.wake.notify_one();
@@ -323,15 +320,15 @@ fn into_bytes(m: Message) -> Bytes {
     }
 }
 
-/// Drains `outbox` into `sink` until closed or the socket fails, pinging every `ping_every`.
+/// Drains `outbox` into `ws` until closed or the socket fails, pinging every `ping_every`.
 /// Flushes when the outbox runs dry, so bursts go out in few TLS records.
-pub(crate) async fn write_loop<S>(
+pub(crate) async fn write_loop<W>(
     outbox: &Outbox,
-    mut sink: S,
+    mut ws: WsWriter<W>,
     ping_every: Duration,
-) -> Result<(), WsError>
+) -> std::io::Result<()>
 where
-    S: Sink<Message, Error = WsError> + Unpin,
+    W: AsyncWrite + Unpin,
 {
     let result = async {
         let mut ping = tokio::time::interval(ping_every);
@@ -341,17 +338,14 @@ where
             tokio::select! {
                 next = outbox.next() => match next {
                     Next::Send(msg) => {
-                        sink.feed(msg).await?;
+                        ws.feed(&msg).await?;
                         if outbox.is_empty() {
-                            sink.flush().await?;
+                            ws.flush().await?;
                         }
                     }
-                    Next::Close(frame) => {
-                        sink.send(Message::Close(Some(frame))).await?;
-                        return Ok(());
-                    }
+                    Next::Close(frame) => return ws.close(frame).await,
                 },
-                _ = ping.tick() => sink.send(Message::Ping(Bytes::new())).await?,
+                _ = ping.tick() => ws.send(&Message::Ping(Bytes::new())).await?,
             }
         }
     }
@@ -365,6 +359,7 @@ mod tests {
     use tether_protocol::{ErrorCode, Frame};
 
     use super::*;
+    use crate::ws::frame::Opcode;
 
     fn outbox(max_messages: usize) -> Outbox {
         Outbox::new(QueueLimits { max_bytes: 1 << 20, max_messages })
@@ -493,7 +488,7 @@ mod tests {
         assert!(matches!(o.next().await, Next::Send(_)));
         match o.next().await {
             Next::Close(f) => {
-                assert_eq!(u16::from(f.code), 4023);
+                assert_eq!(f.code, 4023);
                 assert_eq!(f.reason.as_str(), "bye");
             }
             other => panic!("expected close, got {other:?}"),
@@ -505,15 +500,13 @@ mod tests {
         let o = outbox(10);
         o.frame(Channel::Chat, frame(Channel::Chat, 1)).unwrap();
         o.close(1000, "done");
-        let sent = std::sync::Arc::new(Mutex::new(Vec::new()));
-        let sink = futures_util::sink::unfold(sent.clone(), |sent, msg: Message| async move {
-            sent.lock().unwrap().push(msg);
-            Ok::<_, WsError>(sent)
-        });
-        write_loop(&o, Box::pin(sink), Duration::from_secs(60)).await.unwrap();
-        let sent = sent.lock().unwrap();
-        assert!(matches!(sent[0], Message::Binary(_)));
-        assert!(matches!(sent[1], Message::Close(Some(_))));
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        write_loop(&o, WsWriter::new(server), Duration::from_secs(60)).await.unwrap();
+        let mut wire = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut client, &mut wire).await.unwrap();
+        let sent = crate::ws::frame::server_frames(&wire);
+        assert_eq!(sent[0], (Opcode::Binary, frame(Channel::Chat, 1).to_vec()));
+        assert_eq!(sent[1].0, Opcode::Close);
         assert_eq!(sent.len(), 2);
         // A dead outbox accepts and discards.
         o.frame(Channel::Chat, frame(Channel::Chat, 2)).unwrap();

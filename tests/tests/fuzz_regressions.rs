@@ -1,13 +1,18 @@
 //! Replays the fuzzers' seeds and every crash reproducer kept in `fuzz/regressions/` through the
-//! same checks the `frame` and `control` fuzz targets run, so a decoder bug the fuzzer once found
+//! same checks the `frame`, `control` and `ws` fuzz targets run, so a decoder bug the fuzzer once found
 //! stays fixed under plain `cargo test`. The checks live in `fuzz/src/checks.rs`, included here
-//! as is; they need only `tether-protocol`.
+//! as is (`fuzz/src/ws.rs` for the websocket reader); they need only `tether-protocol`,
+//! `tether-broker` and `tokio`.
 
 use std::path::{Path, PathBuf};
 
 #[allow(unreachable_pub)]
 #[path = "../../fuzz/src/checks.rs"]
 mod checks;
+
+#[allow(unreachable_pub)]
+#[path = "../../fuzz/src/ws.rs"]
+mod ws;
 
 /// The files directly in `dir` (none if it does not exist), skipping hidden ones.
 fn inputs(dir: &Path) -> Vec<PathBuf> {
@@ -47,4 +52,9 @@ fn control_seeds_and_reproducers_pass_the_control_checks() {
         replay("control", checks::check_control) > 0,
         "no control seeds: the replay proves nothing"
     );
+}
+
+#[test]
+fn ws_seeds_and_reproducers_pass_the_websocket_reader_checks() {
+    assert!(replay("ws", ws::check_ws) > 0, "no ws seeds: the replay proves nothing");
 }

@@ -24,27 +24,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
-use futures_util::stream::SplitStream;
 use tether_protocol::{
     ClientMessage, Credential, ErrorCode, FrameHeader, Hello, MAX_MESSAGE_BYTES, Role,
     ServerMessage, VersionRange, Welcome, negotiate,
 };
+use tokio::io::ReadHalf;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::error::ProtocolError;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tracing::{Instrument, Span};
 
 use self::liveness::{Heard, Watched};
 use crate::outbox::{Outbox, Overflow, write_loop};
 use crate::state::Broker;
 use crate::store::StoreError;
+use crate::ws::{Message, WsError, WsReader};
 
-type Ws = WebSocketStream<Watched<TlsStream<TcpStream>>>;
+/// The reading half of a connection's websocket.
+type Reader = WsReader<ReadHalf<Watched<TlsStream<TcpStream>>>>;
 
 /// Why a connection ends with an error: what the peer is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,17 +84,6 @@ pub(crate) enum Inbound {
     Closed,
 }
 
-/// The websocket limits: one constant bounds both messages and frames.
-pub(crate) fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .max_message_size(Some(MAX_MESSAGE_BYTES))
-        .max_frame_size(Some(MAX_MESSAGE_BYTES))
-        // 16 KiB rather than 128 KiB: the read buffer is allocated per connection.
-        .read_buffer_size(16 * 1024)
-        // Written out at 16 KiB rather than 128 KiB: the write buffer keeps its size.
-        .write_buffer_size(16 * 1024)
-}
-
 /// Serves one accepted TCP connection to its end.
 pub(crate) async fn serve(
     broker: Arc<Broker>,
@@ -122,19 +108,19 @@ pub(crate) async fn serve(
             let tls =
                 acceptor.accept(tcp).await.map_err(|e| format!("TLS handshake failed: {e}"))?;
             let (watched, heard) = Watched::new(tls);
-            let ws = crate::http::accept_websocket(watched, ws_config())
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok::<_, String>((ws, heard))
+            let upgraded =
+                crate::http::accept_websocket(watched).await.map_err(|e| e.to_string())?;
+            Ok::<_, String>((upgraded, heard))
         };
-        let (ws, heard) = match tokio::time::timeout(deadline, upgrade).await {
+        let (upgraded, heard) = match tokio::time::timeout(deadline, upgrade).await {
             Ok(Ok(ws)) => ws,
             Ok(Err(reason)) => {
                 return tracing::debug!(%reason, "connection refused before websocket");
             }
             Err(_) => return tracing::debug!("handshake timed out"),
         };
-        let (sink, stream) = ws.split();
+        // One constant bounds both frames and messages.
+        let (stream, sink) = crate::ws::split(upgraded.stream, &upgraded.read, MAX_MESSAGE_BYTES);
         let outbox = Arc::new(Outbox::new(broker.queue_limits()));
         let ping = Duration::from_secs(broker.config.limits.ping_interval_secs);
         let writer = broker.tracker.spawn({
@@ -169,7 +155,7 @@ pub(crate) async fn serve(
         // Give the peer a moment to answer our close, so the TCP close is orderly.
         let _ = tokio::time::timeout(Duration::from_secs(1), async {
             while let Some(Ok(msg)) = conn.stream.next().await {
-                if msg.is_close() {
+                if matches!(msg, Message::Close(_)) {
                     break;
                 }
             }
@@ -186,7 +172,7 @@ pub(crate) struct Conn {
     broker: Arc<Broker>,
     id: u64,
     peer: SocketAddr,
-    stream: SplitStream<Ws>,
+    stream: Reader,
     /// When the peer last sent a byte.
     heard: Heard,
     outbox: Arc<Outbox>,
@@ -327,7 +313,8 @@ impl Conn {
                     return Ok(Inbound::Frame(header, bytes));
                 }
                 Message::Close(_) => return Ok(Inbound::Closed),
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                Message::Ping(payload) => self.outbox.pong(payload)?,
+                Message::Pong(_) => {}
             }
         }
     }
@@ -341,23 +328,17 @@ impl Conn {
 /// What a websocket error means for the peer.
 fn classify(err: WsError) -> Refusal {
     match err {
-        WsError::Capacity(e) => Refusal::new(
+        WsError::TooLarge { size } => Refusal::new(
             ErrorCode::TooLarge,
-            format!("{e}; the limit is {MAX_MESSAGE_BYTES} bytes"),
+            format!(
+                "{err}; the limit is {MAX_MESSAGE_BYTES} bytes",
+                err = WsError::TooLarge { size }
+            ),
         ),
         // The peer's connection ended without a close: lost, not malformed.
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            Refusal::new(ErrorCode::PeerGone, "connection lost")
+        WsError::Lost => Refusal::new(ErrorCode::PeerGone, "connection lost"),
+        e @ (WsError::Protocol(_) | WsError::Utf8) => {
+            Refusal::new(ErrorCode::Malformed, e.to_string())
         }
-        WsError::Protocol(e) => {
-            Refusal::new(ErrorCode::Malformed, format!("websocket protocol: {e}"))
-        }
-        WsError::Utf8(e) => {
-            Refusal::new(ErrorCode::Malformed, format!("text frame is not UTF-8: {e}"))
-        }
-        WsError::ConnectionClosed | WsError::AlreadyClosed | WsError::Io(_) => {
-            Refusal::new(ErrorCode::PeerGone, "connection lost")
-        }
-        other => Refusal::new(ErrorCode::Malformed, other.to_string()),
     }
 }

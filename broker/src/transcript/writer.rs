@@ -106,8 +106,9 @@ impl Transcript {
 
 /// The chain as written so far.
 struct Chain {
-    /// The file, written from the blocking pool.
-    file: Arc<std::fs::File>,
+    /// The file, opened for each write from the blocking pool and closed after it: an idle
+    /// session holds no descriptor for its transcript.
+    path: Arc<PathBuf>,
     /// Records not yet written.
     pending: Vec<u8>,
     /// Records written but not yet fsynced.
@@ -144,10 +145,12 @@ impl Chain {
         if self.pending.is_empty() && !(durable && self.unsynced) {
             return Ok(());
         }
-        let (file, pending) = (self.file.clone(), std::mem::take(&mut self.pending));
+        let (path, pending) = (self.path.clone(), std::mem::take(&mut self.pending));
         self.unsynced = !durable;
         tokio::task::spawn_blocking(move || {
-            (&*file).write_all(&pending)?;
+            // Not created again: a transcript removed mid-session is a recording failure.
+            let mut file = std::fs::OpenOptions::new().append(true).open(&*path)?;
+            file.write_all(&pending)?;
             if durable { file.sync_data() } else { Ok(()) }
         })
         .await
@@ -164,19 +167,26 @@ async fn run(
     permits: Arc<Semaphore>,
 ) -> Result<(), String> {
     let fail = |what: &str, e: std::io::Error| format!("{what} {}: {e}", path.display());
-    let opened = path.clone();
-    let file = tokio::task::spawn_blocking(move || {
-        std::fs::OpenOptions::new().write(true).create_new(true).open(opened)
-    })
-    .await
-    .map_err(std::io::Error::other)
-    .and_then(|r| r)
-    .map_err(|e| fail("cannot create", e));
-    let mut chain = match file {
-        Ok(file) => {
-            let file = Arc::new(file);
-            Chain { file, pending: Vec::new(), unsynced: false, seq: 0, prev: GENESIS.into() }
-        }
+    let opened = Arc::new(path.clone());
+    let created = {
+        let path = opened.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::OpenOptions::new().write(true).create_new(true).open(&*path).map(drop)
+        })
+    };
+    let created = created
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r)
+        .map_err(|e| fail("cannot create", e));
+    let mut chain = match created {
+        Ok(()) => Chain {
+            path: opened,
+            pending: Vec::new(),
+            unsynced: false,
+            seq: 0,
+            prev: GENESIS.into(),
+        },
         Err(reason) => {
             permits.close();
             return Err(reason);
