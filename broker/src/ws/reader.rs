@@ -13,11 +13,12 @@ use tokio::io::AsyncRead;
 use super::frame::{self, Opcode, Parsed};
 use super::{Message, WsError};
 
-/// The first allocation for bytes whose frame is not yet known.
+/// The smallest allocation for bytes whose frame is not yet known.
 const FIRST_READ: usize = 4 * 1024;
 /// Bytes reserved ahead of their arrival at most: a header announcing a large frame does not
-/// by itself make the broker allocate all of it.
-const AHEAD: usize = 64 * 1024;
+/// by itself make the broker allocate all of it. Above the largest file chunk, so a stream of
+/// them is read without growing a buffer.
+const AHEAD: usize = 128 * 1024;
 /// Bytes asked of the stream at once: about one TLS record, so the part of the buffer the
 /// stream zeroes before filling is never much more than it fills.
 const READ_LIMIT: usize = 16 * 1024;
@@ -32,11 +33,14 @@ pub struct WsReader<R> {
     max_message: usize,
     /// A close arrived or reading failed: nothing more is read.
     done: bool,
+    /// The length of the last whole frame: the size of a new buffer, since the next frame
+    /// is likely the same kind (a stream of file chunks or screen updates).
+    hint: usize,
 }
 
 impl<R: AsyncRead + Unpin> WsReader<R> {
     pub fn new(io: R, read: &[u8], max_message: usize) -> WsReader<R> {
-        WsReader { io, buf: BytesMut::from(read), partial: None, max_message, done: false }
+        WsReader { io, buf: BytesMut::from(read), partial: None, max_message, done: false, hint: 0 }
     }
 
     /// The next message; `None` once a close has arrived or reading has failed.
@@ -77,7 +81,8 @@ impl<R: AsyncRead + Unpin> WsReader<R> {
     fn fill(&mut self, cx: &mut Context<'_>, needed: usize) -> Poll<Result<(), WsError>> {
         let missing = needed - self.buf.len();
         if self.buf.capacity() - self.buf.len() < missing.min(AHEAD) {
-            self.buf.reserve(missing.clamp(FIRST_READ, AHEAD));
+            let like_the_last = if self.buf.is_empty() { self.hint } else { 0 };
+            self.buf.reserve(missing.max(like_the_last).clamp(FIRST_READ, AHEAD));
         }
         let mut limited = (&mut self.buf).limit(READ_LIMIT);
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut limited) {
@@ -98,6 +103,7 @@ impl<R: AsyncRead + Unpin> WsReader<R> {
         let Some(key) = h.mask else {
             return Err(WsError::Protocol("a client's frames must be masked"));
         };
+        self.hint = h.frame_len();
         let mut payload = self.buf.split_to(h.frame_len());
         payload.advance(h.header_len);
         frame::unmask(&mut payload, key);
