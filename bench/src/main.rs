@@ -146,8 +146,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// How many paired sessions the open-file limit allows: the relay and this process each hold
-/// two sockets per session (the broker opens a transcript only while writing to it), besides
-/// a few dozen descriptors of their own.
+/// two sockets per session (the broker opens a transcript only while writing to it), and the
+/// broker keeps 128 descriptors for its own files (it serves no more connections than that
+/// leaves room for), with a few dozen more to spare.
 fn sessions_that_fit() -> usize {
     let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
     let soft = limits
@@ -156,7 +157,7 @@ fn sessions_that_fit() -> usize {
         .and_then(|l| l.split_whitespace().nth(3))
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(1024);
-    soft.saturating_sub(64) / 2
+    soft.saturating_sub(192) / 2
 }
 
 /// Lets this process and the relays it starts hold tens of thousands of sockets.

@@ -2,7 +2,8 @@
 //!
 //! Layout, one concern per module:
 //! - [`server`]: the listener and graceful shutdown; `conn`: one connection's phases;
-//!   `http`: the websocket upgrade; `outbox`: per-channel queues and the writer task;
+//!   `http`: the websocket upgrade; [`ws`]: the websocket itself (frames, reader, writer);
+//!   `outbox`: per-channel queues and the writer task;
 //!   `rendezvous` and `session`: pairing and consent; `state`: what connections share.
 //! - [`auth`], `codes`, `limiter`: credentials, one-time codes, failure limits.
 //! - [`store`]: accounts, tickets, codes and sessions in SQLite behind one trait.

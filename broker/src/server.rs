@@ -1,6 +1,7 @@
 //! The listener: accepts TCP connections (a permit first, so at most `max_connections` are
-//! served), hands each to its own tracked task, and on shutdown stops accepting, lets
-//! sessions finish within the grace period and flushes the store.
+//! served, and never more than the open-file limit leaves room for), hands each to its own
+//! tracked task, and on shutdown stops accepting, lets sessions finish within the grace period
+//! and flushes the store.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,7 +65,7 @@ pub async fn run(
     let transcripts = transcripts(data_dir, &config)?;
     recover_interrupted_sessions(&store).await?;
     let grace = Duration::from_secs(config.limits.shutdown_grace_secs);
-    let permits = Arc::new(Semaphore::new(config.limits.max_connections));
+    let permits = Arc::new(Semaphore::new(connection_cap(config.limits.max_connections)));
     let tracker = tokio_util::task::TaskTracker::new();
     let hooks = (!config.webhooks.is_empty()).then(|| {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -173,6 +174,34 @@ async fn recover_interrupted_sessions(store: &StoreHandle) -> Result<(), RunErro
         });
     }
     Ok(())
+}
+
+/// Descriptors kept for what is not a connection: the database and its journal, transcripts
+/// being written (at most [`crate::transcript::FILES_AT_ONCE`]), logs, attachments, webhooks.
+const FD_RESERVE: usize = 128;
+
+/// How many connections may be open at once: `configured`, but no more than the open-file
+/// limit leaves room for beside [`FD_RESERVE`]. The soft limit is raised to the hard one
+/// first, since each connection holds a descriptor; without that a broker would run out of
+/// them long before `max_connections` on a system whose soft default is 1024.
+fn connection_cap(configured: usize) -> usize {
+    let soft = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(soft) => usize::try_from(soft).unwrap_or(usize::MAX),
+        Err(err) => {
+            tracing::warn!(%err, "cannot read the open-file limit; trusting max_connections");
+            return configured;
+        }
+    };
+    let cap = soft.saturating_sub(FD_RESERVE).max(1);
+    if cap < configured {
+        tracing::warn!(
+            max_connections = configured,
+            open_file_limit = soft,
+            serving = cap,
+            "max_connections lowered to fit the open-file limit"
+        );
+    }
+    configured.min(cap)
 }
 
 fn tls_config(data_dir: &DataDir, config: &Config) -> Result<Arc<rustls::ServerConfig>, RunError> {

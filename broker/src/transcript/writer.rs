@@ -2,15 +2,16 @@
 //! relay path. Records are written and fsynced at least every second and at the end, when the
 //! transcript is sealed with the broker's key; between writes the writer holds no buffer, so an
 //! idle session costs no more than its task. Senders wait (a bounded number of records in flight) rather
-//! than let a slow disk grow memory. If anything cannot be written, the writer reports the
-//! failure once and stops accepting records, so that the session can end instead of running
-//! unrecorded.
-
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+//! than let a slow disk grow memory. A file is open only while it is written, and at most
+//! [`FILES_AT_ONCE`] across the broker, so a session costs no descriptor for its transcript; a
+//! broker briefly out of descriptors keeps the records and tries again. If anything cannot be
+//! written, the writer reports the failure once and stops accepting records, so that the
+//! session can end instead of running unrecorded.
 
 use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -22,6 +23,28 @@ use super::signing::SigningKey;
 const IN_FLIGHT: usize = 4096;
 /// How often buffered records are flushed and fsynced.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
+/// Transcript files open at once across the broker, at most.
+pub const FILES_AT_ONCE: usize = 32;
+/// How long a writer keeps its records and retries while the process is out of descriptors
+/// before the recording counts as failed.
+const SHORT_OF_FILES_FOR: Duration = Duration::from_secs(10);
+
+static OPEN_FILES: Semaphore = Semaphore::const_new(FILES_AT_ONCE);
+
+/// Whether opening failed for want of a descriptor (the process's or the system's): a state
+/// that passes, unlike a full or failing disk.
+fn out_of_descriptors(err: &std::io::Error) -> bool {
+    // EMFILE and ENFILE.
+    matches!(err.raw_os_error(), Some(24) | Some(23))
+}
+
+/// Why writing out failed.
+enum WriteFailure {
+    /// The file could not be opened; nothing was written, and here are the records back.
+    Open(std::io::Error, Vec<u8>),
+    /// Writing or syncing failed.
+    Write(std::io::Error),
+}
 
 /// What a sealed transcript ended as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +136,8 @@ struct Chain {
     pending: Vec<u8>,
     /// Records written but not yet fsynced.
     unsynced: bool,
+    /// Since when opening the file has failed for want of descriptors.
+    short_of_files: Option<Instant>,
     seq: u64,
     prev: String,
 }
@@ -140,22 +165,56 @@ impl Chain {
         self.write_out(true).await
     }
 
-    /// Writes what is pending (and fsyncs, if `durable`); the buffer is released.
+    /// Writes what is pending (and fsyncs, if `durable`); the buffer is released. Out of
+    /// descriptors, the records are kept for the next try.
     async fn write_out(&mut self, durable: bool) -> std::io::Result<()> {
         if self.pending.is_empty() && !(durable && self.unsynced) {
             return Ok(());
         }
         let (path, pending) = (self.path.clone(), std::mem::take(&mut self.pending));
-        self.unsynced = !durable;
-        tokio::task::spawn_blocking(move || {
+        let _open = OPEN_FILES.acquire().await.map_err(std::io::Error::other)?;
+        let written = tokio::task::spawn_blocking(move || {
             // Not created again: a transcript removed mid-session is a recording failure.
-            let mut file = std::fs::OpenOptions::new().append(true).open(&*path)?;
-            file.write_all(&pending)?;
-            if durable { file.sync_data() } else { Ok(()) }
+            let mut file = match std::fs::OpenOptions::new().append(true).open(&*path) {
+                Ok(file) => file,
+                Err(err) => return Err(WriteFailure::Open(err, pending)),
+            };
+            file.write_all(&pending).map_err(WriteFailure::Write)?;
+            if durable { file.sync_data().map_err(WriteFailure::Write) } else { Ok(()) }
         })
         .await
-        .map_err(std::io::Error::other)?
+        .map_err(std::io::Error::other)?;
+        match written {
+            Ok(()) => {
+                self.unsynced = !durable;
+                self.short_of_files = None;
+                Ok(())
+            }
+            Err(WriteFailure::Open(err, mut pending)) if out_of_descriptors(&err) => {
+                let since = *self.short_of_files.get_or_insert_with(Instant::now);
+                if since.elapsed() > SHORT_OF_FILES_FOR {
+                    return Err(err);
+                }
+                tracing::warn!(%err, "transcript kept in memory until a descriptor is free");
+                // Before whatever was recorded meanwhile, so the chain stays in order.
+                pending.extend_from_slice(&self.pending);
+                self.pending = pending;
+                self.unsynced |= !durable;
+                Ok(())
+            }
+            Err(WriteFailure::Open(err, _) | WriteFailure::Write(err)) => Err(err),
+        }
     }
+}
+
+/// Creates the transcript file, which must not exist yet.
+async fn create(path: Arc<PathBuf>) -> std::io::Result<()> {
+    let _open = OPEN_FILES.acquire().await.map_err(std::io::Error::other)?;
+    tokio::task::spawn_blocking(move || {
+        std::fs::OpenOptions::new().write(true).create_new(true).open(&*path).map(drop)
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 async fn run(
@@ -168,22 +227,13 @@ async fn run(
 ) -> Result<(), String> {
     let fail = |what: &str, e: std::io::Error| format!("{what} {}: {e}", path.display());
     let opened = Arc::new(path.clone());
-    let created = {
-        let path = opened.clone();
-        tokio::task::spawn_blocking(move || {
-            std::fs::OpenOptions::new().write(true).create_new(true).open(&*path).map(drop)
-        })
-    };
-    let created = created
-        .await
-        .map_err(std::io::Error::other)
-        .and_then(|r| r)
-        .map_err(|e| fail("cannot create", e));
+    let created = create(opened.clone()).await.map_err(|e| fail("cannot create", e));
     let mut chain = match created {
         Ok(()) => Chain {
             path: opened,
             pending: Vec::new(),
             unsynced: false,
+            short_of_files: None,
             seq: 0,
             prev: GENESIS.into(),
         },
