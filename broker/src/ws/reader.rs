@@ -39,6 +39,8 @@ pub struct WsReader<R> {
 }
 
 impl<R: AsyncRead + Unpin> WsReader<R> {
+    /// Reads from `io`, after `read` (bytes that came with the upgrade request); frames and
+    /// whole messages longer than `max_message` are refused.
     pub fn new(io: R, read: &[u8], max_message: usize) -> WsReader<R> {
         WsReader { io, buf: BytesMut::from(read), partial: None, max_message, done: false, hint: 0 }
     }

@@ -15,6 +15,7 @@ pub struct WsWriter<W> {
 }
 
 impl<W: AsyncWrite + Unpin> WsWriter<W> {
+    /// Writes to `io`.
     pub fn new(io: W) -> WsWriter<W> {
         WsWriter { io }
     }
