@@ -328,12 +328,9 @@ impl Conn {
 /// What a websocket error means for the peer.
 fn classify(err: WsError) -> Refusal {
     match err {
-        WsError::TooLarge { size } => Refusal::new(
+        e @ WsError::TooLarge { .. } => Refusal::new(
             ErrorCode::TooLarge,
-            format!(
-                "{err}; the limit is {MAX_MESSAGE_BYTES} bytes",
-                err = WsError::TooLarge { size }
-            ),
+            format!("{e}; the limit is {MAX_MESSAGE_BYTES} bytes"),
         ),
         // The peer's connection ended without a close: lost, not malformed.
         WsError::Lost => Refusal::new(ErrorCode::PeerGone, "connection lost"),

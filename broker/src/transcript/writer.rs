@@ -199,7 +199,6 @@ impl Chain {
                 // Before whatever was recorded meanwhile, so the chain stays in order.
                 pending.extend_from_slice(&self.pending);
                 self.pending = pending;
-                self.unsynced |= !durable;
                 Ok(())
             }
             Err(WriteFailure::Open(err, _) | WriteFailure::Write(err)) => Err(err),
