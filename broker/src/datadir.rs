@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use tether_certs::{CertError, DataDirCerts};
 
-use crate::auth::{AuthError, random_bytes};
 use crate::config;
-use crate::store::{SqliteStore, StoreError};
-use crate::transcript::SigningKey;
-use crate::transcript::signing::KeyError;
+use tether_access::credentials::{AuthError, random_bytes};
+use tether_store::{SqliteStore, StoreError};
+use tether_transcript::SigningKey;
+use tether_transcript::signing::KeyError;
 
 /// Host names a self-made server certificate covers when none are given.
 pub const DEFAULT_HOSTNAMES: [&str; 2] = ["localhost", "127.0.0.1"];

@@ -182,7 +182,7 @@ mod tests {
                 checks: crate::session::Checks::default(),
             };
             let id = Session::new_id().ok()?;
-            Some(Arc::new(Session::new(id, sides, crate::transcript::Transcript::disabled())))
+            Some(Arc::new(Session::new(id, sides, tether_transcript::Transcript::disabled())))
         }
     }
 

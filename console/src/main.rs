@@ -7,16 +7,13 @@ use clap::{Parser, Subcommand};
 use tether_client::BrokerAddr;
 use tether_client::Printer;
 use tether_client::check_ui::check_with_progress;
-use tether_console::admin::Answer;
 use tether_console::desk::{self, Target};
 use tether_console::desk_cmd::{self, OnsiteCmd, SlaArgs, TicketCmd};
 use tether_console::events::Event;
 use tether_console::session;
 use tether_console::viewer::{self, ViewerLink};
-use tether_protocol::{
-    AdminReply, AdminRequest, Availability, ExportFormat, Secret, SessionSummary, TicketId,
-    Verdict, parse_since, verify_exit_code,
-};
+use tether_protocol::admin_cli::AdminVerb;
+use tether_protocol::{Availability, Secret, TicketId, Verdict};
 
 /// The technician's side of tether.
 #[derive(Debug, Parser)]
@@ -130,53 +127,6 @@ enum Command {
 enum ReportKind {
     /// The deadline review: per priority, breaches, per technician.
     Sla(SlaArgs),
-}
-
-#[derive(Debug, Subcommand)]
-enum AdminVerb {
-    /// List sessions, newest first.
-    Sessions {
-        /// Only sessions started since a time (2026-11-01, RFC 3339) or within an age (24h, 7d).
-        #[arg(long)]
-        since: Option<String>,
-        /// Only this ticket's sessions.
-        #[arg(long)]
-        ticket: Option<TicketId>,
-        /// Only this technician's sessions.
-        #[arg(long)]
-        technician: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print a session's transcript as stored (JSON lines).
-    Show {
-        /// Session id.
-        id: String,
-    },
-    /// Check transcripts. Exit 0: intact; 2: unsealed (a crash); 1: tampered.
-    Verify {
-        /// Session id.
-        #[arg(required_unless_present = "all")]
-        id: Option<String>,
-        /// Every session you may read.
-        #[arg(long, conflicts_with = "id")]
-        all: bool,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Write a session's documentation.
-    Export {
-        /// Session id.
-        id: String,
-        /// md, json, html, or asciicast (the shell session).
-        #[arg(long)]
-        format: ExportFormat,
-        /// Write here instead of standard output.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-    },
 }
 
 fn main() -> ExitCode {
@@ -320,46 +270,13 @@ async fn run(cli: Cli, viewer: Option<ViewerLink>) -> anyhow::Result<ExitCode> {
 }
 
 async fn admin(target: &Target, verb: AdminVerb) -> anyhow::Result<ExitCode> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
-    let (request, json, output) = match verb {
-        AdminVerb::Sessions { since, ticket, technician, json } => {
-            let since =
-                since.map(|s| parse_since(&s, now)).transpose().map_err(anyhow::Error::msg)?;
-            (AdminRequest::Sessions { since, ticket, technician }, json, None)
-        }
-        AdminVerb::Show { id } => (AdminRequest::Show { session: id }, false, None),
-        AdminVerb::Verify { id, all: _, json } => {
-            (AdminRequest::Verify { session: id }, json, None)
-        }
-        AdminVerb::Export { id, format, output } => {
-            (AdminRequest::Export { session: id, format }, false, output)
-        }
-    };
-    match tether_console::admin::ask(target, request).await? {
-        Answer::Document(text) => match output {
-            Some(path) => std::fs::write(&path, text)?,
-            None => print!("{text}"),
-        },
-        Answer::Reply(AdminReply::Sessions { sessions }) if json => {
-            println!("{}", serde_json::to_string_pretty(&sessions)?)
-        }
-        Answer::Reply(AdminReply::Sessions { sessions }) => {
-            println!("{}", SessionSummary::HEADER);
-            for s in &sessions {
-                println!("{}", s.row());
-            }
-        }
-        Answer::Reply(AdminReply::Verified { reports }) => {
-            if json {
-                println!("{}", serde_json::to_string_pretty(&reports)?);
-            } else {
-                for r in &reports {
-                    println!("{r}");
-                }
-            }
-            return Ok(ExitCode::from(verify_exit_code(&reports)));
-        }
-        Answer::Reply(other) => anyhow::bail!("unexpected answer {other:?}"),
+    let now = tether_protocol::unix_seconds(std::time::SystemTime::now());
+    let command = verb.command(now).map_err(anyhow::Error::msg)?;
+    let answer = tether_console::admin::ask(target, command.request.clone()).await?;
+    let printed = command.print(answer);
+    if let Some((path, doc)) = &printed.file {
+        std::fs::write(path, doc)?;
     }
-    Ok(ExitCode::SUCCESS)
+    print!("{}", printed.stdout);
+    Ok(ExitCode::from(printed.exit))
 }

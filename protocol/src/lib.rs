@@ -8,11 +8,14 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+#[cfg(feature = "cli")]
+pub mod admin_cli;
 mod bandwidth;
 mod consent;
 mod control;
 mod desk;
 mod direct;
+pub mod encoding;
 mod error;
 mod file;
 mod frame;
@@ -25,8 +28,8 @@ pub mod tiles;
 mod version;
 
 pub use admin::{
-    AdminReply, AdminRequest, ExportFormat, SessionSummary, VerifyReport, VerifyStatus,
-    parse_since, verify_exit_code,
+    AdminAnswer, AdminReply, AdminRequest, ExportFormat, SessionSummary, VerifyReport,
+    VerifyStatus, parse_since, verify_exit_code,
 };
 pub use bandwidth::{
     CheckResult, Measurement, PROBE_CHUNK, ProbePhase, Thresholds, Verdict, decode_ack, encode_ack,
@@ -43,6 +46,7 @@ pub use desk::{
     TicketFilter, format_duration,
 };
 pub use direct::{IceServer, MAX_SIGNAL_BYTES, Signal};
+pub use encoding::{hex, rfc3339, system_time, unhex, unix_seconds};
 pub use error::ErrorCode;
 pub use file::{
     Direction, FILE_CHUNK, FILE_DATA_HEADER, FileMsg, decode_data, encode_data_header, file_flags,

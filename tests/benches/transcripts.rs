@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::json;
-use tether_broker::transcript::{Actor, Entry, SigningKey, Transcript};
 use tether_client::{Connection, Incoming};
 use tether_e2e::broker::Broker;
 use tether_e2e::raw;
 use tether_protocol::{Capability, Channel, ClientMessage, Frame, Role};
+use tether_transcript::{Actor, Entry, SigningKey, Transcript};
 
 const RECORDS: usize = 200_000;
 const CHATS: usize = 20_000;

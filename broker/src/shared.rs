@@ -1,0 +1,107 @@
+//! [`Shared`]: what every connection task shares through one `Arc` — the configuration, the
+//! services the relay composes (access, desk, transcript recorder), the pairing state, and the
+//! shutdown token and task tracker. Mutexes here are std mutexes held only for plain
+//! in-memory work, never across an `.await`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tether_access::Access;
+use tether_desk::{Desk, Live};
+use tether_protocol::TicketId;
+use tether_transcript::Recorder;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::outbox::QueueLimits;
+use crate::rendezvous::Rendezvous;
+
+/// Everything connection tasks share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    /// Sign-in, customer codes and the authorization policy.
+    pub(crate) access: Access,
+    /// The support desk.
+    pub(crate) desk: Arc<Desk>,
+    /// Where session transcripts are written.
+    pub(crate) recorder: Recorder,
+    /// Who waits for whom, and the live sessions.
+    pub(crate) rendezvous: Arc<Mutex<Rendezvous>>,
+    /// One probe data frame of random bytes, sent again and again by bandwidth checks.
+    pub(crate) probe_data: bytes::Bytes,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) tracker: TaskTracker,
+    next_conn: AtomicU64,
+}
+
+/// Locks a std mutex, carrying on through poisoning: every value behind these mutexes is
+/// plain data that a panicking holder cannot leave half-updated in a way that matters more
+/// than serving everyone else.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn new(
+        config: Config,
+        access: Access,
+        desk: Arc<Desk>,
+        recorder: Recorder,
+        rendezvous: Arc<Mutex<Rendezvous>>,
+        shutdown: CancellationToken,
+    ) -> Shared {
+        Shared {
+            config,
+            access,
+            desk,
+            recorder,
+            rendezvous,
+            probe_data: probe_data(),
+            shutdown,
+            tracker: TaskTracker::new(),
+            next_conn: AtomicU64::new(1),
+        }
+    }
+
+    /// A fresh connection id for logs.
+    pub(crate) fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Queue limits for a new connection's outbox.
+    pub(crate) fn queue_limits(&self) -> QueueLimits {
+        QueueLimits {
+            max_bytes: self.config.limits.max_queued_bytes,
+            max_messages: self.config.limits.max_queued_messages,
+        }
+    }
+}
+
+/// What the desk sees of the relay: the pairing state, read under its lock.
+#[derive(Debug)]
+pub(crate) struct LiveSessions(pub(crate) Arc<Mutex<Rendezvous>>);
+
+impl Live for LiveSessions {
+    fn customer_waiting(&self, ticket: TicketId) -> bool {
+        lock(&self.0).customer_waiting(ticket)
+    }
+
+    fn sessions_of(&self, technician: &str) -> usize {
+        lock(&self.0).sessions_of(technician)
+    }
+}
+
+/// A probe data frame of random (incompressible) bytes.
+fn probe_data() -> bytes::Bytes {
+    let mut payload = vec![0u8; tether_protocol::PROBE_CHUNK];
+    // The RNG never fails on Linux; zeros would still measure an uncompressed link.
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut payload);
+    tether_protocol::Frame::encode(
+        tether_protocol::Channel::Probe,
+        tether_protocol::probe_flags::DATA,
+        &payload,
+    )
+    .unwrap_or_default()
+}
