@@ -82,15 +82,6 @@ pub fn normalize(typed: &str) -> Option<String> {
     (digits.len() == CODE_DIGITS && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
-/// A code shown to people: `123 456 789`.
-pub fn display(code: &str) -> String {
-    if code.len() == CODE_DIGITS {
-        format!("{} {} {}", &code[0..3], &code[3..6], &code[6..9])
-    } else {
-        code.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use tether_protocol::TicketId;
@@ -135,6 +126,5 @@ mod tests {
         for bad in ["12345678", "1234567890", "12345678a", "", "１２３４５６７８９"] {
             assert_eq!(normalize(bad), None, "{bad}");
         }
-        assert_eq!(display("123456789"), "123 456 789");
     }
 }

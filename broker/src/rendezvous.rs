@@ -84,13 +84,13 @@ impl Rendezvous {
                 } else {
                     (&other.side, &me.side)
                 };
-                if let Some(session) = make(agent, console) {
-                    if other.paired.send(session.clone()).is_ok() {
-                        self.active.insert(ticket, session.clone());
-                        return Arrival::Paired(session);
-                    }
-                    // The other side vanished between waiting and now: wait in its place.
+                if let Some(session) = make(agent, console)
+                    && other.paired.send(session.clone()).is_ok()
+                {
+                    self.active.insert(ticket, session.clone());
+                    return Arrival::Paired(session);
                 }
+                // The other side vanished between waiting and now: wait in its place.
             }
         }
         // Told under the lock, so that `waiting` always comes before the other side's `paired`.

@@ -2,7 +2,6 @@
 //! connection, asks one thing, prints the answer and closes.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, UNIX_EPOCH};
 
 use tether_client::{BrokerAddr, ClientError, Connection};
 use tether_protocol::{
@@ -117,17 +116,8 @@ pub async fn invite(
     }
 }
 
-/// A code as people read it aloud: `123 456 789`.
-pub fn group_code(code: &str) -> String {
-    let digits: Vec<char> = code.chars().collect();
-    digits.chunks(3).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
-}
-
 /// Unix seconds as an RFC 3339 UTC time.
-pub fn format_time(unix: i64) -> String {
-    let t = UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64);
-    humantime::format_rfc3339_seconds(t).to_string()
-}
+pub use tether_protocol::rfc3339 as format_time;
 
 /// The queue as a table: most urgent first, with the time left to the response deadline
 /// (or how far past it), the owner and the bandwidth verdict.

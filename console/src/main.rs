@@ -195,10 +195,7 @@ async fn run(cli: Cli, viewer: Option<ViewerLink>) -> anyhow::Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&tickets)?);
             } else {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs() as i64)
-                    .unwrap_or(0);
+                let now = tether_protocol::unix_seconds(std::time::SystemTime::now());
                 print!("{}", desk::queue_table(&tickets, now));
             }
         }
@@ -218,7 +215,7 @@ async fn run(cli: Cli, viewer: Option<ViewerLink>) -> anyhow::Result<ExitCode> {
                 let code = info.code.expose();
                 println!(
                     "Code {} for ticket {}, valid until {}.",
-                    desk::group_code(code),
+                    tether_protocol::group_code(code),
                     info.ticket,
                     desk::format_time(info.expires_at)
                 );

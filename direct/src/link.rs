@@ -115,10 +115,10 @@ impl Link {
 
     /// A signal from the other side.
     pub async fn signal(&mut self, signal: Signal) {
-        if let Some(path) = &self.path {
-            if let Err(e) = path.signal(signal).await {
-                tracing::debug!(err = %e, "signal not taken");
-            }
+        if let Some(path) = &self.path
+            && let Err(e) = path.signal(signal).await
+        {
+            tracing::debug!(err = %e, "signal not taken");
         }
     }
 

@@ -1,6 +1,6 @@
-//! Small encodings every tether crate shares: lower-case hex (digests, signatures) and Unix
-//! seconds (how times are stored and sent) to and from `SystemTime` and RFC 3339. Pure: the
-//! clock is read by callers, never here.
+//! Small encodings every tether crate shares: lower-case hex (digests, signatures), Unix
+//! seconds (how times are stored and sent) to and from `SystemTime` and RFC 3339, and a
+//! one-time code grouped for reading aloud. Pure: the clock is read by callers, never here.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,7 +17,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The bytes a hex string spells (either case); `None` for odd lengths or other characters.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
@@ -38,6 +38,12 @@ pub fn rfc3339(unix: i64) -> String {
     humantime::format_rfc3339_seconds(system_time(unix)).to_string()
 }
 
+/// A code as people read it aloud: `123 456 789`.
+pub fn group_code(code: &str) -> String {
+    let digits: Vec<char> = code.chars().collect();
+    digits.chunks(3).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +62,11 @@ mod tests {
         assert_eq!(unix_seconds(system_time(1_700_000_000)), 1_700_000_000);
         assert_eq!(system_time(-5), UNIX_EPOCH);
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn codes_are_grouped_by_three() {
+        assert_eq!(group_code("123456789"), "123 456 789");
+        assert_eq!(group_code("1234"), "123 4");
     }
 }

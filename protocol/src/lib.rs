@@ -46,14 +46,14 @@ pub use desk::{
     TicketFilter, format_duration,
 };
 pub use direct::{IceServer, MAX_SIGNAL_BYTES, Signal};
-pub use encoding::{hex, rfc3339, system_time, unhex, unix_seconds};
+pub use encoding::{group_code, hex, rfc3339, system_time, unhex, unix_seconds};
 pub use error::ErrorCode;
 pub use file::{
     Direction, FILE_CHUNK, FILE_DATA_HEADER, FileMsg, decode_data, encode_data_header, file_flags,
     safe_file_name,
 };
 pub use frame::{
-    Channel, Frame, FrameError, FrameHeader, HEADER_LEN, MAX_CHAT_BYTES, MAX_CLIPBOARD_BYTES,
+    Channel, Frame, FrameError, FrameHeader, HEADER_LEN, Lane, MAX_CHAT_BYTES, MAX_CLIPBOARD_BYTES,
 };
 pub use input::{
     Action, InputError, InputEvent, KeyCombo, MAX_INPUT_EVENT_BYTES, Modifier, MouseButton,

@@ -142,10 +142,10 @@ async fn chat_rate(config: &str) -> f64 {
     });
     let mut received = 0;
     while received < CHATS {
-        if let Incoming::Frame(h, _) = crx.recv().await.unwrap() {
-            if h.channel == Channel::Chat {
-                received += 1;
-            }
+        if let Incoming::Frame(h, _) = crx.recv().await.unwrap()
+            && h.channel == Channel::Chat
+        {
+            received += 1;
         }
     }
     let rate = CHATS as f64 / start.elapsed().as_secs_f64();

@@ -8,6 +8,7 @@
 //! - [`proc`]: a running agent or batch console with its event stream.
 //! - [`raw`]: a hand-driven TLS websocket for hostile input.
 //! - [`relay`]: a TCP relay to the broker that a test can cut.
+//! - [`require`]: root and the programs the tests need, checked with one line if missing.
 //! - [`xvfb`]: a virtual X display to capture, inject into and screenshot.
 
 pub mod bins;
@@ -17,6 +18,7 @@ pub mod netns;
 pub mod proc;
 pub mod raw;
 pub mod relay;
+pub mod require;
 pub mod xvfb;
 
 use std::time::{Duration, Instant};

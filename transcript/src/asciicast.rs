@@ -32,7 +32,7 @@ pub fn asciicast(records: &[Record]) -> String {
         "version": 2,
         "width": dim("cols", 80),
         "height": dim("rows", 24),
-        "timestamp": start.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "timestamp": tether_protocol::unix_seconds(start),
         "env": { "SHELL": shell, "TERM": "xterm-256color" },
     });
     let mut out = header.to_string();

@@ -109,7 +109,7 @@ impl ChannelLog {
 /// The transcript event of a clipboard copy: its size and digest.
 pub fn clipboard(payload: &[u8]) -> (&'static str, Value) {
     let digest = ring::digest::digest(&ring::digest::SHA256, payload);
-    let sha256: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = tether_protocol::hex(digest.as_ref());
     ("clipboard", json!({ "bytes": payload.len(), "sha256": sha256 }))
 }
 

@@ -151,17 +151,17 @@ pub fn verify(
             format!("the seal's signature (record {}) is not valid", seal.seq),
         );
     }
-    if let Some(e) = expected {
-        if e.records != n || e.hash != prev {
-            return tampered(
-                n,
-                seal.seq,
-                format!(
-                    "the seal (record {}) is not the one recorded when the session ended",
-                    seal.seq
-                ),
-            );
-        }
+    if let Some(e) = expected
+        && (e.records != n || e.hash != prev)
+    {
+        return tampered(
+            n,
+            seal.seq,
+            format!(
+                "the seal (record {}) is not the one recorded when the session ended",
+                seal.seq
+            ),
+        );
     }
     Verdict {
         status: VerifyStatus::Ok,
