@@ -196,6 +196,8 @@ impl Outbox {
         frame: Bytes,
         stall: Duration,
     ) -> Result<(), Overflow> {
+        // The common case, a queue with room, without registering for the writer's signal.
+        let Err(_) = self.frame(channel, frame.clone()) else { return Ok(()) };
         let deadline = tokio::time::Instant::now() + stall;
         loop {
             let room = self.room.notified();

@@ -31,6 +31,7 @@ mod wait;
 mod watch;
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -125,12 +126,15 @@ pub(crate) async fn serve(
             let outbox = outbox.clone();
             async move { write_loop(&outbox, sink, ping).await }.in_current_span()
         });
+        let idle = Duration::from_secs(shared.config.limits.idle_timeout_secs);
         let mut conn = Conn {
             shared: shared.clone(),
             id,
             peer,
             stream,
             heard,
+            idle,
+            silence: Box::pin(tokio::time::sleep(idle)),
             outbox: outbox.clone(),
             check: None,
             pending: None,
@@ -173,6 +177,11 @@ pub(crate) struct Conn {
     stream: Reader,
     /// When the peer last sent a byte.
     heard: Heard,
+    /// How long the peer may stay silent.
+    idle: Duration,
+    /// Fires when the peer may have been silent for `idle`: one timer for the connection's
+    /// life, moved on only when it fires, not armed anew for every message.
+    silence: Pin<Box<tokio::time::Sleep>>,
     outbox: Arc<Outbox>,
     /// This connection's bandwidth check, once run.
     check: Option<tether_protocol::CheckResult>,
@@ -211,18 +220,22 @@ impl Conn {
         if let Some(inbound) = self.pending.take() {
             return Ok(inbound);
         }
-        let idle = Duration::from_secs(self.shared.config.limits.idle_timeout_secs);
         loop {
-            // Wait out what is left of the timeout since the last byte heard.
-            let left = idle.saturating_sub(self.heard.silent_for());
-            let next = match tokio::time::timeout(left, self.stream.next()).await {
-                Ok(next) => next,
-                Err(_) if self.heard.silent_for() < idle => continue,
-                Err(_) => {
-                    return Err(Refusal::new(
-                        ErrorCode::Timeout,
-                        format!("nothing heard for {} s", idle.as_secs()),
-                    ));
+            let next = tokio::select! {
+                biased;
+                next = self.stream.next() => next,
+                () = &mut self.silence => {
+                    let silent = self.heard.silent_for();
+                    if silent >= self.idle {
+                        return Err(Refusal::new(
+                            ErrorCode::Timeout,
+                            format!("nothing heard for {} s", self.idle.as_secs()),
+                        ));
+                    }
+                    // Heard from meanwhile: wait out what is left since the last byte.
+                    let at = tokio::time::Instant::now() + (self.idle - silent);
+                    self.silence.as_mut().reset(at);
+                    continue;
                 }
             };
             let msg = match next {

@@ -55,11 +55,17 @@ impl Conn {
         // The customer's connection stops relaying when a resumed one takes its place.
         let mut attachment = session.watch_attachment();
         let mine = *attachment.borrow_and_update();
+        // What ends the relay is waited for by futures made once, not once a message: each
+        // would register (and on the next message unregister) a waiter behind a lock.
+        let ended = session.ended();
+        let replaced = replaced(&mut attachment, mine);
+        let shutdown = shared.shutdown.cancelled();
+        tokio::pin!(ended, replaced, shutdown);
         loop {
             tokio::select! {
                 biased;
-                _ = session.ended() => return Ok(()),
-                _ = replaced(&mut attachment, mine), if role == Role::Agent => {
+                () = &mut ended => return Ok(()),
+                () = &mut replaced, if role == Role::Agent => {
                     tracing::info!("a resumed connection took this one's place");
                     return Ok(());
                 }
@@ -68,7 +74,7 @@ impl Conn {
                         self.outbox.frame(Channel::Probe, ping)?;
                     }
                 }
-                _ = shared.shutdown.cancelled(), if shutdown_at.is_none() => {
+                () = &mut shutdown, if shutdown_at.is_none() => {
                     self.outbox.notice(&ServerMessage::ShuttingDown { grace_secs: grace.as_secs() });
                     shutdown_at = Some(tokio::time::Instant::now() + grace);
                 }
