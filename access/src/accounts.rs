@@ -61,6 +61,8 @@ pub async fn add(
         created_at: unix_now(),
         availability: tether_protocol::Availability::Available,
         location: None,
+        failed_logins: 0,
+        locked_until: None,
     };
     store.add_user(&record).await?;
     Ok(())

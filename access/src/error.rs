@@ -19,6 +19,18 @@ pub enum AccessError {
         /// Seconds until the block ends.
         retry_in_secs: i64,
     },
+    /// The account is locked after repeated failed sign-ins.
+    #[error(
+        "this account is locked after repeated failed sign-ins; try again in {retry_in_secs} s \
+         or ask an admin to unlock it"
+    )]
+    AccountLocked {
+        /// Seconds until the lock ends.
+        retry_in_secs: i64,
+    },
+    /// Every password-hashing slot stayed busy.
+    #[error("the broker is busy checking passwords; try again in a moment")]
+    Busy,
     /// Wrong name or password.
     #[error("wrong user name or password")]
     BadCredentials,
@@ -52,7 +64,10 @@ impl AccessError {
     /// The protocol's code for this refusal.
     pub fn code(&self) -> ErrorCode {
         match self {
-            AccessError::RateLimited { .. } => ErrorCode::RateLimited,
+            AccessError::RateLimited { .. } | AccessError::AccountLocked { .. } => {
+                ErrorCode::RateLimited
+            }
+            AccessError::Busy => ErrorCode::Busy,
             AccessError::BadCredentials | AccessError::BadToken => ErrorCode::BadCredentials,
             AccessError::CodeInvalid => ErrorCode::CodeInvalid,
             AccessError::CodeExpired => ErrorCode::CodeExpired,

@@ -186,6 +186,8 @@ mod tests {
             created_at: 0,
             availability: Availability::Available,
             location: None,
+            failed_logins: 0,
+            locked_until: None,
         })
     }
 

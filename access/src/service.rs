@@ -3,11 +3,15 @@
 //! alike. Nothing here logs a secret: codes, passwords and tokens arrive as `Secret` and leave
 //! only as hashes.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use tether_protocol::{Secret, TicketId, TicketStatus};
-use tether_store::{InvitationRecord, StoreHandle, TicketRecord, UserRecord, unix_now};
+use tether_store::{
+    FailedLogins, InvitationRecord, StoreHandle, TicketRecord, UserRecord, unix_now,
+};
 use tokio::sync::Semaphore;
 
 use crate::AccessError;
@@ -30,6 +34,8 @@ pub struct IssuedToken {
     pub token: Secret<String>,
     /// Unix seconds.
     pub expires_at: i64,
+    /// The failed sign-ins of this account since its last sign-in, for its owner to know.
+    pub failed_before: Option<FailedLogins>,
 }
 
 /// A one-time code just issued.
@@ -50,6 +56,8 @@ pub struct Access {
     codes: CodeSettings,
     login_failures: Mutex<FailureLimiter>,
     code_guesses: Mutex<FailureLimiter>,
+    /// Sign-ins of each account being checked right now.
+    account_attempts: Mutex<HashMap<String, u32>>,
     hashing: Semaphore,
     policy: Policy,
 }
@@ -79,6 +87,7 @@ impl Access {
             codes,
             login_failures: Mutex::new(login_failures),
             code_guesses: Mutex::new(code_guesses),
+            account_attempts: Mutex::new(HashMap::new()),
             hashing: Semaphore::new(CONCURRENT_HASHES),
             policy: Policy,
         }
@@ -91,6 +100,13 @@ impl Access {
 
     /// Checks a password from `source`; on success issues a bearer token, of which only the
     /// hash is kept.
+    ///
+    /// Every attempt is reserved before its password is hashed, against its source address
+    /// (a budget per window, attempts under way counted) and against its account (a limit of
+    /// consecutive failures from anywhere, then a lock that grows with each failure), so that
+    /// sign-ins arriving together cannot all be checked before the first failure counts. A
+    /// locked account is refused even the right password until the lock ends or an admin
+    /// lifts it; its owner is told of the failures at the next sign-in.
     pub async fn login(
         &self,
         name: &str,
@@ -98,11 +114,42 @@ impl Access {
         source: IpAddr,
     ) -> Result<(UserRecord, IssuedToken), AccessError> {
         let now = unix_now();
-        blocked(&self.login_failures, source, now, "failed logins")?;
+        lock(&self.login_failures).reserve(source, now).map_err(|b| AccessError::RateLimited {
+            what: "failed logins",
+            retry_in_secs: b.until - now,
+        })?;
+        let checked = self.check_password(name, password, source, now).await;
+        let failed = matches!(checked, Err(AccessError::BadCredentials));
+        if let Some(block) = lock(&self.login_failures).settle(source, failed, now) {
+            tracing::info!(blocked_until = block.until, "source blocked after failed logins");
+        }
+        let user = checked?;
+        let failed_before = self.store.login_succeeded(&user.name).await?;
+        let (token, hash) = new_token()?;
+        let expires_at = now + self.auth.token_ttl_secs as i64;
+        self.store.add_token(&hash, &user.name, now, expires_at).await?;
+        tracing::info!(user = %user.name, "logged in");
+        let failed_before = (failed_before.count > 0).then_some(failed_before);
+        Ok((user, IssuedToken { token, expires_at, failed_before }))
+    }
+
+    /// The account's limits, then the password itself.
+    async fn check_password(
+        &self,
+        name: &str,
+        password: &Secret<String>,
+        source: IpAddr,
+        now: i64,
+    ) -> Result<UserRecord, AccessError> {
         let user = self.store.user(name).await?;
-        let permit = self.hashing.acquire().await.map_err(|_| AccessError::ShuttingDown)?;
-        let password = password.clone();
-        let candidate = user.clone();
+        let _attempt = self.reserve_account(name, user.as_ref(), now)?;
+        let wait = Duration::from_secs(self.auth.hash_wait_secs);
+        let permit = match tokio::time::timeout(wait, self.hashing.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(AccessError::ShuttingDown),
+            Err(_) => return Err(AccessError::Busy),
+        };
+        let (password, candidate) = (password.clone(), user.clone());
         let ok = tokio::task::spawn_blocking(move || match candidate {
             Some(u) if !u.disabled => verify_password(&u.password_hash, &password),
             _ => {
@@ -113,24 +160,45 @@ impl Access {
         .await
         .unwrap_or(false);
         drop(permit);
-        let user = match (ok, user) {
-            (true, Some(user)) => user,
+        match (ok, user) {
+            (true, Some(user)) => Ok(user),
             _ => {
-                if let Some(block) = lock(&self.login_failures).record_failure(source, now) {
+                tracing::info!(user = %name.chars().take(64).collect::<String>(), "login failed");
+                let failures = self.store.login_failed(name, now, &source.to_string()).await?;
+                if let Some(secs) = self.auth.lock_for(failures) {
+                    self.store.lock_account(name, now + secs as i64).await?;
                     tracing::info!(
-                        blocked_until = block.until,
-                        "source blocked after failed logins"
+                        user = %name, failures, lock_secs = secs,
+                        "account locked after failed sign-ins"
                     );
                 }
-                tracing::info!(user = %name.chars().take(64).collect::<String>(), "login failed");
-                return Err(AccessError::BadCredentials);
+                Err(AccessError::BadCredentials)
             }
-        };
-        let (token, hash) = new_token()?;
-        let expires_at = now + self.auth.token_ttl_secs as i64;
-        self.store.add_token(&hash, &user.name, now, expires_at).await?;
-        tracing::info!(user = %user.name, "logged in");
-        Ok((user, IssuedToken { token, expires_at }))
+        }
+    }
+
+    /// Reserves a check of `name`'s password: refused while it is locked, or when the
+    /// failures so far and the checks under way could reach the limit (past the limit, one
+    /// check at a time, each failure locking it again for longer).
+    fn reserve_account(
+        &self,
+        name: &str,
+        user: Option<&UserRecord>,
+        now: i64,
+    ) -> Result<AccountAttempt<'_>, AccessError> {
+        if let Some(until) = user.and_then(|u| u.locked_until).filter(|u| *u > now) {
+            return Err(AccessError::AccountLocked { retry_in_secs: until - now });
+        }
+        let failures = user.map_or(0, |u| u.failed_logins);
+        let max = self.auth.max_failures_per_account;
+        let mut attempts = lock(&self.account_attempts);
+        let pending = attempts.get(name).copied().unwrap_or(0);
+        let room = if failures >= max { pending == 0 } else { failures + pending < max };
+        if !room {
+            return Err(AccessError::AccountLocked { retry_in_secs: 1 });
+        }
+        *attempts.entry(name.to_string()).or_default() += 1;
+        Ok(AccountAttempt { attempts: &self.account_attempts, name: name.to_string() })
     }
 
     /// The enabled account an unexpired bearer token belongs to.
@@ -172,30 +240,48 @@ impl Access {
         Ok(self.code_key.find(&code, &mine).map(|inv| inv.ticket))
     }
 
-    /// Redeems a customer's one-time code from `source` for its ticket. Blocked sources are
-    /// refused before the code is even looked at, so a blocked guesser learns nothing, right
-    /// code or not.
+    /// Redeems a customer's one-time code from `source` for its ticket. Each guess is
+    /// reserved against the source's budget before the code is looked at, so a blocked
+    /// guesser learns nothing, right code or not, and guesses arriving together count. A wrong
+    /// guess matches no code and so counts against its source only: nobody can burn a code
+    /// they do not know.
     pub async fn redeem_code(
         &self,
         code: &Secret<String>,
         source: IpAddr,
     ) -> Result<TicketRecord, AccessError> {
         let now = unix_now();
-        blocked(&self.code_guesses, source, now, "wrong codes")?;
-        let Some(code) = codes::normalize(code.expose()) else {
-            return Err(self.wrong_code(source, now).await);
-        };
+        lock(&self.code_guesses).reserve(source, now).map_err(|b| AccessError::RateLimited {
+            what: "wrong codes",
+            retry_in_secs: b.until - now,
+        })?;
+        let redeemed = self.find_code(code, now).await;
+        let wrong = matches!(redeemed, Err(AccessError::CodeInvalid));
+        if wrong {
+            tracing::info!("wrong code presented");
+        }
+        if let Some(block) = lock(&self.code_guesses).settle(source, wrong, now) {
+            tracing::info!(blocked_until = block.until, "source blocked after wrong codes");
+        }
+        redeemed
+    }
+
+    async fn find_code(
+        &self,
+        code: &Secret<String>,
+        now: i64,
+    ) -> Result<TicketRecord, AccessError> {
+        let code = codes::normalize(code.expose()).ok_or(AccessError::CodeInvalid)?;
         let candidates = self.store.invitation_candidates(now, EXPIRED_CODE_GRACE).await?;
-        let Some(invitation) = self.code_key.find(&code, &candidates).cloned() else {
-            return Err(self.wrong_code(source, now).await);
-        };
+        let invitation =
+            self.code_key.find(&code, &candidates).cloned().ok_or(AccessError::CodeInvalid)?;
         if invitation.expires_at <= now {
             tracing::info!(ticket.id = %invitation.ticket, "expired code presented");
             return Err(AccessError::CodeExpired);
         }
         if !self.store.use_invitation(invitation.id, now).await? {
             // Used by a concurrent attempt a moment ago.
-            return Err(self.wrong_code(source, now).await);
+            return Err(AccessError::CodeInvalid);
         }
         match self.store.ticket(invitation.ticket).await? {
             Some(ticket) if ticket.status != TicketStatus::Closed => {
@@ -206,41 +292,38 @@ impl Access {
         }
     }
 
-    async fn wrong_code(&self, source: IpAddr, now: i64) -> AccessError {
-        if let Some(block) = lock(&self.code_guesses).record_failure(source, now) {
-            tracing::info!(blocked_until = block.until, "source blocked after wrong codes");
-        }
-        let burn_after = self.codes.max_failures_per_code;
-        match self.store.record_failed_guess(now, burn_after).await {
-            Ok(0) => {}
-            Ok(burned) => tracing::info!(burned, "codes burned after repeated wrong guesses"),
-            Err(err) => tracing::error!(%err, "could not count a wrong code"),
-        }
-        tracing::info!("wrong code presented");
-        AccessError::CodeInvalid
-    }
-
-    /// Whether `source` may try to resume a session now (it counts against the login budget).
+    /// Reserves an attempt to resume a session from `source` (resume tokens count against
+    /// the sign-in budget); settle it with [`Access::resume_settled`].
     pub fn may_try_resume(&self, source: IpAddr) -> Result<(), AccessError> {
-        blocked(&self.login_failures, source, unix_now(), "failed attempts")
+        let now = unix_now();
+        lock(&self.login_failures).reserve(source, now).map_err(|b| AccessError::RateLimited {
+            what: "failed attempts",
+            retry_in_secs: b.until - now,
+        })
     }
 
-    /// Counts a resume token that took back nothing.
-    pub fn resume_failed(&self, source: IpAddr) {
-        lock(&self.login_failures).record_failure(source, unix_now());
+    /// Settles a resume attempt: a token that took back nothing counts as a failure.
+    pub fn resume_settled(&self, source: IpAddr, failed: bool) {
+        lock(&self.login_failures).settle(source, failed, unix_now());
     }
 }
 
-/// Refuses a blocked `source`, naming `what` it failed at.
-fn blocked(
-    limiter: &Mutex<FailureLimiter>,
-    source: IpAddr,
-    now: i64,
-    what: &'static str,
-) -> Result<(), AccessError> {
-    lock(limiter)
-        .check(source, now)
-        .map_err(|b| AccessError::RateLimited { what, retry_in_secs: b.until - now })
+/// A check of an account's password under way; dropping it ends the reservation.
+struct AccountAttempt<'a> {
+    attempts: &'a Mutex<HashMap<String, u32>>,
+    name: String,
+}
+
+impl Drop for AccountAttempt<'_> {
+    fn drop(&mut self) {
+        let mut attempts = lock(self.attempts);
+        if let Some(n) = attempts.get_mut(&self.name) {
+            *n -= 1;
+            if *n == 0 {
+                attempts.remove(&self.name);
+            }
+        }
+    }
 }
 
 /// Locks a limiter, carrying on through poisoning: it holds counts that a panicking holder

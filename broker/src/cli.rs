@@ -74,6 +74,60 @@ pub async fn set_disabled(dir: &DataDir, name: &str, disabled: bool) -> Result<(
     accounts::set_disabled(&*store, name, disabled).await.map_err(failed)
 }
 
+/// `user unlock`: lifts a lock after failed sign-ins.
+pub async fn unlock(dir: &DataDir, name: &str) -> Result<(), CliError> {
+    let store = open_store(dir)?;
+    if store.unlock_account(name).await.map_err(failed)? {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!("no user {name:?}")))
+    }
+}
+
+/// `user role`: changes a role; a running broker cuts the account's open connections.
+pub async fn set_role(dir: &DataDir, name: &str, role: UserRole) -> Result<(), CliError> {
+    let store = open_store(dir)?;
+    if store.set_role(name, role).await.map_err(failed)? {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!("no user {name:?}")))
+    }
+}
+
+/// `user tokens`: the account's live tokens as a table.
+pub async fn tokens(dir: &DataDir, name: &str) -> Result<String, CliError> {
+    let store = open_store(dir)?;
+    let now = tether_store::unix_now();
+    let mut out = format!("{:<14} {:<21} {:<21} last used\n", "id", "created", "expires");
+    for t in store.tokens(name, now).await.map_err(failed)? {
+        let used = t.last_used_at.map(tether_protocol::rfc3339).unwrap_or_else(|| "never".into());
+        out.push_str(&format!(
+            "{:<14} {:<21} {:<21} {used}\n",
+            t.id,
+            tether_protocol::rfc3339(t.created_at),
+            tether_protocol::rfc3339(t.expires_at)
+        ));
+    }
+    Ok(out)
+}
+
+/// `user revoke`: revokes the token whose id starts with `id`, or every token for an empty
+/// `id`; a prefix naming more than one token is refused.
+pub async fn revoke(dir: &DataDir, name: &str, id: &str) -> Result<usize, CliError> {
+    let store = open_store(dir)?;
+    if !id.is_empty() {
+        let now = tether_store::unix_now();
+        let matching = store.tokens(name, now).await.map_err(failed)?;
+        let n = matching.iter().filter(|t| t.id.starts_with(id)).count();
+        if n != 1 {
+            return Err(CliError::Usage(format!(
+                "{n} tokens of {name} have an id starting {id:?}"
+            )));
+        }
+    }
+    store.revoke_tokens(name, id).await.map_err(failed)
+}
+
 /// `admin VERB`: asks the desk as the host and says how the answer prints.
 pub async fn admin(dir: &DataDir, verb: AdminVerb, now: i64) -> Result<Printed, CliError> {
     if !dir.is_initialised() {

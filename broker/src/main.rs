@@ -105,6 +105,42 @@ enum UserCommand {
         #[command(flatten)]
         dir: DataDirArg,
     },
+    /// Lift the lock of an account locked after failed sign-ins.
+    Unlock {
+        /// Login name.
+        name: String,
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
+    /// Change an account's role; its open connections are cut, to sign in again.
+    Role {
+        /// Login name.
+        name: String,
+        /// technician, dispatcher or admin.
+        role: UserRole,
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
+    /// List an account's live bearer tokens (by id: the start of each token's hash).
+    Tokens {
+        /// Login name.
+        name: String,
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
+    /// Revoke one of an account's tokens (by id, or a unique start of it), or all of them.
+    Revoke {
+        /// Login name.
+        name: String,
+        /// The token's id.
+        #[arg(required_unless_present = "all")]
+        token: Option<String>,
+        /// Every token of the account.
+        #[arg(long, conflicts_with = "token")]
+        all: bool,
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
 }
 
 fn main() -> ExitCode {
@@ -226,6 +262,22 @@ fn user(command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Enable { name, dir } => {
             runtime.block_on(cli::set_disabled(&DataDir::new(dir.data_dir), &name, false))?;
             println!("enabled {name}");
+        }
+        UserCommand::Unlock { name, dir } => {
+            runtime.block_on(cli::unlock(&DataDir::new(dir.data_dir), &name))?;
+            println!("unlocked {name}");
+        }
+        UserCommand::Role { name, role, dir } => {
+            runtime.block_on(cli::set_role(&DataDir::new(dir.data_dir), &name, role))?;
+            println!("{name} is now {}; its open connections are cut", role.name());
+        }
+        UserCommand::Tokens { name, dir } => {
+            print!("{}", runtime.block_on(cli::tokens(&DataDir::new(dir.data_dir), &name))?);
+        }
+        UserCommand::Revoke { name, token, all: _, dir } => {
+            let id = token.unwrap_or_default();
+            let n = runtime.block_on(cli::revoke(&DataDir::new(dir.data_dir), &name, &id))?;
+            println!("revoked {n} token{} of {name}", if n == 1 { "" } else { "s" });
         }
     }
     Ok(())

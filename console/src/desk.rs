@@ -69,7 +69,7 @@ pub async fn login(
     ca: &Path,
     user: &str,
     password: Secret<String>,
-) -> Result<PathBuf, DeskError> {
+) -> Result<(PathBuf, Option<tether_protocol::FailedSignIns>), DeskError> {
     let ca = std::fs::canonicalize(ca)
         .map_err(|e| DeskError::Setup(format!("{}: {e}", ca.display())))?;
     let credential = Credential::Password { user: user.into(), password };
@@ -79,6 +79,7 @@ pub async fn login(
     let (Some(token), Some(expires)) = (welcome.token, welcome.token_expires_at) else {
         return Err(DeskError::Setup("the broker sent no token".into()));
     };
+    let failed = welcome.failed_sign_ins;
     let profile = Profile {
         broker: broker.to_string(),
         ca,
@@ -86,7 +87,7 @@ pub async fn login(
         token,
         token_expires_at: expires,
     };
-    Ok(profile.save()?)
+    Ok((profile.save()?, failed))
 }
 
 /// The open tickets, most urgent first.

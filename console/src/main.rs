@@ -186,8 +186,11 @@ async fn run(cli: Cli, viewer: Option<ViewerLink>) -> anyhow::Result<ExitCode> {
             let mut line = String::new();
             std::io::stdin().read_line(&mut line)?;
             let password = Secret::new(line.trim_end_matches(['\r', '\n']).to_string());
-            let path = desk::login(broker, &ca, &user, password).await?;
+            let (path, failed) = desk::login(broker, &ca, &user, password).await?;
             println!("logged in as {user}; token saved in {}", path.display());
+            if let Some(failed) = failed {
+                println!("warning: {failed}");
+            }
         }
         Command::Queue { json } => {
             let target = Target::resolve(cli.broker, cli.ca)?;

@@ -96,6 +96,8 @@ mod tests {
             created_at: 0,
             availability,
             location,
+            failed_logins: 0,
+            locked_until: None,
         }
     }
 

@@ -37,8 +37,8 @@ pub use bandwidth::{
 };
 pub use consent::{Capability, ConsentSet};
 pub use control::{
-    Approval, ClientMessage, Credential, DecodeError, Hello, HelperMode, JoinTarget, ServerMessage,
-    SupportRequest, Welcome,
+    Approval, ClientMessage, Credential, DecodeError, FailedSignIns, Hello, HelperMode, JoinTarget,
+    ServerMessage, SupportRequest, Welcome,
 };
 pub use desk::{
     Attachment, Availability, Breach, DeskEvent, DeskReply, DeskRequest, HistoryEntry,

@@ -21,6 +21,34 @@ pub struct UserRecord {
     pub availability: Availability,
     /// Latitude and longitude, for onsite dispatch.
     pub location: Option<(f64, f64)>,
+    /// Failed sign-ins since the last successful one.
+    pub failed_logins: u32,
+    /// Sign-ins are refused until then (Unix seconds), after too many failures.
+    pub locked_until: Option<i64>,
+}
+
+/// Failed sign-ins an account's owner is told about at their next sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedLogins {
+    /// How many.
+    pub count: u32,
+    /// The last, Unix seconds.
+    pub last_at: Option<i64>,
+    /// From where the last came.
+    pub last_from: Option<String>,
+}
+
+/// A bearer token as its owner and admins see it: never the token, never its whole hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The first 12 hex digits of the token's SHA-256: enough to name it, useless to use it.
+    pub id: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Unix seconds, once used.
+    pub last_used_at: Option<i64>,
 }
 
 /// A ticket's stored fields.

@@ -26,6 +26,8 @@ pub(crate) fn alice() -> UserRecord {
         created_at: 10,
         availability: tether_protocol::Availability::Available,
         location: None,
+        failed_logins: 0,
+        locked_until: None,
     }
 }
 
@@ -79,7 +81,7 @@ async fn users_are_unique_and_disabling_kills_tokens() {
 }
 
 #[tokio::test]
-async fn invitations_are_single_use_and_burn_after_failures() {
+async fn invitations_are_single_use_and_expire_with_grace() {
     let (_d, s) = store();
     let s: &dyn Store = &s;
     s.add_user(&alice()).await.unwrap();
@@ -100,14 +102,7 @@ async fn invitations_are_single_use_and_burn_after_failures() {
     assert!(!s.use_invitation(c[0].id, 12).await.unwrap(), "single use");
     assert_eq!(s.invitation_candidates(10, 0).await.unwrap().len(), 1);
     assert_eq!(s.invitations_issued_by("alice", 10).await.unwrap().len(), 2);
-    for _ in 0..2 {
-        assert_eq!(s.record_failed_guess(20, 3).await.unwrap(), 0);
-    }
-    assert_eq!(s.record_failed_guess(20, 3).await.unwrap(), 1, "third failure burns b");
-    assert!(s.invitation_candidates(20, 0).await.unwrap().is_empty());
-    assert!(!s.use_invitation(c[1].id, 21).await.unwrap(), "burned codes cannot be used");
-    // Expiry with grace: still a candidate 50 s after expiry with a 60 s grace.
-    s.add_invitation(&inv(b"c"), 1).await.unwrap();
+    // Expiry with grace: b is still a candidate 50 s after expiry with a 60 s grace.
     assert_eq!(s.invitation_candidates(1050, 60).await.unwrap().len(), 1);
     assert!(s.invitation_candidates(1050, 0).await.unwrap().is_empty());
 }
@@ -348,4 +343,70 @@ async fn a_visit_is_scheduled_dispatched_logged_and_signed() {
     assert_eq!((v.technician.as_deref(), v.eta), (Some("alice"), Some(150)));
     assert_eq!(v.signed_off, Some(("Bob".into(), 170)));
     assert_eq!(s.onsite_entries(t.id).await.unwrap()[0].text, "fuser unit");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_count_lock_and_are_reported_once_at_the_next() {
+    let (_d, s) = store();
+    let s: &dyn Store = &s;
+    s.add_user(&alice()).await.unwrap();
+    assert_eq!(s.login_failed("alice", 100, "10.0.0.1").await.unwrap(), 1);
+    assert_eq!(s.login_failed("alice", 110, "10.0.0.2").await.unwrap(), 2);
+    assert_eq!(s.login_failed("nobody", 110, "10.0.0.2").await.unwrap(), 0);
+    s.lock_account("alice", 500).await.unwrap();
+    let u = s.user("alice").await.unwrap().unwrap();
+    assert_eq!((u.failed_logins, u.locked_until), (2, Some(500)));
+    let told = s.login_succeeded("alice").await.unwrap();
+    assert_eq!(
+        told,
+        FailedLogins { count: 2, last_at: Some(110), last_from: Some("10.0.0.2".into()) }
+    );
+    let u = s.user("alice").await.unwrap().unwrap();
+    assert_eq!((u.failed_logins, u.locked_until), (0, None), "forgotten and unlocked");
+    assert_eq!(s.login_succeeded("alice").await.unwrap().count, 0, "told once");
+    s.login_failed("alice", 120, "10.0.0.3").await.unwrap();
+    s.lock_account("alice", 900).await.unwrap();
+    assert!(s.unlock_account("alice").await.unwrap());
+    let u = s.user("alice").await.unwrap().unwrap();
+    assert_eq!((u.failed_logins, u.locked_until), (0, None), "unlocked, counting afresh");
+    assert_eq!(s.login_succeeded("alice").await.unwrap().count, 1, "still told at sign-in");
+    assert!(!s.unlock_account("nobody").await.unwrap());
+}
+
+#[tokio::test]
+async fn tokens_are_listed_by_id_and_revoked_one_at_a_time() {
+    let (_d, s) = store();
+    let s: &dyn Store = &s;
+    s.add_user(&alice()).await.unwrap();
+    s.add_token(&[0xaa; 32], "alice", 100, 1000).await.unwrap();
+    s.add_token(&[0xbb; 32], "alice", 101, 1000).await.unwrap();
+    assert!(s.token_user(&[0xaa; 32], 200).await.unwrap().is_some());
+    let listed = s.tokens("alice", 200).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        ["aaaaaaaaaaaa", "bbbbbbbbbbbb"]
+    );
+    assert_eq!((listed[0].last_used_at, listed[1].last_used_at), (Some(200), None));
+    assert_eq!(s.revoke_tokens("alice", "bbbb").await.unwrap(), 1);
+    assert!(s.token_user(&[0xbb; 32], 200).await.unwrap().is_none(), "revoked");
+    assert!(s.token_user(&[0xaa; 32], 200).await.unwrap().is_some(), "the other lives");
+    assert!(s.revoke_token_hash(&[0xaa; 32]).await.unwrap());
+    assert!(!s.revoke_token_hash(&[0xaa; 32]).await.unwrap());
+    s.add_token(&[0xcc; 32], "alice", 102, 1000).await.unwrap();
+    assert_eq!(s.revoke_tokens("alice", "").await.unwrap(), 1, "all of them");
+}
+
+#[tokio::test]
+async fn disabling_and_role_changes_are_counted_for_open_connections() {
+    let (_d, s) = store();
+    let s: &dyn Store = &s;
+    s.add_user(&alice()).await.unwrap();
+    let before = s.account_changes().await.unwrap();
+    assert!(s.set_role("alice", UserRole::Dispatcher).await.unwrap());
+    assert_eq!(s.user("alice").await.unwrap().unwrap().role, UserRole::Dispatcher);
+    assert!(s.account_changes().await.unwrap() > before);
+    let after_role = s.account_changes().await.unwrap();
+    assert!(s.set_disabled("alice", true).await.unwrap());
+    assert!(s.account_changes().await.unwrap() > after_role);
+    assert!(!s.set_role("nobody", UserRole::Admin).await.unwrap());
 }

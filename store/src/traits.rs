@@ -37,6 +37,32 @@ pub trait Accounts: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Sets an account's location.
     async fn set_location(&self, name: &str, lat: f64, lon: f64) -> Result<(), StoreError>;
+    /// Changes an account's role; false if no such user.
+    async fn set_role(
+        &self,
+        name: &str,
+        role: tether_protocol::UserRole,
+    ) -> Result<bool, StoreError>;
+    /// Counts a failed sign-in of `name` from `from`; returns its consecutive failures now
+    /// (0 when there is no such account).
+    async fn login_failed(&self, name: &str, at: i64, from: &str) -> Result<u32, StoreError>;
+    /// Refuses sign-ins of `name` until `until`.
+    async fn lock_account(&self, name: &str, until: i64) -> Result<(), StoreError>;
+    /// A successful sign-in of `name`: the failures since the last one (to tell its owner),
+    /// now forgotten, and the lock lifted.
+    async fn login_succeeded(&self, name: &str) -> Result<FailedLogins, StoreError>;
+    /// Lifts the lock of `name` and starts its count of consecutive failures again (its owner
+    /// is still told of them at the next sign-in); false if no such user.
+    async fn unlock_account(&self, name: &str) -> Result<bool, StoreError>;
+    /// The unexpired tokens of `name`.
+    async fn tokens(&self, name: &str, now: i64) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Revokes the tokens of `name` whose id starts with `id` (all of them when `id` is
+    /// empty); returns how many.
+    async fn revoke_tokens(&self, name: &str, id: &str) -> Result<usize, StoreError>;
+    /// Revokes the token whose hash is `hash`; false if there is none.
+    async fn revoke_token_hash(&self, hash: &[u8]) -> Result<bool, StoreError>;
+    /// The newest account change (disabled, enabled, role): open connections follow it.
+    async fn account_changes(&self) -> Result<i64, StoreError>;
 }
 
 /// Tickets and their history.
@@ -132,9 +158,6 @@ pub trait Codes: Send + Sync {
     ) -> Result<Vec<InvitationRecord>, StoreError>;
     /// Marks an invitation used; false if it already was (single use, even under races).
     async fn use_invitation(&self, id: i64, now: i64) -> Result<bool, StoreError>;
-    /// Counts a failed guess against every live invitation and burns those that reach
-    /// `burn_after` failures; returns how many were burned now.
-    async fn record_failed_guess(&self, now: i64, burn_after: u32) -> Result<usize, StoreError>;
 }
 
 /// Sessions and their transcript seals.

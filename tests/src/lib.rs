@@ -4,6 +4,7 @@
 //!
 //! - [`bins`]: locating (and building once) the three binaries.
 //! - [`broker`]: a broker in a temporary data directory.
+//! - [`bystander`]: a session kept chatting while a test attacks the broker.
 //! - [`hooks`]: webhook receivers (HTTP and HTTPS from an operator's CA) and a CONNECT proxy.
 //! - [`proc`]: a running agent or batch console with its event stream.
 //! - [`raw`]: a hand-driven TLS websocket for hostile input.
@@ -13,6 +14,7 @@
 
 pub mod bins;
 pub mod broker;
+pub mod bystander;
 pub mod hooks;
 pub mod netns;
 pub mod proc;

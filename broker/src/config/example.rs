@@ -21,7 +21,6 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 # max_failures_per_source = 5  # failed guesses per address per window before a block
 # failure_window_secs = 60
 # block_secs = 300
-# max_failures_per_code = 10   # failed guesses after which live codes are burned
 
 [limits]
 # max_connections = 10000

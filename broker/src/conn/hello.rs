@@ -93,16 +93,22 @@ impl Conn {
         if let Some(u) = user {
             Span::current().record("user", u.name.as_str());
         }
-        let (token, token_expires_at) = match token {
-            Some(t) => (Some(t.token), Some(t.expires_at)),
-            None => (None, None),
+        let (token, token_expires_at, failed) = match token {
+            Some(t) => (Some(t.token), Some(t.expires_at), t.failed_before),
+            None => (None, None, None),
         };
+        let failed_sign_ins = failed.map(|f| tether_protocol::FailedSignIns {
+            count: f.count,
+            last_at: f.last_at,
+            last_from: f.last_from,
+        });
         self.outbox.control(&ServerMessage::Welcome(Welcome {
             version,
             user: user.map(|u| tether_protocol::UserInfo { name: u.name.clone(), role: u.role }),
             token,
             token_expires_at,
             max_message_bytes: MAX_MESSAGE_BYTES,
+            failed_sign_ins,
         }))?;
         Ok(())
     }

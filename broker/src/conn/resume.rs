@@ -84,8 +84,9 @@ impl Conn {
             .try_into()
             .expect("SHA-256 is 32 bytes");
         let session = lock(&self.shared.rendezvous).take_resume(&digest);
-        let Some(session) = session.filter(|s| !s.is_over()) else {
-            self.shared.access.resume_failed(source);
+        let session = session.filter(|s| !s.is_over());
+        self.shared.access.resume_settled(source, session.is_none());
+        let Some(session) = session else {
             tracing::info!("resume refused: no such session");
             return Err(Refusal::new(
                 ErrorCode::Unauthenticated,

@@ -66,28 +66,6 @@ impl Db {
             Ok(n == 1)
         })
     }
-
-    pub(super) fn record_failed_guess(
-        &self,
-        now: i64,
-        burn_after: u32,
-    ) -> Result<usize, StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            tx.execute(
-                "UPDATE invitations SET failures = failures + 1
-                 WHERE used_at IS NULL AND burned_at IS NULL AND expires_at > ?1",
-                [now],
-            )?;
-            let burned = tx.execute(
-                "UPDATE invitations SET burned_at = ?1
-                 WHERE used_at IS NULL AND burned_at IS NULL AND failures >= ?2",
-                params![now, burn_after],
-            )?;
-            tx.commit()?;
-            Ok(burned)
-        })
-    }
 }
 
 #[async_trait]
@@ -116,9 +94,5 @@ impl Codes for SqliteStore {
 
     async fn use_invitation(&self, id: i64, now: i64) -> Result<bool, StoreError> {
         self.run(move |db| db.use_invitation(id, now)).await
-    }
-
-    async fn record_failed_guess(&self, now: i64, burn_after: u32) -> Result<usize, StoreError> {
-        self.run(move |db| db.record_failed_guess(now, burn_after)).await
     }
 }

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/002_transcripts.sql"),
     include_str!("../../migrations/003_bandwidth.sql"),
     include_str!("../../migrations/004_desk.sql"),
+    include_str!("../../migrations/005_access.sql"),
 ];
 
 /// The embedded store.
@@ -113,6 +114,8 @@ pub(super) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
             (Some(lat), Some(lon)) => Some((lat, lon)),
             _ => None,
         },
+        failed_logins: row.get("failed_logins")?,
+        locked_until: row.get("locked_until")?,
     })
 }
 

@@ -1,0 +1,134 @@
+//! The attacks of the security review, each performed against the real broker and shown to
+//! fail, while a session beside them keeps chatting undisturbed.
+
+use std::net::Ipv4Addr;
+
+use tether_e2e::broker::Broker;
+use tether_e2e::bystander::Bystander;
+use tether_e2e::proc::Agent;
+use tether_e2e::raw::{self, Answer, hello, say_until_answered};
+use tether_protocol::{Credential, Role, Secret, ServerMessage};
+
+const LOCAL: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
+
+/// A password sign-in of `user` from `source`: what the broker answered.
+async fn sign_in(
+    source: Ipv4Addr,
+    port: u16,
+    ca: &std::path::Path,
+    user: &str,
+    pw: &str,
+) -> Answer {
+    let ws = raw::websocket_from(source, port, ca).await;
+    let credential =
+        Credential::Password { user: user.into(), password: Secret::new(pw.to_string()) };
+    say_until_answered(ws, vec![hello(Role::Console, credential)]).await
+}
+
+fn welcomed(answer: &Answer) -> Option<&tether_protocol::Welcome> {
+    answer.messages.iter().find_map(|m| match m {
+        ServerMessage::Welcome(w) => Some(w),
+        _ => None,
+    })
+}
+
+#[test]
+fn parallel_sign_ins_are_counted_before_they_are_checked() {
+    let broker = Broker::start();
+    broker.add_user("carol", "dispatcher", "carol's long password");
+    let mut bystander = Bystander::start(&broker);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (port, ca) = (broker.port, broker.ca());
+
+    // 40 sign-ins at once from one address, each a different account, so that only the
+    // address's budget (10 failures, the 11th blocks) holds them: no more than 11 are checked.
+    let burst = rt.block_on(futures_util::future::join_all((0..40).map(|i| {
+        let ca = ca.clone();
+        async move { sign_in(LOCAL, port, &ca, &format!("nobody{i}"), "guess").await }
+    })));
+    let codes: Vec<_> = burst.iter().map(|a| a.error_code().unwrap_or_default()).collect();
+    let checked = codes.iter().filter(|c| *c == "bad_credentials").count();
+    let refused = codes.iter().filter(|c| *c == "rate_limited").count();
+    assert_eq!(checked + refused, 40, "{codes:?}");
+    assert!(checked <= 11, "{checked} sign-ins were checked in a burst: {codes:?}");
+    // The right password comes too late: the address is blocked.
+    let right = rt.block_on(sign_in(LOCAL, port, &ca, "carol", "carol's long password"));
+    assert_eq!(right.error_code().as_deref(), Some("rate_limited"), "{:?}", right.messages);
+    bystander.chat();
+
+    // One account guessed from two addresses at once: its own limit (5 consecutive failures,
+    // then a lock) holds both; the right password is refused while it is locked.
+    let second = Ipv4Addr::new(127, 0, 0, 2);
+    let third = Ipv4Addr::new(127, 0, 0, 3);
+    let burst = rt.block_on(futures_util::future::join_all((0..20).map(|i| {
+        let ca = ca.clone();
+        let from = if i % 2 == 0 { second } else { third };
+        async move { sign_in(from, port, &ca, "carol", &format!("guess {i}")).await }
+    })));
+    let checked = burst.iter().filter(|a| a.error_code().as_deref() == Some("bad_credentials"));
+    assert!(checked.count() <= 5, "an account's limit held only its own address");
+    let right = rt.block_on(sign_in(second, port, &ca, "carol", "carol's long password"));
+    assert_eq!(right.error_code().as_deref(), Some("rate_limited"), "{:?}", right.messages);
+    let message = right.messages.iter().find_map(|m| match m {
+        ServerMessage::Error { message, .. } => Some(message.clone()),
+        _ => None,
+    });
+    assert!(message.unwrap().contains("account is locked"));
+    bystander.chat();
+
+    // An admin lifts the lock; the owner signs in and is told of the failures.
+    let out = std::process::Command::new(tether_e2e::bins::bin("tether-broker"))
+        .args(["user", "unlock", "carol", "--data-dir"])
+        .arg(broker.data_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let fourth = Ipv4Addr::new(127, 0, 0, 4);
+    let ok = rt.block_on(sign_in(fourth, port, &ca, "carol", "carol's long password"));
+    let welcome = welcomed(&ok).expect("signed in after the unlock");
+    let told = welcome.failed_sign_ins.as_ref().expect("told of the failed sign-ins");
+    assert!(told.count >= 5, "{told:?}");
+    assert!(told.last_from.as_deref().is_some_and(|f| f == "127.0.0.2" || f == "127.0.0.3"));
+    bystander.chat();
+    bystander.finish();
+}
+
+#[test]
+fn wrong_codes_from_many_addresses_leave_a_legitimate_code_usable() {
+    let broker = Broker::start();
+    let mut bystander = Bystander::start(&broker);
+    let erin = broker.technician("erin");
+    let right = erin.invite(None)["code"].as_str().unwrap().to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (port, ca) = (broker.port, broker.ca());
+    // Five addresses, six wrong codes each (the sixth blocks the address): 30 wrong guesses in
+    // all. Before the fix, ten wrong guesses from anywhere burned every live code.
+    let mut n = 0u32;
+    for host in 2..=6u8 {
+        let source = Ipv4Addr::new(127, 0, 0, host);
+        for _ in 0..6 {
+            n += 1;
+            let code =
+                format!("{:09}", (right.parse::<u32>().unwrap() + n * 104_729) % 1_000_000_000);
+            let answer = rt.block_on(async {
+                let ws = raw::websocket_from(source, port, &ca).await;
+                let hello = hello(Role::Agent, Credential::Code { code: Secret::new(code) });
+                say_until_answered(ws, vec![hello]).await
+            });
+            assert_eq!(answer.error_code().as_deref(), Some("code_invalid"));
+        }
+        // The address's own block holds: even the right code is refused from it, unchecked.
+        let answer = rt.block_on(async {
+            let ws = raw::websocket_from(source, port, &ca).await;
+            let guess = Credential::Code { code: Secret::new(right.clone()) };
+            say_until_answered(ws, vec![hello(Role::Agent, guess)]).await
+        });
+        assert_eq!(answer.error_code().as_deref(), Some("rate_limited"));
+    }
+    bystander.chat();
+    // The customer the code was meant for joins with it.
+    let mut customer = Agent::join(&broker, "dora", &right, "view");
+    customer.wait_event("waiting");
+    bystander.chat();
+    bystander.finish();
+}
