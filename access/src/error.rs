@@ -46,6 +46,9 @@ pub enum AccessError {
     /// The code's ticket is closed.
     #[error("that ticket is already closed")]
     TicketClosed,
+    /// The account changed since this connection signed in (disabled, removed, another role).
+    #[error("{0}")]
+    Revoked(&'static str),
     /// The policy refused.
     #[error(transparent)]
     Denied(#[from] Denied),
@@ -69,6 +72,7 @@ impl AccessError {
             }
             AccessError::Busy => ErrorCode::Busy,
             AccessError::BadCredentials | AccessError::BadToken => ErrorCode::BadCredentials,
+            AccessError::Revoked(_) => ErrorCode::Unauthenticated,
             AccessError::CodeInvalid => ErrorCode::CodeInvalid,
             AccessError::CodeExpired => ErrorCode::CodeExpired,
             AccessError::TicketClosed => ErrorCode::NotFound,

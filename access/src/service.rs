@@ -207,6 +207,20 @@ impl Access {
         self.store.token_user(&hash, unix_now()).await?.ok_or(AccessError::BadToken)
     }
 
+    /// Whether `user`, signed in earlier, still may act: the account exists, is enabled and
+    /// has the role it signed in with. Asked before each request of a signed-in connection,
+    /// so that a disabled account can do nothing more from the moment it is disabled.
+    pub async fn recheck(&self, user: &UserRecord) -> Result<(), AccessError> {
+        match self.store.user(&user.name).await? {
+            None => Err(AccessError::Revoked("the account was removed")),
+            Some(now) if now.disabled => Err(AccessError::Revoked("the account was disabled")),
+            Some(now) if now.role != user.role => {
+                Err(AccessError::Revoked("the account's role changed; sign in again"))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Issues a one-time code for `ticket`, asked for by `issued_by`.
     pub async fn issue_code(
         &self,

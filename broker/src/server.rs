@@ -102,6 +102,7 @@ pub async fn run(
         let shutdown = shutdown.clone();
         async move { desk.monitor_deadlines(shutdown).await }
     });
+    shared.tracker.spawn(watch_accounts(shared.clone(), store.clone(), shutdown.clone()));
     tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "broker serving");
 
     loop {
@@ -149,6 +150,41 @@ pub async fn run(
     store.flush().await;
     tracing::info!("broker stopped");
     Ok(())
+}
+
+/// How often the store is asked whether an account changed (disabled, role): the longest a
+/// connection of a disabled account stays open.
+const ACCOUNT_CHECK: Duration = Duration::from_secs(1);
+
+/// Follows account changes, made by this broker or by `tether-broker user` beside it, and
+/// cuts the connections of accounts that were disabled or given another role.
+async fn watch_accounts(shared: Arc<Shared>, store: StoreHandle, shutdown: CancellationToken) {
+    let mut seen = store.account_changes().await.unwrap_or(0);
+    let mut tick = tokio::time::interval(ACCOUNT_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let now = match store.account_changes().await {
+            Ok(now) => now,
+            Err(err) => {
+                tracing::error!(%err, "cannot read account changes");
+                continue;
+            }
+        };
+        if now == seen {
+            continue;
+        }
+        match store.users().await {
+            Ok(users) => {
+                shared.cut_changed_accounts(&users);
+                seen = now;
+            }
+            Err(err) => tracing::error!(%err, "cannot read accounts"),
+        }
+    }
 }
 
 /// The transcript recorder (writing, sealing) and library (reading, verifying).

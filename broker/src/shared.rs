@@ -3,12 +3,14 @@
 //! shutdown token and task tracker. Mutexes here are std mutexes held only for plain
 //! in-memory work, never across an `.await`.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use tether_access::Access;
 use tether_desk::{Desk, Live};
-use tether_protocol::TicketId;
+use tether_protocol::{TicketId, UserRole};
+use tether_store::UserRecord;
 use tether_transcript::Recorder;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -29,6 +31,8 @@ pub(crate) struct Shared {
     pub(crate) recorder: Recorder,
     /// Who waits for whom, and the live sessions.
     pub(crate) rendezvous: Arc<Mutex<Rendezvous>>,
+    /// Signed-in staff connections, so that a disabled account or a changed role cuts them.
+    staff: Mutex<HashMap<u64, StaffConn>>,
     /// One probe data frame of random bytes, sent again and again by bandwidth checks.
     pub(crate) probe_data: bytes::Bytes,
     pub(crate) shutdown: CancellationToken,
@@ -58,6 +62,7 @@ impl Shared {
             desk,
             recorder,
             rendezvous,
+            staff: Mutex::new(HashMap::new()),
             probe_data: probe_data(),
             shutdown,
             tracker: TaskTracker::new(),
@@ -70,12 +75,84 @@ impl Shared {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Registers connection `conn` as signed in as `user`; the connection watches the
+    /// returned [`Revocation`] and ends when the account is disabled or its role changes.
+    pub(crate) fn register_staff(&self, conn: u64, user: &UserRecord) -> Revocation {
+        let revocation = Revocation::default();
+        let entry =
+            StaffConn { name: user.name.clone(), role: user.role, revocation: revocation.clone() };
+        lock(&self.staff).insert(conn, entry);
+        revocation
+    }
+
+    /// Forgets connection `conn` (it ended).
+    pub(crate) fn deregister_staff(&self, conn: u64) {
+        lock(&self.staff).remove(&conn);
+    }
+
+    /// Cuts the connections of accounts that are gone, disabled, or have another role than
+    /// they signed in with; returns how many.
+    pub(crate) fn cut_changed_accounts(&self, users: &[UserRecord]) -> usize {
+        let by_name: HashMap<&str, &UserRecord> =
+            users.iter().map(|u| (u.name.as_str(), u)).collect();
+        let staff = lock(&self.staff);
+        let mut cut = 0;
+        for conn in staff.values() {
+            let reason = match by_name.get(conn.name.as_str()) {
+                None => "the account was removed",
+                Some(u) if u.disabled => "the account was disabled",
+                Some(u) if u.role != conn.role => "the account's role changed; sign in again",
+                Some(_) => continue,
+            };
+            if conn.revocation.revoke(reason) {
+                tracing::info!(user = %conn.name, reason, "cutting a connection of a changed account");
+                cut += 1;
+            }
+        }
+        cut
+    }
+
     /// Queue limits for a new connection's outbox.
     pub(crate) fn queue_limits(&self) -> QueueLimits {
         QueueLimits {
             max_bytes: self.config.limits.max_queued_bytes,
             max_messages: self.config.limits.max_queued_messages,
         }
+    }
+}
+
+/// A signed-in staff connection.
+#[derive(Debug)]
+struct StaffConn {
+    name: String,
+    role: UserRole,
+    revocation: Revocation,
+}
+
+/// The end of a staff connection's right to stay: cancelled, with the reason, when its
+/// account is disabled or its role changes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Revocation {
+    token: CancellationToken,
+    reason: Arc<OnceLock<&'static str>>,
+}
+
+impl Revocation {
+    /// Revokes with `reason`; false if it was revoked already.
+    fn revoke(&self, reason: &'static str) -> bool {
+        let first = self.reason.set(reason).is_ok();
+        self.token.cancel();
+        first
+    }
+
+    /// Resolves once revoked (a future made once, for a connection's life).
+    pub(crate) fn revoked(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.token.clone().cancelled_owned()
+    }
+
+    /// Why it was revoked.
+    pub(crate) fn reason(&self) -> &'static str {
+        self.reason.get().copied().unwrap_or("the account changed")
     }
 }
 

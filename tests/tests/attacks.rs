@@ -132,3 +132,73 @@ fn wrong_codes_from_many_addresses_leave_a_legitimate_code_usable() {
     bystander.chat();
     bystander.finish();
 }
+
+/// Runs `tether-broker user ARGS --data-dir DATA` on the broker's data directory.
+fn user_command(broker: &Broker, args: &[&str]) {
+    let out = std::process::Command::new(tether_e2e::bins::bin("tether-broker"))
+        .arg("user")
+        .args(args)
+        .arg("--data-dir")
+        .arg(broker.data_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "user {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn disabling_an_account_cuts_its_open_connections_and_ends_its_sessions() {
+    let broker = Broker::start();
+    let mut bystander = Bystander::start(&broker);
+    let mallory = broker.technician("mallory");
+    // Mallory's session with a customer, and an open connection issuing codes.
+    let mut agent = broker.request("carol", "view");
+    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+    let mut console = mallory.join(&ticket);
+    console.wait_event("paired");
+    agent.wait_event("paired");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let addr: tether_client::BrokerAddr = broker.url().parse().unwrap();
+    let tls = raw::tls(&broker.ca());
+    let token = Credential::Token { token: Secret::new(mallory.token()) };
+    let mut inviter = rt.block_on(async {
+        let (mut conn, _) = tether_client::connect(&addr, tls, Role::Console, token).await.unwrap();
+        conn.send(&tether_protocol::ClientMessage::Invite { ticket: None }).await.unwrap();
+        let answer = conn.recv_control().await.unwrap();
+        assert!(matches!(answer, ServerMessage::Invitation(_)), "{answer:?}");
+        conn
+    });
+
+    user_command(&broker, &["disable", "mallory"]);
+
+    // The open connection is cut, with the reason; no further code is issued on it.
+    let cut = rt.block_on(async {
+        let _ = inviter.send(&tether_protocol::ClientMessage::Invite { ticket: None }).await;
+        loop {
+            match inviter.recv_control().await {
+                Ok(ServerMessage::Invitation(_)) => panic!("a disabled account got a code"),
+                Ok(_) => continue,
+                Err(e) => break e.to_string(),
+            }
+        }
+    });
+    assert!(cut.contains("disabled"), "{cut}");
+    // The session ends on both sides, saying why, and the transcript keeps it.
+    let ended = console.wait_event("ended");
+    assert!(ended["reason"].as_str().unwrap().contains("disabled"), "{ended}");
+    let ended = agent.wait_event("ended");
+    let reason = ended["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("signed out") && reason.contains("disabled"), "{reason}");
+    let session = ended_session(&broker, "mallory");
+    let records = broker.sealed_records(&session);
+    let last = records.iter().rev().find(|r| r["event"] == "session_ended").unwrap();
+    assert!(last["data"]["reason"].as_str().unwrap().contains("disabled"), "{last}");
+    bystander.chat();
+    bystander.finish();
+}
+
+/// The id of `technician`'s most recent session.
+fn ended_session(broker: &Broker, technician: &str) -> String {
+    let out = broker.admin(&["sessions", "--technician", technician, "--json"]);
+    let sessions: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    sessions[0]["id"].as_str().unwrap().to_string()
+}

@@ -35,6 +35,9 @@ impl Conn {
                 }
                 Inbound::Control(msg) => msg,
             };
+            if let Actor::Staff(user) = &actor {
+                shared.access.recheck(user).await?;
+            }
             match msg {
                 ClientMessage::Queue => {
                     let tickets = shared.desk.queue().await?;

@@ -42,11 +42,13 @@ impl Conn {
             }
             (Role::Console, Credential::Password { user, password }) => {
                 let (user, token) = access.login(&user, &password, source).await?;
+                self.signed_in(&user);
                 self.welcome(version, Some(&user), Some(token))?;
                 Ok(Phase::Desk(user))
             }
             (Role::Console, Credential::Token { token }) => {
                 let user = access.authenticate(&token).await?;
+                self.signed_in(&user);
                 self.welcome(version, Some(&user), None)?;
                 Ok(Phase::Desk(user))
             }

@@ -52,7 +52,7 @@ use tracing::Instrument;
 use self::liveness::{Heard, Watched};
 use crate::outbox::{Outbox, Overflow, write_loop};
 use crate::session::Session;
-use crate::shared::Shared;
+use crate::shared::{Revocation, Shared};
 use crate::ws::{Message, WsError, WsReader};
 
 /// The reading half of a connection's websocket.
@@ -135,11 +135,14 @@ pub(crate) async fn serve(
             heard,
             idle,
             silence: Box::pin(tokio::time::sleep(idle)),
+            revocation: Revocation::default(),
+            revoked: Box::pin(Revocation::default().revoked()),
             outbox: outbox.clone(),
             check: None,
             pending: None,
         };
         let result = conn.run().await;
+        shared.deregister_staff(id);
         match &result {
             Ok(()) => outbox.close(1000, "goodbye"),
             Err(r) if r.code == ErrorCode::PeerGone => outbox.close(1000, "goodbye"),
@@ -182,6 +185,10 @@ pub(crate) struct Conn {
     /// Fires when the peer may have been silent for `idle`: one timer for the connection's
     /// life, moved on only when it fires, not armed anew for every message.
     silence: Pin<Box<tokio::time::Sleep>>,
+    /// A signed-in account's right to stay, revoked when it is disabled or its role changes.
+    revocation: Revocation,
+    /// Resolves when `revocation` is revoked (never, for a connection that is not staff).
+    revoked: Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>,
     outbox: Arc<Outbox>,
     /// This connection's bandwidth check, once run.
     check: Option<tether_protocol::CheckResult>,
@@ -223,6 +230,10 @@ impl Conn {
         loop {
             let next = tokio::select! {
                 biased;
+                () = &mut self.revoked => {
+                    let reason = self.revocation.reason();
+                    return Err(Refusal::new(ErrorCode::Unauthenticated, reason));
+                }
                 next = self.stream.next() => next,
                 () = &mut self.silence => {
                     let silent = self.heard.silent_for();
@@ -278,6 +289,13 @@ impl Conn {
             )),
             Ok(Err(r)) => Err(r),
         }
+    }
+
+    /// This connection is signed in as `user`: it ends when the account is disabled or its
+    /// role changes.
+    fn signed_in(&mut self, user: &UserRecord) {
+        self.revocation = self.shared.register_staff(self.id, user);
+        self.revoked = Box::pin(self.revocation.revoked());
     }
 
     /// Tells the peer about a mistake that does not end the connection.

@@ -104,7 +104,11 @@ impl Conn {
                         if role == Role::Agent && lost && self.await_resume(session, mine, &r.message).await {
                             return Err(r);
                         }
-                        let reason = format!("{who}'s connection failed: {}", r.message);
+                        let reason = if r.code == ErrorCode::Unauthenticated {
+                            format!("{who} was signed out: {}", r.message)
+                        } else {
+                            format!("{who}'s connection failed: {}", r.message)
+                        };
                         shared.end_session(session, reason, Some(r.code));
                         return Err(r);
                     }
