@@ -4,9 +4,11 @@
 //! [`Policy::check`], so the whole of it reads in one screen.
 //!
 //! The rules: the host (someone with the data directory) and the broker itself may do
-//! anything; dispatchers and admins may do anything on the desk; technicians work their own
-//! tickets and unassigned ones, read their own sessions only, and see desk events about their
-//! own tickets and new unassigned ones.
+//! anything; dispatchers and admins may do anything on the desk; technicians read and work
+//! (acknowledge, follow up, invite to, re-prioritise, close, escalate) their own tickets and
+//! unassigned ones, join only those (unless the customer let them in as a second technician),
+//! read their own sessions only, and see desk events about their own tickets and new
+//! unassigned ones.
 
 use tether_protocol::{DeskEvent, UserRole};
 use tether_store::{SessionRow, TicketRecord, UserRecord};
@@ -61,7 +63,10 @@ impl Actor {
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum Action<'a> {
-    /// Change a ticket: its priority, closure, escalation, onsite visit.
+    /// Read a ticket: its client's contact, its history, its visit's address and access.
+    ReadTicket(&'a TicketRecord),
+    /// Work a ticket: acknowledge it, follow it up, invite its customer, change its priority,
+    /// close or escalate it, schedule its visit.
     WorkTicket(&'a TicketRecord),
     /// Take a ticket for oneself.
     ClaimTicket(&'a TicketRecord),
@@ -107,12 +112,14 @@ impl Policy {
         let deny = |why: String| Err(Denied(why));
         match action {
             _ if matches!(actor, Actor::Host | Actor::System) => Ok(()),
-            Action::WorkTicket(t) | Action::ClaimTicket(t) => match t.assigned_to.as_deref() {
-                Some(owner) if owner != actor.name() && !manager => {
-                    deny(format!("{} is assigned to {owner}", t.id))
+            Action::ReadTicket(t) | Action::WorkTicket(t) | Action::ClaimTicket(t) => {
+                match t.assigned_to.as_deref() {
+                    Some(owner) if owner != actor.name() && !manager => {
+                        deny(format!("{} is assigned to {owner}", t.id))
+                    }
+                    _ => Ok(()),
                 }
-                _ => Ok(()),
-            },
+            }
             Action::AssignTicket if !manager => {
                 deny("only dispatchers and admins assign tickets; technicians claim them".into())
             }
@@ -234,6 +241,9 @@ mod tests {
         assert!(p.check(&ben, Action::AssignTicket).is_ok());
         assert!(p.check(&Actor::Host, Action::AssignTicket).is_ok());
         assert!(p.check(&ann, Action::ReadReport).is_err());
+        assert!(p.check(&ann, Action::ReadTicket(&theirs)).is_err(), "another's ticket");
+        assert!(p.check(&ann, Action::ReadTicket(&ticket(None))).is_ok(), "an unassigned one");
+        assert!(p.check(&ben, Action::ReadTicket(&theirs)).is_ok());
     }
 
     #[test]

@@ -168,6 +168,10 @@ impl Live for LiveSessions {
     fn sessions_of(&self, technician: &str) -> usize {
         lock(&self.0).sessions_of(technician)
     }
+
+    fn ticket_assigned(&self, ticket: TicketId, owner: &str) {
+        lock(&self.0).reassigned(ticket, owner);
+    }
 }
 
 /// A probe data frame of random (incompressible) bytes.

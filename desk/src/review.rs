@@ -52,7 +52,7 @@ impl Desk {
 
     /// The transcript as stored.
     pub async fn transcript(&self, actor: &Actor, id: &str) -> Result<String, DeskError> {
-        let row = self.readable(actor, id).await?;
+        let row = self.readable_session(actor, id).await?;
         let bytes = self.blocking(move |l| l.read(&row)).await??;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
@@ -64,7 +64,7 @@ impl Desk {
         id: Option<&str>,
     ) -> Result<Vec<VerifyReport>, DeskError> {
         let rows = match id {
-            Some(id) => vec![self.readable(actor, id).await?],
+            Some(id) => vec![self.readable_session(actor, id).await?],
             None => {
                 let technician = match self.policy.session_scope(actor) {
                     SessionScope::Technician(me) => Some(me),
@@ -86,7 +86,7 @@ impl Desk {
         id: &str,
         format: ExportFormat,
     ) -> Result<String, DeskError> {
-        let row = self.readable(actor, id).await?;
+        let row = self.readable_session(actor, id).await?;
         let ticket = self
             .store
             .ticket(row.start.ticket)
@@ -96,7 +96,7 @@ impl Desk {
     }
 
     /// The session `id`, if `actor` may read it.
-    async fn readable(&self, actor: &Actor, id: &str) -> Result<SessionRow, DeskError> {
+    async fn readable_session(&self, actor: &Actor, id: &str) -> Result<SessionRow, DeskError> {
         let row = self
             .store
             .session(id)

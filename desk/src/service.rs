@@ -24,6 +24,9 @@ pub trait Live: Send + Sync + std::fmt::Debug {
     fn customer_waiting(&self, ticket: TicketId) -> bool;
     /// How many sessions `technician` is in right now.
     fn sessions_of(&self, technician: &str) -> usize;
+    /// `ticket` now belongs to `owner`: a technician waiting to join it who is no longer its
+    /// owner must stop waiting.
+    fn ticket_assigned(&self, ticket: TicketId, owner: &str);
 }
 
 /// [`Live`] for a desk without a relay (the host's commands): nobody waits, nobody is in a
@@ -39,6 +42,8 @@ impl Live for NoSessions {
     fn sessions_of(&self, _: &str) -> usize {
         0
     }
+
+    fn ticket_assigned(&self, _: TicketId, _: &str) {}
 }
 
 /// The support desk.

@@ -112,7 +112,10 @@ impl Desk {
     ) -> Result<TicketId, DeskError> {
         if let Some(id) = ticket {
             return match self.store.ticket(id).await? {
-                Some(t) if t.status != TicketStatus::Closed => Ok(t.id),
+                Some(t) if t.status != TicketStatus::Closed => {
+                    self.check(actor, Action::WorkTicket(&t))?;
+                    Ok(t.id)
+                }
                 Some(_) => Err(DeskError::NotFound(format!("{id} is closed"))),
                 None => Err(DeskError::NotFound(format!("no ticket {id}"))),
             };
@@ -151,22 +154,35 @@ impl Desk {
         Ok(t)
     }
 
-    /// Open tickets, most urgent first: the queue.
-    pub async fn queue(&self) -> Result<Vec<TicketSummary>, DeskError> {
+    /// The open tickets `actor` may read, most urgent first: the queue.
+    pub async fn queue(&self, actor: &Actor) -> Result<Vec<TicketSummary>, DeskError> {
         let tickets = self.store.open_tickets().await?;
-        Ok(tickets.iter().map(|t| self.summary(t)).collect())
+        Ok(self.readable_tickets(actor, &tickets))
     }
 
-    /// Tickets matching `filter`, most urgent then soonest due.
-    pub async fn list(&self, filter: &TicketFilter) -> Result<Vec<TicketSummary>, DeskError> {
+    /// The tickets matching `filter` that `actor` may read, most urgent then soonest due.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        filter: &TicketFilter,
+    ) -> Result<Vec<TicketSummary>, DeskError> {
         let list = self.store.list_tickets(filter, unix_now()).await?;
-        Ok(list.iter().map(|t| self.summary(t)).collect())
+        Ok(self.readable_tickets(actor, &list))
     }
 
-    /// One ticket with its history and visit.
-    pub async fn show(&self, id: TicketId) -> Result<TicketDetail, DeskError> {
+    /// One ticket with its history and visit, if `actor` may read it.
+    pub async fn show(&self, actor: &Actor, id: TicketId) -> Result<TicketDetail, DeskError> {
         let t = self.ticket(id).await?;
+        self.check(actor, Action::ReadTicket(&t))?;
         self.detail(t).await
+    }
+
+    /// The summaries of the tickets of `all` that `actor` may read.
+    fn readable_tickets(&self, actor: &Actor, all: &[TicketRecord]) -> Vec<TicketSummary> {
+        all.iter()
+            .filter(|t| self.policy.check(actor, Action::ReadTicket(t)).is_ok())
+            .map(|t| self.summary(t))
+            .collect()
     }
 
     /// Gives `ticket` to `to`.
@@ -191,6 +207,7 @@ impl Desk {
     /// Acknowledges `ticket`; false if it had already been answered.
     pub async fn acknowledge(&self, actor: &Actor, ticket: TicketId) -> Result<bool, DeskError> {
         let t = self.open_ticket(ticket).await?;
+        self.check(actor, Action::WorkTicket(&t))?;
         self.respond(&t, actor.name(), "acknowledged").await
     }
 
@@ -242,6 +259,7 @@ impl Desk {
         note: &str,
     ) -> Result<(), DeskError> {
         let t = self.ticket(ticket).await?;
+        self.check(actor, Action::WorkTicket(&t))?;
         let note = required(note, "what to follow up", 1000)?;
         self.store.set_follow_up(ticket, due, &note, unix_now()).await?;
         self.publish("follow_up", &t, actor.name(), format!("follow up by {due}: {note}"));
@@ -306,6 +324,7 @@ impl Desk {
         );
         let status = if keep { t.status } else { TicketStatus::Assigned };
         self.store.set_ticket_state(t.id, status, Some(to), unix_now()).await?;
+        self.live.ticket_assigned(t.id, to);
         let t = self.ticket(t.id).await?;
         self.publish("assigned", &t, actor, format!("assigned to {to} ({how})"));
         Ok(t)

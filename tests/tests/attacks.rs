@@ -202,3 +202,86 @@ fn ended_session(broker: &Broker, technician: &str) -> String {
     let sessions: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     sessions[0]["id"].as_str().unwrap().to_string()
 }
+
+/// Runs a console command that must be refused with `code`.
+fn refused(console: &tether_e2e::proc::Console, args: &[&str], code: &str) {
+    let out = console.run(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} was allowed");
+    assert!(err.contains(code), "{args:?}: {err}");
+}
+
+/// Logs a phone ticket as `dispatcher` and gives it to `to`; its id.
+fn ticket_for(dispatcher: &tether_e2e::proc::Console, to: &str) -> String {
+    let out = dispatcher.run(&[
+        "ticket",
+        "new",
+        "--channel",
+        "phone",
+        "--client",
+        "Dan",
+        "--contact",
+        "dan@example.com",
+        "--issue",
+        "the printer",
+        "--priority",
+        "low",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = format!("T{}", t["summary"]["id"]);
+    assert!(dispatcher.run(&["ticket", "assign", &id, to]).status.success());
+    id
+}
+
+#[test]
+fn technicians_cannot_touch_or_read_other_technicians_tickets() {
+    let broker = Broker::start_with_config("[desk]\nauto_assign = false\n");
+    let mut bystander = Bystander::start(&broker);
+    let ann = broker.technician("ann");
+    let _ben = broker.technician("ben");
+    broker.add_user("dora", "dispatcher", "dora's password");
+    let dora = broker.console("dora");
+    assert!(dora.login("dora", "dora's password").status.success());
+    let bens = ticket_for(&dora, "ben");
+    for args in [
+        vec!["ticket", "ack", &bens],
+        vec!["ticket", "follow-up", &bens, "--due", "+1d", "--note", "call back"],
+        vec!["ticket", "show", &bens],
+        vec!["invite", "--ticket", &bens],
+    ] {
+        refused(&ann, &args, "forbidden");
+    }
+    // Lists leave it out: its client's contact is not ann's to read.
+    let out = ann.run(&["ticket", "list", "--json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && !text.contains("dan@example.com"), "{text}");
+    assert!(!String::from_utf8_lossy(&ann.run(&["queue"]).stdout).contains("Dan"));
+    // Ben's own ticket is his to read; dispatchers read everything.
+    assert!(dora.run(&["ticket", "show", &bens]).status.success());
+    bystander.chat();
+    bystander.finish();
+}
+
+#[test]
+fn a_technician_waiting_at_a_ticket_given_to_another_is_told_and_never_paired() {
+    let broker = Broker::start_with_config("[desk]\nauto_assign = false\n");
+    let ann = broker.technician("ann");
+    let _ben = broker.technician("ben");
+    broker.add_user("dora", "dispatcher", "dora's password");
+    let dora = broker.console("dora");
+    assert!(dora.login("dora", "dora's password").status.success());
+    let t = ticket_for(&dora, "ann");
+    let mut waiting = broker.join(&ann, &t);
+    waiting.wait_event("waiting");
+    assert!(dora.run(&["ticket", "assign", &t, "ben"]).status.success());
+    let told = waiting.wait_event("error");
+    assert!(told["message"].as_str().unwrap().contains("reassigned to ben"), "{told}");
+    let (status, _) = waiting.finish();
+    assert!(!status.success());
+    // The customer who comes now waits for ben.
+    let code = dora.invite(Some(&t))["code"].as_str().unwrap().to_string();
+    let mut customer = Agent::join(&broker, "dan", &code, "view");
+    customer.wait_event("waiting");
+}

@@ -40,7 +40,7 @@ impl Conn {
             }
             match msg {
                 ClientMessage::Queue => {
-                    let tickets = shared.desk.queue().await?;
+                    let tickets = shared.desk.queue(&actor).await?;
                     self.outbox.control(&ServerMessage::Queue { tickets })?;
                 }
                 ClientMessage::Invite { ticket } => self.invite(&actor, ticket).await?,
@@ -137,10 +137,10 @@ async fn desk_request(
             Ok(DeskReply::Ticket(Box::new(desk.log_ticket(actor, intake).await?)))
         }
         DeskRequest::TicketShow { ticket } => {
-            Ok(DeskReply::Ticket(Box::new(desk.show(ticket).await?)))
+            Ok(DeskReply::Ticket(Box::new(desk.show(actor, ticket).await?)))
         }
         DeskRequest::TicketList { filter } => {
-            Ok(DeskReply::Tickets { tickets: desk.list(&filter).await? })
+            Ok(DeskReply::Tickets { tickets: desk.list(actor, &filter).await? })
         }
         DeskRequest::Assign { ticket, to } => {
             desk.assign(actor, ticket, &to).await?;

@@ -135,6 +135,7 @@ pub(crate) async fn serve(
             heard,
             idle,
             silence: Box::pin(tokio::time::sleep(idle)),
+            user: None,
             revocation: Revocation::default(),
             revoked: Box::pin(Revocation::default().revoked()),
             outbox: outbox.clone(),
@@ -185,6 +186,8 @@ pub(crate) struct Conn {
     /// Fires when the peer may have been silent for `idle`: one timer for the connection's
     /// life, moved on only when it fires, not armed anew for every message.
     silence: Pin<Box<tokio::time::Sleep>>,
+    /// The account this connection signed in as, for staff.
+    user: Option<UserRecord>,
     /// A signed-in account's right to stay, revoked when it is disabled or its role changes.
     revocation: Revocation,
     /// Resolves when `revocation` is revoked (never, for a connection that is not staff).
@@ -294,6 +297,7 @@ impl Conn {
     /// This connection is signed in as `user`: it ends when the account is disabled or its
     /// role changes.
     fn signed_in(&mut self, user: &UserRecord) {
+        self.user = Some(user.clone());
         self.revocation = self.shared.register_staff(self.id, user);
         self.revoked = Box::pin(self.revocation.revoked());
     }

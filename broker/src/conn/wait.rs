@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use tether_protocol::{ClientMessage, ErrorCode, Role, ServerMessage, TicketId};
+use tether_protocol::{ClientMessage, ErrorCode, Role, ServerMessage, TicketId, UserRole};
 
 use super::{Conn, Inbound, Phase, Refusal};
-use crate::rendezvous::{Arrival, Arriving};
+use crate::rendezvous::{Arrival, Arriving, Pairing};
 use crate::session::{Checks, Session, Sides};
 use crate::shared::lock;
 
@@ -77,6 +77,7 @@ impl Conn {
             name,
             outbox: self.outbox.clone(),
             check: self.check.clone(),
+            owner_bound: self.user.as_ref().is_some_and(|u| u.role == UserRole::Technician),
         };
         let arrival = lock(&shared.rendezvous).arrive(ticket, me, &mut |agent, console| {
             shared.start_session(Sides {
@@ -103,9 +104,11 @@ impl Conn {
         let outcome = loop {
             tokio::select! {
                 biased;
-                session = &mut paired => break session.map(|s| Some((s, false))).map_err(|_| {
-                    Refusal::new(ErrorCode::Internal, "pairing was dropped")
-                }),
+                pairing = &mut paired => break match pairing {
+                    Ok(Pairing::Paired(session)) => Ok(Some((session, false))),
+                    Ok(Pairing::Refused(why)) => Err(Refusal::new(ErrorCode::Forbidden, why)),
+                    Err(_) => Err(Refusal::new(ErrorCode::Internal, "pairing was dropped")),
+                },
                 _ = shared.shutdown.cancelled() => {
                     break Err(Refusal::new(ErrorCode::ShuttingDown, "the broker is shutting down"));
                 }
@@ -134,7 +137,7 @@ impl Conn {
             // Pairing and leaving both happen under the rendezvous lock: if a session was
             // handed over before we left, it is in the receiver now, and its other side must
             // hear that we are gone.
-            if let Ok(session) = paired.try_recv() {
+            if let Ok(Pairing::Paired(session)) = paired.try_recv() {
                 shared.end_session(
                     &session,
                     "the other side left before the session began",
