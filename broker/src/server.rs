@@ -190,9 +190,19 @@ async fn watch_accounts(shared: Arc<Shared>, store: StoreHandle, shutdown: Cance
 /// The transcript recorder (writing, sealing) and library (reading, verifying).
 fn transcripts(data_dir: &DataDir, config: &Config) -> Result<(Recorder, Library), RunError> {
     let dir = config.transcripts.dir.clone().unwrap_or_else(|| data_dir.transcripts());
-    if config.transcripts.enabled {
-        std::fs::create_dir_all(&dir)
+    if config.transcripts.enabled && !dir.exists() {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
             .map_err(|e| RunError::Io(format!("{}: {e}", dir.display())))?;
+    }
+    for (path, mode) in crate::datadir::loosened(&crate::datadir::private_paths(data_dir, &dir)) {
+        tracing::warn!(
+            path = %path.display(), mode = format!("{mode:o}"),
+            "readable or writable by others than the broker's user: it may hold secrets (chmod go-rwx)"
+        );
     }
     let key = SigningKey::load(&data_dir.signing_key()).map_err(|e| RunError::Io(e.to_string()))?;
     let library = Library::new(&dir, key.verifying_key());

@@ -284,8 +284,17 @@ impl Desk {
         let dir = self.attachments.join(t.id.to_string());
         let path = dir.join(&file);
         tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir)?;
-            std::fs::write(&path, data)
+            use std::io::Write;
+            use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+            // Photos and service forms of clients' sites: the broker's user only.
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&path)?;
+            file.write_all(&data)
         })
         .await
         .map_err(|e| DeskError::Io(e.to_string()))?

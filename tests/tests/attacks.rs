@@ -285,3 +285,44 @@ fn a_technician_waiting_at_a_ticket_given_to_another_is_told_and_never_paired() 
     let mut customer = Agent::join(&broker, "dan", &code, "view");
     customer.wait_event("waiting");
 }
+
+#[test]
+fn files_holding_secrets_are_private_and_a_loosened_one_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let outside = tempfile::tempdir().unwrap();
+    let transcripts = outside.path().join("transcripts");
+    let mut broker =
+        Broker::start_with_config(&format!("[transcripts]\ndir = \"{}\"\n", transcripts.display()));
+    let bystander = Bystander::start(&broker);
+    bystander.finish();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let data = broker.data_dir();
+    assert_eq!(mode(&data), 0o700);
+    for file in [
+        "broker.toml",
+        "tether.db",
+        "code.key",
+        "transcript-signing.key",
+        "ca-key.pem",
+        "server-key.pem",
+    ] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    assert_eq!(mode(&transcripts), 0o700, "a transcript directory outside the data directory");
+    let written: Vec<_> =
+        std::fs::read_dir(&transcripts).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(!written.is_empty());
+    for path in written {
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+    // Loosened by hand: the broker says so when it starts.
+    std::fs::set_permissions(data.join("broker.toml"), std::fs::Permissions::from_mode(0o644))
+        .unwrap();
+    broker.restart();
+    tether_e2e::wait_until("the broker warns of the loosened file", || {
+        broker
+            .log()
+            .lines()
+            .any(|l| l.contains("WARN") && l.contains("broker.toml") && l.contains("644"))
+    });
+}

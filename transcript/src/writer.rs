@@ -210,7 +210,13 @@ impl Chain {
 async fn create(path: Arc<PathBuf>) -> std::io::Result<()> {
     let _open = OPEN_FILES.acquire().await.map_err(std::io::Error::other)?;
     tokio::task::spawn_blocking(move || {
-        std::fs::OpenOptions::new().write(true).create_new(true).open(&*path).map(drop)
+        // Transcripts hold the conversation and the shell: readable by the broker's user only.
+        std::os::unix::fs::OpenOptionsExt::mode(
+            std::fs::OpenOptions::new().write(true).create_new(true),
+            0o600,
+        )
+        .open(&*path)
+        .map(drop)
     })
     .await
     .map_err(std::io::Error::other)?
