@@ -2,7 +2,8 @@
 //! core, composing the services it relays for.
 //!
 //! Map, from the socket inwards:
-//! - [`server`]: the listener, composing the services, and graceful shutdown;
+//! - [`server`]: the listener, composing the services, and graceful shutdown; `admission`:
+//!   connection slots per address and the staff reserve;
 //! - `http`: the websocket upgrade; [`ws`]: the websocket itself (frames, reader, writer);
 //! - `conn`: one connection's life as a machine of phases (hello, request, check, wait,
 //!   relay, resume, desk, watch, help), each phase's work in its own file;
@@ -18,6 +19,7 @@
 //! `tether-store` (the database), `tether-transcript` (recording and review).
 #![forbid(unsafe_code)]
 
+mod admission;
 pub mod cli;
 pub mod config;
 mod conn;

@@ -70,7 +70,8 @@ pub async fn run(
         .map_err(|e| RunError::Io(format!("{}: {e}", data_dir.code_key().display())))?;
     let (recorder, library) = transcripts(data_dir, &config)?;
     let grace = Duration::from_secs(config.limits.shutdown_grace_secs);
-    let permits = Arc::new(Semaphore::new(connection_cap(config.limits.max_connections)));
+    let connections = connection_cap(config.limits.max_connections);
+    let permits = Arc::new(Semaphore::new(connections));
     // Webhook deliveries outlive the connections by a moment at shutdown, so they have their
     // own tracker.
     let deliveries = tokio_util::task::TaskTracker::new();
@@ -96,8 +97,15 @@ pub async fn run(
         .map_err(|e| RunError::Service(e.to_string()))?,
     );
     desk.recover_interrupted().await.map_err(|e| RunError::Service(e.to_string()))?;
-    let shared =
-        Arc::new(Shared::new(config, access, desk.clone(), recorder, rendezvous, shutdown.clone()));
+    let shared = Arc::new(Shared::new(
+        config,
+        access,
+        desk.clone(),
+        recorder,
+        rendezvous,
+        shutdown.clone(),
+        connections,
+    ));
     shared.tracker.spawn({
         let shutdown = shutdown.clone();
         async move { desk.monitor_deadlines(shutdown).await }
@@ -125,10 +133,14 @@ pub async fn run(
                 }
             },
         };
+        let Some(slot) = shared.admissions.admit(peer.ip()) else {
+            tracing::debug!(peer.addr = %peer, "too many connections from this address; closed");
+            continue;
+        };
         let for_conn = shared.clone();
         let acceptor = acceptor.clone();
         shared.tracker.spawn(async move {
-            crate::conn::serve(for_conn, acceptor, tcp, peer).await;
+            crate::conn::serve(for_conn, acceptor, tcp, peer, slot).await;
             drop(permit);
         });
     }

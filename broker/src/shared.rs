@@ -15,6 +15,7 @@ use tether_transcript::Recorder;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::admission::Admissions;
 use crate::config::Config;
 use crate::outbox::QueueLimits;
 use crate::rendezvous::Rendezvous;
@@ -31,8 +32,12 @@ pub(crate) struct Shared {
     pub(crate) recorder: Recorder,
     /// Who waits for whom, and the live sessions.
     pub(crate) rendezvous: Arc<Mutex<Rendezvous>>,
+    /// Connection slots per address, and the staff reserve.
+    pub(crate) admissions: Arc<Admissions>,
     /// Signed-in staff connections, so that a disabled account or a changed role cuts them.
     staff: Mutex<HashMap<u64, StaffConn>>,
+    /// Bandwidth checks run by anonymous connections, counted per address.
+    pub(crate) checks: Mutex<tether_access::limiter::FailureLimiter>,
     /// One probe data frame of random bytes, sent again and again by bandwidth checks.
     pub(crate) probe_data: bytes::Bytes,
     pub(crate) shutdown: CancellationToken,
@@ -55,14 +60,27 @@ impl Shared {
         recorder: Recorder,
         rendezvous: Arc<Mutex<Rendezvous>>,
         shutdown: CancellationToken,
+        connections: usize,
     ) -> Shared {
+        let l = &config.limits;
+        let admissions =
+            Admissions::new(connections, l.staff_reserve, l.max_connections_per_source);
+        let b = &config.bandwidth;
+        // Each check counts; more than the budget in the window waits out the window.
+        let checks = tether_access::limiter::FailureLimiter::new(
+            b.max_checks_per_source.saturating_sub(1),
+            b.check_window_secs,
+            b.check_window_secs,
+        );
         Shared {
+            admissions: Arc::new(admissions),
             config,
             access,
             desk,
             recorder,
             rendezvous,
             staff: Mutex::new(HashMap::new()),
+            checks: Mutex::new(checks),
             probe_data: probe_data(),
             shutdown,
             tracker: TaskTracker::new(),

@@ -326,3 +326,96 @@ fn files_holding_secrets_are_private_and_a_loosened_one_is_reported() {
             .any(|l| l.contains("WARN") && l.contains("broker.toml") && l.contains("644"))
     });
 }
+
+/// Opens a websocket from `source` and holds it, silent.
+async fn hold(
+    source: Ipv4Addr,
+    port: u16,
+    ca: &std::path::Path,
+) -> Option<tether_client::WsStream> {
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.bind((source, 0).into()).ok()?;
+    let tcp = socket.connect(([127, 0, 0, 1], port).into()).await.ok()?;
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").ok()?;
+    let tls = tokio_rustls::TlsConnector::from(raw::tls(ca)).connect(name, tcp).await.ok()?;
+    let url = format!("wss://127.0.0.1:{port}/v1/ws");
+    tokio_tungstenite::client_async(url, tls).await.ok().map(|(ws, _)| ws)
+}
+
+#[test]
+fn a_flood_of_connections_never_locks_technicians_out() {
+    let broker = Broker::start_with_config(
+        "[limits]\nmax_connections = 40\nstaff_reserve = 10\nmax_connections_per_source = 12\n\
+         handshake_timeout_secs = 60\n",
+    );
+    let mut bystander = Bystander::start(&broker);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (port, ca) = (broker.port, broker.ca());
+    // One address opens 30 connections and holds them: it gets its 12.
+    let flood = rt.block_on(futures_util::future::join_all(
+        (0..30).map(|_| hold(Ipv4Addr::new(127, 0, 0, 2), port, &ca)),
+    ));
+    let held: Vec<_> = flood.into_iter().flatten().collect();
+    assert_eq!(held.len(), 12, "one address holds at most its share");
+    // Two more addresses take the other public slots (40 - 10 reserved - 2 of the
+    // bystander - 12 = 16); a customer arriving now is told the broker is full...
+    let more = rt.block_on(futures_util::future::join_all((0..24).map(|i| {
+        let source = Ipv4Addr::new(127, 0, 0, 3 + (i % 2) as u8);
+        let ca = ca.clone();
+        async move { hold(source, port, &ca).await }
+    })));
+    let more: Vec<_> = more.into_iter().flatten().collect();
+    let customer = rt.block_on(async {
+        let ws = raw::websocket_from(Ipv4Addr::new(127, 0, 0, 5), port, &ca).await;
+        say_until_answered(ws, vec![hello(Role::Agent, Credential::None)]).await
+    });
+    assert_eq!(customer.error_code().as_deref(), Some("busy"), "{:?}", customer.messages);
+    // ...while a technician still signs in and works.
+    let erin = broker.technician("erin");
+    assert!(erin.run(&["queue"]).status.success(), "a technician was locked out");
+    bystander.chat();
+    drop((held, more));
+    bystander.finish();
+}
+
+#[test]
+fn an_anonymous_connection_cannot_send_a_megabyte_or_wait_for_ever() {
+    let broker = Broker::start_with_config("[limits]\ncustomer_wait_secs = 2\n");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (port, ca) = (broker.port, broker.ca());
+    // Before it is trusted, a message of 200 KiB is refused as too large.
+    let answer = rt.block_on(async {
+        let ws = raw::websocket(port, &ca).await;
+        let big = tokio_tungstenite::tungstenite::Message::text("x".repeat(200 * 1024));
+        say_until_answered(ws, vec![big]).await
+    });
+    assert_eq!(answer.error_code().as_deref(), Some("too_large"), "{:?}", answer.messages);
+    // A customer no technician comes for is told after the configured wait.
+    let mut customer = broker.request("frank", "view");
+    customer.wait_event("waiting");
+    let told = customer.wait_event("error");
+    assert!(told["message"].as_str().unwrap().contains("no technician joined"), "{told}");
+}
+
+#[test]
+fn bandwidth_checks_from_one_address_are_limited() {
+    let broker = Broker::start_with_config("[bandwidth]\nmax_checks_per_source = 3\n");
+    let check = || {
+        std::process::Command::new(tether_e2e::bins::bin("tether-agent"))
+            .args(["check", "--json", "--broker", &broker.url(), "--ca"])
+            .arg(broker.ca())
+            .output()
+            .unwrap()
+    };
+    for _ in 0..3 {
+        let out = check();
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("rate_limited"));
+    }
+    let out = check();
+    let said =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success() && said.contains("rate_limited"), "{said}");
+    // A signed-in technician's checks are not counted.
+    let erin = broker.technician("erin");
+    assert!(erin.run(&["check", "--json"]).status.success());
+}

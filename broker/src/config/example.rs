@@ -24,6 +24,9 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 
 [limits]
 # max_connections = 10000
+# max_connections_per_source = 64  # connections one address (IPv6: one /64) may hold
+# staff_reserve = 100          # of max_connections, slots only signed-in staff may use
+# customer_wait_secs = 3600    # a customer waits this long for a technician
 # handshake_timeout_secs = 10
 # idle_timeout_secs = 15       # a peer silent this long is gone (vanished, not closed)
 # ping_interval_secs = 5
@@ -37,6 +40,8 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 # pings = 10                   # round trips measured per check
 # max_secs = 2.0               # each direction is measured for this long at most...
 # max_bytes = 8388608          # ...or this many bytes, whichever comes first
+# max_checks_per_source = 20   # checks one address may run unsigned-in per window...
+# check_window_secs = 600      # ...of this many seconds
 # quality_interval_secs = 5    # live round-trip samples during a session
 # quality_warn_after = 3       # samples over the limit before both sides are warned
 

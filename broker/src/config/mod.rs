@@ -107,6 +107,11 @@ pub struct BandwidthSettings {
     pub quality_interval_secs: u64,
     /// Consecutive samples over the round-trip limit before both sides are warned.
     pub quality_warn_after: u32,
+    /// Checks one address may run as a customer (without signing in) within
+    /// `check_window_secs`: each sends up to `max_bytes` both ways.
+    pub max_checks_per_source: u32,
+    /// The window for counting them, seconds.
+    pub check_window_secs: u64,
 }
 
 /// Threshold overrides for one role; each unset key keeps that role's default.
@@ -161,6 +166,8 @@ impl Default for BandwidthSettings {
             console: ThresholdSettings::default(),
             quality_interval_secs: 5,
             quality_warn_after: 3,
+            max_checks_per_source: 20,
+            check_window_secs: 600,
         }
     }
 }
@@ -201,6 +208,13 @@ pub struct TlsSettings {
 pub struct Limits {
     /// Connections served at once; further ones wait in the kernel's backlog.
     pub max_connections: usize,
+    /// Connections one address (IPv6: one /64) may hold at once; more are closed at once.
+    pub max_connections_per_source: u32,
+    /// Of `max_connections`, how many only signed-in staff may use: a flood of anonymous
+    /// connections never locks technicians out.
+    pub staff_reserve: usize,
+    /// Seconds a customer waits for a technician before being told to ask again.
+    pub customer_wait_secs: u64,
     /// Seconds allowed for TLS, the websocket upgrade and `hello` together.
     pub handshake_timeout_secs: u64,
     /// Seconds without a single byte from a peer after which it is taken for gone and its
@@ -250,6 +264,9 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 10_000,
+            max_connections_per_source: 64,
+            staff_reserve: 100,
+            customer_wait_secs: 3600,
             handshake_timeout_secs: 10,
             idle_timeout_secs: 15,
             ping_interval_secs: 5,
@@ -285,13 +302,20 @@ impl Config {
             ("limits.idle_timeout_secs", self.limits.idle_timeout_secs),
             ("limits.ping_interval_secs", self.limits.ping_interval_secs),
             ("limits.max_connections", self.limits.max_connections as u64),
+            ("limits.max_connections_per_source", self.limits.max_connections_per_source.into()),
+            ("limits.customer_wait_secs", self.limits.customer_wait_secs),
             ("limits.max_queued_messages", self.limits.max_queued_messages as u64),
             ("limits.stall_timeout_secs", self.limits.stall_timeout_secs),
             ("p2p.connect_timeout_secs", self.p2p.connect_timeout_secs),
+            ("bandwidth.max_checks_per_source", self.bandwidth.max_checks_per_source.into()),
+            ("bandwidth.check_window_secs", self.bandwidth.check_window_secs),
         ];
         let positive = self.auth.positive().into_iter().chain(self.codes.positive()).chain(limits);
         if let Some((name, _)) = positive.into_iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{name} must be greater than 0")));
+        }
+        if self.limits.staff_reserve >= self.limits.max_connections {
+            return bad("limits.staff_reserve must be smaller than limits.max_connections");
         }
         if self.limits.max_queued_bytes < tether_protocol::MAX_MESSAGE_BYTES {
             return bad("limits.max_queued_bytes must hold at least one maximum-size message");

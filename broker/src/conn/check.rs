@@ -22,6 +22,22 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(15);
 impl Conn {
     /// Measures this connection and judges it against `role`'s thresholds; tells the client.
     pub(super) async fn run_check(&mut self, role: Role) -> Result<CheckResult, Refusal> {
+        // Anyone may connect as a customer, and each check sends megabytes: an address gets a
+        // budget of them. Signed-in staff are not counted.
+        if self.user.is_none() {
+            let (source, now) = (self.peer.ip(), tether_store::unix_now());
+            let mut checks = crate::shared::lock(&self.shared.checks);
+            checks.reserve(source, now).map_err(|b| {
+                Refusal::new(
+                    ErrorCode::RateLimited,
+                    format!(
+                        "too many bandwidth checks from this address; try again in {} s",
+                        b.until - now
+                    ),
+                )
+            })?;
+            checks.settle(source, true, now);
+        }
         let settings = self.shared.config.bandwidth.clone();
         let limit = Duration::from_secs_f64(settings.max_secs);
         self.phase(ProbePhase::Rtt, settings.max_secs, 0, 0.0)?;

@@ -24,6 +24,14 @@ impl Conn {
         tracing::debug!(version, software = %hello.software.chars().take(64).collect::<String>(), "hello");
         let source = self.peer.ip();
         let access = &self.shared.access;
+        let staff =
+            matches!(hello.credential, Credential::Password { .. } | Credential::Token { .. });
+        if self.slot.staff_only() && !staff {
+            return Err(Refusal::new(
+                ErrorCode::Busy,
+                "the broker is serving as many customers as it can; try again in a few minutes",
+            ));
+        }
         match (hello.role, hello.credential) {
             (Role::Agent, Credential::None) => {
                 self.welcome(version, None, None)?;

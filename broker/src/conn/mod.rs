@@ -50,6 +50,7 @@ use tokio_rustls::server::TlsStream;
 use tracing::Instrument;
 
 use self::liveness::{Heard, Watched};
+use crate::admission::Slot;
 use crate::outbox::{Outbox, Overflow, write_loop};
 use crate::session::Session;
 use crate::shared::{Revocation, Shared};
@@ -57,6 +58,11 @@ use crate::ws::{Message, WsError, WsReader};
 
 /// The reading half of a connection's websocket.
 type Reader = WsReader<ReadHalf<Watched<TlsStream<TcpStream>>>>;
+
+/// The largest message a connection may send before it signs in as staff or pairs: enough
+/// for `hello`, a support request and the bandwidth check's probes, so that an anonymous
+/// connection cannot make the broker buffer a megabyte.
+const BEFORE_TRUST: usize = 64 * 1024;
 
 /// Where a connection is in its life.
 #[derive(Debug)]
@@ -89,6 +95,7 @@ pub(crate) async fn serve(
     acceptor: TlsAcceptor,
     tcp: TcpStream,
     peer: SocketAddr,
+    slot: Slot,
 ) {
     let id = shared.next_conn_id();
     let span = tracing::info_span!(
@@ -118,8 +125,8 @@ pub(crate) async fn serve(
             }
             Err(_) => return tracing::debug!("handshake timed out"),
         };
-        // One constant bounds both frames and messages.
-        let (stream, sink) = crate::ws::split(upgraded.stream, &upgraded.read, MAX_MESSAGE_BYTES);
+        // One constant bounds both frames and messages: a small one until the peer is trusted.
+        let (stream, sink) = crate::ws::split(upgraded.stream, &upgraded.read, BEFORE_TRUST);
         let outbox = Arc::new(Outbox::new(shared.queue_limits()));
         let ping = Duration::from_secs(shared.config.limits.ping_interval_secs);
         let writer = shared.tracker.spawn({
@@ -135,6 +142,7 @@ pub(crate) async fn serve(
             heard,
             idle,
             silence: Box::pin(tokio::time::sleep(idle)),
+            slot,
             user: None,
             revocation: Revocation::default(),
             revoked: Box::pin(Revocation::default().revoked()),
@@ -186,6 +194,8 @@ pub(crate) struct Conn {
     /// Fires when the peer may have been silent for `idle`: one timer for the connection's
     /// life, moved on only when it fires, not armed anew for every message.
     silence: Pin<Box<tokio::time::Sleep>>,
+    /// Its connection slot.
+    slot: Slot,
     /// The account this connection signed in as, for staff.
     user: Option<UserRecord>,
     /// A signed-in account's right to stay, revoked when it is disabled or its role changes.
@@ -297,9 +307,16 @@ impl Conn {
     /// This connection is signed in as `user`: it ends when the account is disabled or its
     /// role changes.
     fn signed_in(&mut self, user: &UserRecord) {
+        self.slot.staff();
+        self.trusted();
         self.user = Some(user.clone());
         self.revocation = self.shared.register_staff(self.id, user);
         self.revoked = Box::pin(self.revocation.revoked());
+    }
+
+    /// The peer signed in as staff or paired: it may send messages of the full size.
+    fn trusted(&mut self) {
+        self.stream.set_max_message(MAX_MESSAGE_BYTES);
     }
 
     /// Tells the peer about a mistake that does not end the connection.

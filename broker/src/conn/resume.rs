@@ -100,6 +100,7 @@ impl Conn {
     /// The `resume` phase: attaches this (welcomed) connection to `session` as the
     /// customer's; it hears whatever waited for it, gets a fresh resume token, and relays.
     pub(super) async fn resume(&mut self, session: Arc<Session>) -> Result<Phase, Refusal> {
+        self.trusted();
         self.rejoin(&session).await?;
         Ok(Phase::Relay { role: Role::Agent, session })
     }

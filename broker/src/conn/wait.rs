@@ -50,6 +50,7 @@ impl Conn {
         if role == Role::Agent {
             self.offer_resume(&session)?;
         }
+        self.trusted();
         Ok(Phase::Relay { role, session })
     }
 
@@ -101,6 +102,10 @@ impl Conn {
             Arrival::Waiting(rx) => rx,
         };
         tracing::info!("waiting for the other side");
+        // A customer does not hold a connection for ever waiting for a technician.
+        let patience = std::time::Duration::from_secs(shared.config.limits.customer_wait_secs);
+        let gave_up = tokio::time::sleep(patience);
+        tokio::pin!(gave_up);
         let outcome = loop {
             tokio::select! {
                 biased;
@@ -109,6 +114,13 @@ impl Conn {
                     Ok(Pairing::Refused(why)) => Err(Refusal::new(ErrorCode::Forbidden, why)),
                     Err(_) => Err(Refusal::new(ErrorCode::Internal, "pairing was dropped")),
                 },
+                () = &mut gave_up, if role == Role::Agent => {
+                    let minutes = patience.as_secs().div_ceil(60);
+                    break Err(Refusal::new(
+                        ErrorCode::Timeout,
+                        format!("no technician joined within {minutes} minutes; please ask for help again"),
+                    ));
+                }
                 _ = shared.shutdown.cancelled() => {
                     break Err(Refusal::new(ErrorCode::ShuttingDown, "the broker is shutting down"));
                 }
