@@ -24,6 +24,7 @@ mod model;
 mod screen;
 mod secret;
 mod shell;
+pub mod text;
 pub mod tiles;
 mod version;
 
@@ -69,6 +70,7 @@ pub use screen::{
 };
 pub use secret::Secret;
 pub use shell::{ShellMsg, shell_flags};
+pub use text::visible;
 pub use version::{PROTOCOL_VERSION, VersionError, VersionRange, negotiate};
 
 /// The largest websocket message (and websocket frame) either end accepts, in bytes.

@@ -249,7 +249,8 @@ fn header(doc: &Documentation<'_>) -> Vec<(&'static str, String)> {
 }
 
 fn markdown(doc: &Documentation<'_>) -> String {
-    let mut out = format!("# Ticket {}: {}\n\n", doc.ticket.id, first_line(&doc.ticket.issue));
+    let mut out =
+        format!("# Ticket {}: {}\n\n", doc.ticket.id, md_escape(first_line(&doc.ticket.issue)));
     for (label, value) in header(doc) {
         let _ = writeln!(out, "- **{label}:** {}", md_escape(&value));
     }
@@ -386,6 +387,7 @@ fn short_time(ts: &str) -> String {
 }
 
 fn esc(s: &str) -> String {
+    let s = tether_protocol::visible(s, true);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -402,11 +404,13 @@ fn esc(s: &str) -> String {
 
 fn md_escape(s: &str) -> String {
     // Keep customer text from turning into Markdown structure: escape the characters that
-    // start links, emphasis, code and HTML, and fold newlines.
+    // start links, images, emphasis, code, headings, tables and HTML, fold newlines, and show
+    // control characters instead of letting them act in a terminal that prints the file.
+    let s = tether_protocol::visible(s, true);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '!' | '~' | '&' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -520,5 +524,69 @@ mod tests {
         assert!(html.contains("&lt;b&gt;PC LOAD LETTER&lt;/b&gt;"), "escaped");
         assert!(!html.contains("<script>"), "names are escaped too");
         assert!(!html.contains("http://") && !html.contains("https://"), "no external assets");
+    }
+
+    /// A field full of what would act: Markdown structure, HTML, a terminal escape, a
+    /// reversed-text trick.
+    const HOSTILE: &str = "# Owned\n[click](javascript:alert(1)) ![x](http://e/x.png) \
+                           <img src=x onerror=alert(1)> \x1b[2J\x1b]0;pwned\x07 gnp\u{202e}exe";
+
+    fn hostile_doc() -> (TicketRecord, SessionRow, Vec<Record>, Verdict) {
+        let (mut t, mut s, mut r, v) = fixture();
+        t.issue = HOSTILE.into();
+        t.client = HOSTILE.into();
+        t.resolution = Some(HOSTILE.into());
+        s.end_reason = Some(HOSTILE.into());
+        r[1].data = json!({ "text": HOSTILE });
+        (t, s, r, v)
+    }
+
+    /// Nothing of `out` acts: no control character, no bidirectional override.
+    fn inert(out: &str) -> bool {
+        !out.chars()
+            .any(|c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c))
+    }
+
+    #[test]
+    fn markdown_escapes_every_field_the_heading_included() {
+        let (t, s, r, v) = hostile_doc();
+        let doc =
+            Documentation { ticket: &t, session: &s, records: &r, verdict: &v, deadline: None };
+        let md = export(&doc, ExportFormat::Md);
+        let heading = md.lines().next().unwrap();
+        assert!(heading.starts_with("# Ticket T7: \\# Owned"), "{heading}");
+        assert_eq!(md.lines().filter(|l| l.starts_with('#') && l.contains("Owned")).count(), 1);
+        // Every character that would start markup in the fields is escaped.
+        for c in ['[', ']', '!', '<', '>'] {
+            let bare = md.match_indices(c).filter(|(i, _)| !md[..*i].ends_with('\\')).count();
+            assert_eq!(bare, 0, "an unescaped {c:?}: {md}");
+        }
+        assert!(md.contains("\\[click\\]") && md.contains("\\<img"), "shown, escaped: {md}");
+        assert!(md.contains("␛\\[2J") && inert(&md), "terminal escapes shown, not acting");
+    }
+
+    #[test]
+    fn html_escapes_every_field() {
+        let (t, s, r, v) = hostile_doc();
+        let doc =
+            Documentation { ticket: &t, session: &s, records: &r, verdict: &v, deadline: None };
+        let html = export(&doc, ExportFormat::Html);
+        assert!(!html.contains("<img"), "no markup from the fields");
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(html.contains("␛[2J") && inert(&html));
+    }
+
+    #[test]
+    fn json_keeps_every_field_exactly_as_data() {
+        let (t, s, r, v) = hostile_doc();
+        let doc =
+            Documentation { ticket: &t, session: &s, records: &r, verdict: &v, deadline: None };
+        let text = export(&doc, ExportFormat::Json);
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "escaped in JSON strings");
+        let json: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["ticket"]["issue"], HOSTILE);
+        assert_eq!(json["ticket"]["client"], HOSTILE);
+        assert_eq!(json["chat"][0]["data"]["text"], HOSTILE);
+        assert_eq!(json["session"]["end_reason"], HOSTILE);
     }
 }
