@@ -7,7 +7,8 @@
 //! - `http`: the websocket upgrade; [`ws`]: the websocket itself (frames, reader, writer);
 //! - `conn`: one connection's life as a machine of phases (hello, request, check, wait,
 //!   relay, resume, desk, watch, help), each phase's work in its own file;
-//! - `outbox`: per-channel queues and the writer task;
+//! - `outbox`: per-channel queues and the writer task; `ice`: the STUN and TURN servers (with
+//!   credentials for the session) handed to both sides for the direct path;
 //! - `rendezvous`: who waits for whom, under one lock; `session`: a paired session, its
 //!   consent, counters, helpers, and its start and end;
 //! - `shared`: what every connection shares;
@@ -25,6 +26,7 @@ pub mod config;
 mod conn;
 pub mod datadir;
 mod http;
+mod ice;
 pub mod logging;
 mod outbox;
 mod rendezvous;

@@ -419,3 +419,38 @@ fn bandwidth_checks_from_one_address_are_limited() {
     let erin = broker.technician("erin");
     assert!(erin.run(&["check", "--json"]).status.success());
 }
+
+#[test]
+fn customers_get_turn_credentials_for_their_session_only() {
+    let secret = "the secret the TURN server shares";
+    let broker = Broker::start_with_config(&format!(
+        "[p2p]\nturn_secret = \"{secret}\"\nturn_ttl_secs = 600\n\
+         [[p2p.ice_servers]]\nurls = [\"turn:turn.example.com:3478\"]\n"
+    ));
+    let token = broker.technician("alice").token();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let servers = rt.block_on(async {
+        let (mut agent, _console) = raw::paired(&broker.url(), &broker.ca(), &token).await;
+        loop {
+            if let ServerMessage::DirectPath { ice_servers, .. } =
+                agent.recv_control().await.unwrap()
+            {
+                break ice_servers;
+            }
+        }
+    });
+    let turn = &servers[0];
+    let credential = turn.credential.as_ref().expect("a credential").expose().clone();
+    assert_ne!(credential, secret, "never the shared secret itself");
+    // `EXPIRY:SESSION-agent`, expiring within the configured ten minutes.
+    let (expiry, who) = turn.username.split_once(':').unwrap();
+    let expiry: i64 = expiry.parse().unwrap();
+    let now = tether_protocol::unix_seconds(std::time::SystemTime::now());
+    assert!(expiry > now && expiry <= now + 600, "{expiry} vs {now}");
+    assert!(who.starts_with("s-") && who.ends_with("-agent"), "{who}");
+    // What a TURN server with the secret (coturn's use-auth-secret) accepts.
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret.as_bytes());
+    let expected = ring::hmac::sign(&key, turn.username.as_bytes());
+    use base64::Engine;
+    assert_eq!(credential, base64::engine::general_purpose::STANDARD.encode(expected.as_ref()));
+}

@@ -85,10 +85,12 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 [p2p]
 # enabled = true               # sessions try a direct (WebRTC) path for screen and input
 # connect_timeout_secs = 5     # ...and stay on the relay if it is not up by then
+# turn_ttl_secs = 43200        # how long a session's TURN credentials work
+#                              # turn_secret = "...": shared with the TURN servers (coturn:
+#                              # use-auth-secret, static-auth-secret); each session's TURN
+#                              # credentials are made from it, never handed out themselves
 # [[p2p.ice_servers]]          # none: host candidates only
 # urls = ["stun:stun.example.com:3478", "turn:turn.example.com:3478"]
-# username = "tether"
-# credential = "secret"
 
 [transcripts]
 # enabled = true               # record every session (off: no documentation; benchmarks only)

@@ -77,13 +77,26 @@ pub struct P2pSettings {
     pub enabled: bool,
     /// Seconds a session waits for the direct path before staying on the relay.
     pub connect_timeout_secs: u64,
-    /// STUN and TURN servers handed to both sides; none means host candidates only.
+    /// STUN and TURN servers handed to both sides; none means host candidates only. TURN
+    /// servers are given without credentials here: each session gets its own, from
+    /// `turn_secret`.
     pub ice_servers: Vec<tether_protocol::IceServer>,
+    /// The secret shared with the TURN servers (coturn's `static-auth-secret`), from which
+    /// each session's TURN credentials are made.
+    pub turn_secret: Option<tether_protocol::Secret<String>>,
+    /// How long a session's TURN credentials work, seconds.
+    pub turn_ttl_secs: u64,
 }
 
 impl Default for P2pSettings {
     fn default() -> Self {
-        P2pSettings { enabled: true, connect_timeout_secs: 5, ice_servers: Vec::new() }
+        P2pSettings {
+            enabled: true,
+            connect_timeout_secs: 5,
+            ice_servers: Vec::new(),
+            turn_secret: None,
+            turn_ttl_secs: 12 * 3600,
+        }
     }
 }
 
@@ -323,6 +336,21 @@ impl Config {
         self.desk.validate().map_err(ConfigError::Invalid)?;
         for hook in &self.webhooks {
             hook.validate().map_err(ConfigError::Invalid)?;
+        }
+        for server in &self.p2p.ice_servers {
+            if !server.username.is_empty() || server.credential.is_some() {
+                return bad(
+                    "p2p.ice_servers: a static TURN user name or credential would be handed to \
+                     every customer; leave them out and set p2p.turn_secret (the TURN REST \
+                     scheme, coturn's use-auth-secret), from which each session gets its own",
+                );
+            }
+            if crate::ice::is_turn(server) && self.p2p.turn_secret.is_none() {
+                return bad("p2p.ice_servers names a TURN server: set p2p.turn_secret");
+            }
+        }
+        if self.p2p.turn_ttl_secs < 60 {
+            return bad("p2p.turn_ttl_secs must be at least 60");
         }
         let b = &self.bandwidth;
         if b.pings < 3 || b.pings > 100 {

@@ -31,12 +31,11 @@ impl Conn {
             // peer it has not heard of yet.
             let peer = if role == Role::Agent { Role::Console } else { Role::Agent };
             let gate = session.gate(None);
-            let direct = self.direct_path();
             let tell = |outbox: &crate::outbox::Outbox, to: Role| {
                 outbox.control(&ServerMessage::Paired(session.info_for(to)))?;
                 outbox.control(&gate)?;
-                match &direct {
-                    Some(d) => outbox.control(d),
+                match self.direct_path(&session.id, to) {
+                    Some(d) => outbox.control(&d),
                     None => Ok(()),
                 }
             };
@@ -54,11 +53,14 @@ impl Conn {
         Ok(Phase::Relay { role, session })
     }
 
-    /// The invitation to try a direct path, if the broker allows one.
-    fn direct_path(&self) -> Option<ServerMessage> {
+    /// The invitation to try a direct path, for the side in `role` of `session`, if the
+    /// broker allows one: its ICE servers carry TURN credentials for this session only.
+    fn direct_path(&self, session: &str, role: Role) -> Option<ServerMessage> {
         let p2p = &self.shared.config.p2p;
+        let expires = tether_store::unix_now() + p2p.turn_ttl_secs as i64;
+        let secret = p2p.turn_secret.as_ref();
         p2p.enabled.then(|| ServerMessage::DirectPath {
-            ice_servers: p2p.ice_servers.clone(),
+            ice_servers: crate::ice::for_session(&p2p.ice_servers, secret, session, role, expires),
             timeout_secs: p2p.connect_timeout_secs,
         })
     }
