@@ -49,6 +49,9 @@ pub enum AccessError {
     /// The account changed since this connection signed in (disabled, removed, another role).
     #[error("{0}")]
     Revoked(&'static str),
+    /// A token id that names no live token, or more than one.
+    #[error("{0}")]
+    NoSuchToken(String),
     /// The policy refused.
     #[error(transparent)]
     Denied(#[from] Denied),
@@ -75,7 +78,7 @@ impl AccessError {
             AccessError::Revoked(_) => ErrorCode::Unauthenticated,
             AccessError::CodeInvalid => ErrorCode::CodeInvalid,
             AccessError::CodeExpired => ErrorCode::CodeExpired,
-            AccessError::TicketClosed => ErrorCode::NotFound,
+            AccessError::TicketClosed | AccessError::NoSuchToken(_) => ErrorCode::NotFound,
             AccessError::Denied(_) => ErrorCode::Forbidden,
             AccessError::ShuttingDown => ErrorCode::ShuttingDown,
             AccessError::Store(_) | AccessError::Credentials(_) => ErrorCode::Internal,

@@ -85,6 +85,11 @@ pub enum Action<'a> {
     ReadReport,
     /// Read a session's transcript.
     ReadSession(&'a SessionRow),
+    /// List or revoke the bearer tokens of the account `owner`.
+    ManageTokens {
+        /// Whose tokens.
+        owner: &'a str,
+    },
 }
 
 /// Why an action was refused, in words for the one refused.
@@ -162,6 +167,10 @@ impl Policy {
                     row.start.id
                 )),
                 _ => Ok(()),
+            },
+            Action::ManageTokens { owner } => match actor.user() {
+                Some(u) if u.name == owner || u.role == UserRole::Admin => Ok(()),
+                _ => deny(format!("only {owner} and admins manage {owner}'s tokens")),
             },
             Action::AssignTicket | Action::Dispatch | Action::ReadReport => Ok(()),
         }
@@ -244,6 +253,11 @@ mod tests {
         assert!(p.check(&ann, Action::ReadTicket(&theirs)).is_err(), "another's ticket");
         assert!(p.check(&ann, Action::ReadTicket(&ticket(None))).is_ok(), "an unassigned one");
         assert!(p.check(&ben, Action::ReadTicket(&theirs)).is_ok());
+        assert!(p.check(&ann, Action::ManageTokens { owner: "ann" }).is_ok());
+        assert!(p.check(&ann, Action::ManageTokens { owner: "cat" }).is_err());
+        assert!(p.check(&ben, Action::ManageTokens { owner: "cat" }).is_err(), "dispatchers too");
+        let root = user("root", UserRole::Admin);
+        assert!(p.check(&root, Action::ManageTokens { owner: "cat" }).is_ok());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tether_protocol::{Secret, TicketId, TicketStatus};
 use tether_store::{
-    FailedLogins, InvitationRecord, StoreHandle, TicketRecord, UserRecord, unix_now,
+    FailedLogins, InvitationRecord, StoreHandle, TicketRecord, TokenRecord, UserRecord, unix_now,
 };
 use tokio::sync::Semaphore;
 
@@ -18,7 +18,7 @@ use crate::AccessError;
 use crate::codes::{self, CodeKey};
 use crate::credentials::{new_token, token_hash, verify_dummy, verify_password};
 use crate::limiter::FailureLimiter;
-use crate::policy::Policy;
+use crate::policy::{Action, Actor, Policy};
 use crate::settings::{AuthSettings, CodeSettings};
 
 /// Password hashes computed at once; argon2id takes ~19 MiB and a core's worth of time each.
@@ -219,6 +219,45 @@ impl Access {
             }
             Some(_) => Ok(()),
         }
+    }
+
+    /// Revokes the token whose hash is `hash` (the one a connection signed in with).
+    pub async fn sign_out(&self, hash: &[u8]) -> Result<(), AccessError> {
+        self.store.revoke_token_hash(hash).await?;
+        Ok(())
+    }
+
+    /// The live tokens of `owner`, if `actor` may see them.
+    pub async fn tokens(
+        &self,
+        actor: &Actor,
+        owner: &str,
+    ) -> Result<Vec<TokenRecord>, AccessError> {
+        self.policy.check(actor, Action::ManageTokens { owner })?;
+        Ok(self.store.tokens(owner, unix_now()).await?)
+    }
+
+    /// Revokes the token of `owner` whose id starts with `id` (it must name one), or all of
+    /// them for `None`, if `actor` may; returns how many.
+    pub async fn revoke(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        id: Option<&str>,
+    ) -> Result<usize, AccessError> {
+        self.policy.check(actor, Action::ManageTokens { owner })?;
+        if let Some(id) = id {
+            let live = self.store.tokens(owner, unix_now()).await?;
+            let matching = live.iter().filter(|t| t.id.starts_with(id)).count();
+            if id.is_empty() || matching != 1 {
+                return Err(AccessError::NoSuchToken(format!(
+                    "{matching} live tokens of {owner} have an id starting {id:?}"
+                )));
+            }
+        }
+        let revoked = self.store.revoke_tokens(owner, id.unwrap_or_default()).await?;
+        tracing::info!(user = %owner, by = %actor.name(), revoked, "tokens revoked");
+        Ok(revoked)
     }
 
     /// Issues a one-time code for `ticket`, asked for by `issued_by`.

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use tether_client::{BrokerAddr, ClientError, Connection};
 use tether_protocol::{
-    ClientMessage, Credential, InvitationInfo, Role, Secret, ServerMessage, TicketId,
-    TicketSummary, Welcome, format_duration,
+    AccountReply, AccountRequest, ClientMessage, Credential, InvitationInfo, Role, Secret,
+    ServerMessage, TicketId, TicketSummary, Welcome, format_duration,
 };
 
 use crate::profile::{Profile, ProfileError};
@@ -88,6 +88,25 @@ pub async fn login(
         token_expires_at: expires,
     };
     Ok((profile.save()?, failed))
+}
+
+/// Sends one account request and returns the answer.
+pub async fn account(target: &Target, request: AccountRequest) -> Result<AccountReply, DeskError> {
+    let (mut conn, _) = target.connect().await?;
+    conn.send(&ClientMessage::Account(request)).await?;
+    let answer = conn.recv_control().await?;
+    conn.close().await;
+    match answer {
+        ServerMessage::Account(reply) => Ok(reply),
+        other => Err(ClientError::Unexpected(format!("{other:?}")).into()),
+    }
+}
+
+/// Signs out: the saved token is revoked at the broker, then forgotten here.
+pub async fn logout(target: &Target) -> Result<(), DeskError> {
+    account(target, AccountRequest::SignOut).await?;
+    Profile::remove()?;
+    Ok(())
 }
 
 /// The open tickets, most urgent first.

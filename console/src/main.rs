@@ -13,7 +13,7 @@ use tether_console::events::Event;
 use tether_console::session;
 use tether_console::viewer::{self, ViewerLink};
 use tether_protocol::admin_cli::AdminVerb;
-use tether_protocol::{Availability, Secret, TicketId, Verdict};
+use tether_protocol::{AccountReply, AccountRequest, Availability, Secret, TicketId, Verdict};
 
 /// The technician's side of tether.
 #[derive(Debug, Parser)]
@@ -39,6 +39,29 @@ enum Command {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Sign out: the saved token is revoked at the broker and forgotten here.
+    Logout,
+    /// List the live tokens of your account (admins: of any account).
+    Tokens {
+        /// Whose [default: yours].
+        #[arg(long)]
+        user: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token of your account (admins: of any account) by its id, or all of them.
+    Revoke {
+        /// The token's id (or a unique start of it), from `tokens`.
+        #[arg(required_unless_present = "all")]
+        id: Option<String>,
+        /// Every token of the account (yours: you are signed out everywhere).
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+        /// Whose [default: yours].
+        #[arg(long)]
+        user: Option<String>,
     },
     /// Show the open tickets, most urgent first.
     Queue {
@@ -191,6 +214,40 @@ async fn run(cli: Cli, viewer: Option<ViewerLink>) -> anyhow::Result<ExitCode> {
             if let Some(failed) = failed {
                 println!("warning: {failed}");
             }
+        }
+        Command::Logout => {
+            desk::logout(&Target::resolve(cli.broker, cli.ca)?).await?;
+            println!("signed out; the token is revoked");
+        }
+        Command::Tokens { user, json } => {
+            let target = Target::resolve(cli.broker, cli.ca)?;
+            let reply = desk::account(&target, AccountRequest::Tokens { user }).await?;
+            let AccountReply::Tokens { tokens } = reply else {
+                anyhow::bail!("unexpected answer {reply:?}");
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tokens)?);
+            } else {
+                println!("{:<14} {:<21} {:<21} last used", "id", "created", "expires");
+                for t in tokens {
+                    let used = t.last_used_at.map(tether_protocol::rfc3339);
+                    println!(
+                        "{:<14} {:<21} {:<21} {}",
+                        t.id,
+                        tether_protocol::rfc3339(t.created_at),
+                        tether_protocol::rfc3339(t.expires_at),
+                        used.unwrap_or_else(|| "never".into())
+                    );
+                }
+            }
+        }
+        Command::Revoke { id, all: _, user } => {
+            let target = Target::resolve(cli.broker, cli.ca)?;
+            let reply = desk::account(&target, AccountRequest::Revoke { user, token: id }).await?;
+            let AccountReply::Revoked { count } = reply else {
+                anyhow::bail!("unexpected answer {reply:?}");
+            };
+            println!("revoked {count} token{}", if count == 1 { "" } else { "s" });
         }
         Command::Queue { json } => {
             let target = Target::resolve(cli.broker, cli.ca)?;

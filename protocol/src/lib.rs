@@ -7,6 +7,7 @@
 //! broker, agent and console and is tested without sockets.
 #![forbid(unsafe_code)]
 
+mod account;
 mod admin;
 #[cfg(feature = "cli")]
 pub mod admin_cli;
@@ -28,6 +29,7 @@ pub mod text;
 pub mod tiles;
 mod version;
 
+pub use account::{AccountReply, AccountRequest, TokenInfo};
 pub use admin::{
     AdminAnswer, AdminReply, AdminRequest, ExportFormat, SessionSummary, VerifyReport,
     VerifyStatus, parse_since, verify_exit_code,

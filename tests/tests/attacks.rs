@@ -454,3 +454,40 @@ fn customers_get_turn_credentials_for_their_session_only() {
     use base64::Engine;
     assert_eq!(credential, base64::engine::general_purpose::STANDARD.encode(expected.as_ref()));
 }
+
+#[test]
+fn a_token_is_revoked_by_logging_out_or_by_an_admin_one_at_a_time() {
+    let broker = Broker::start();
+    broker.add_user("ann", "technician", "ann's long password");
+    broker.add_user("root", "admin", "root's long password");
+    // Two devices of ann's, each with its own saved login.
+    let laptop = broker.console("ann-laptop");
+    let phone = broker.console("ann-phone");
+    assert!(laptop.login("ann", "ann's long password").status.success());
+    assert!(phone.login("ann", "ann's long password").status.success());
+    let root = broker.console("root");
+    assert!(root.login("root", "root's long password").status.success());
+    let tokens = |c: &tether_e2e::proc::Console, args: &[&str]| -> Vec<serde_json::Value> {
+        let out = c.run(args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(tokens(&laptop, &["tokens", "--json"]).len(), 2);
+    // Logging out on the phone revokes the phone's token only.
+    assert!(phone.run(&["logout"]).status.success());
+    assert!(laptop.run(&["queue"]).status.success());
+    assert_eq!(tokens(&root, &["tokens", "--user", "ann", "--json"]).len(), 1);
+    // Someone else's tokens are not a technician's to see.
+    broker.add_user("ben", "technician", "ben's long password");
+    let ben = broker.console("ben");
+    assert!(ben.login("ben", "ben's long password").status.success());
+    refused(&ben, &["tokens", "--user", "ann"], "forbidden");
+    // The admin revokes the laptop's token by its id: ann is signed out there at once.
+    let id = tokens(&root, &["tokens", "--user", "ann", "--json"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(root.run(&["revoke", &id[..6], "--user", "ann"]).status.success());
+    refused(&laptop, &["queue"], "bad_credentials");
+    assert!(ben.run(&["queue"]).status.success(), "nobody else is signed out");
+}

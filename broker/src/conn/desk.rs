@@ -1,5 +1,5 @@
-//! The `desk` phase of a signed-in console: a loop of queue, invite, check, desk and admin
-//! requests until the console joins a ticket (then it waits for the customer, or helps in a
+//! The `desk` phase of a signed-in console: a loop of queue, invite, check, desk, admin and
+//! account requests until the console joins a ticket (then it waits for the customer, or helps in a
 //! running session the customer let it into), starts watching desk events, or leaves. Desk
 //! requests are translated into calls on the desk service and its answers back; the service
 //! and its policy decide what this account may do.
@@ -51,6 +51,7 @@ impl Conn {
                 ),
                 ClientMessage::Join { target } => return self.join(actor, target).await,
                 ClientMessage::Admin(req) => self.review(&actor, req).await?,
+                ClientMessage::Account(req) => self.account(&actor, req).await?,
                 ClientMessage::Desk(DeskRequest::Watch) => {
                     let Actor::Staff(user) = actor else { unreachable!("a console is staff") };
                     return Ok(Phase::Watch(user));

@@ -50,12 +50,15 @@ impl Conn {
             }
             (Role::Console, Credential::Password { user, password }) => {
                 let (user, token) = access.login(&user, &password, source).await?;
+                self.token_hash =
+                    Some(tether_access::credentials::token_hash(token.token.expose()));
                 self.signed_in(&user);
                 self.welcome(version, Some(&user), Some(token))?;
                 Ok(Phase::Desk(user))
             }
             (Role::Console, Credential::Token { token }) => {
                 let user = access.authenticate(&token).await?;
+                self.token_hash = Some(tether_access::credentials::token_hash(token.expose()));
                 self.signed_in(&user);
                 self.welcome(version, Some(&user), None)?;
                 Ok(Phase::Desk(user))

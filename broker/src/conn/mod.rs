@@ -15,6 +15,7 @@
 //! the peer is told (with the matching close code) and a log level (the peer's doing at
 //! debug/info, ours at error).
 
+mod account;
 mod check;
 mod control;
 mod desk;
@@ -144,6 +145,7 @@ pub(crate) async fn serve(
             silence: Box::pin(tokio::time::sleep(idle)),
             slot,
             user: None,
+            token_hash: None,
             revocation: Revocation::default(),
             revoked: Box::pin(Revocation::default().revoked()),
             outbox: outbox.clone(),
@@ -198,6 +200,8 @@ pub(crate) struct Conn {
     slot: Slot,
     /// The account this connection signed in as, for staff.
     user: Option<UserRecord>,
+    /// The hash of the token it signed in with (or was issued), so that it can sign out.
+    token_hash: Option<Vec<u8>>,
     /// A signed-in account's right to stay, revoked when it is disabled or its role changes.
     revocation: Revocation,
     /// Resolves when `revocation` is revoked (never, for a connection that is not staff).

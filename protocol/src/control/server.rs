@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{DecodeError, decode};
 use crate::{
-    AdminReply, Capability, CheckResult, DeskEvent, DeskReply, ErrorCode, IceServer,
+    AccountReply, AdminReply, Capability, CheckResult, DeskEvent, DeskReply, ErrorCode, IceServer,
     InvitationInfo, ProbePhase, Secret, SessionInfo, Signal, TicketId, TicketSummary, UserInfo,
 };
 
@@ -129,6 +129,8 @@ pub enum ServerMessage {
     },
     /// An answer to an admin request.
     Admin(AdminReply),
+    /// An answer to an account request.
+    Account(AccountReply),
     /// A bandwidth check moves to its next phase (for progress displays).
     CheckPhase {
         /// The phase starting.
