@@ -82,12 +82,13 @@ async fn tether_pair(
         priority: Priority::Low,
     };
     agent.send(&ClientMessage::Request(request)).await?;
+    // The request becomes a ticket once the bandwidth check has run.
+    tether_client::check::run_check(&mut agent, |_| {}).await?;
     let ticket = loop {
         if let ServerMessage::TicketCreated { ticket } = agent.recv_control().await? {
             break ticket.id;
         }
     };
-    tether_client::check::run_check(&mut agent, |_| {}).await?;
     let credential = Credential::Token { token: Secret::new(token.to_string()) };
     let (mut console, _) = tether_client::connect(addr, tls, Role::Console, credential).await?;
     tether_client::check::run_check(&mut console, |_| {}).await?;

@@ -34,6 +34,9 @@ pings = 3
 max_secs = 0.1
 max_bytes = 65536
 max_checks_per_source = 1000000
+[desk]
+requests_per_source = 1000000
+requests_overall = 1000000
 [limits]
 max_connections = 25000
 max_connections_per_source = 30000

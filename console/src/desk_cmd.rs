@@ -117,6 +117,17 @@ pub enum TicketCmd {
         #[arg(long)]
         note: String,
     },
+    /// Dispatchers: mark tickets as spam (closed, out of loads and the deadline review).
+    Spam {
+        /// Tickets by number.
+        tickets: Vec<TicketId>,
+        /// Also every customer request from this address...
+        #[arg(long)]
+        source: Option<String>,
+        /// ...logged within this age (24h, 7d) [default: 24h].
+        #[arg(long, default_value = "24h", requires = "source")]
+        within: String,
+    },
 }
 
 /// `onsite ...`
@@ -295,6 +306,13 @@ pub async fn ticket(target: &Target, cmd: TicketCmd, json: bool) -> anyhow::Resu
             due: parse_time(&due).map_err(anyhow::Error::msg)?,
             note,
         },
+        TicketCmd::Spam { tickets, source, within } => {
+            if tickets.is_empty() && source.is_none() {
+                anyhow::bail!("name tickets, or an address with --source");
+            }
+            let age = humantime::parse_duration(&within).map_err(anyhow::Error::msg)?;
+            DeskRequest::Spam { tickets, source, since: now() - age.as_secs() as i64 }
+        }
     };
     print_reply(ask(target, request).await?, json)
 }
@@ -457,6 +475,9 @@ fn show(d: &TicketDetail) -> String {
         t(s.deadline_at),
         t(d.responded_at)
     ));
+    if let Some(claim) = s.claimed_priority.filter(|c| *c != s.priority) {
+        out.push_str(&format!("  claimed    {} (by the customer)\n", claim.name()));
+    }
     if !d.skills.is_empty() {
         out.push_str(&format!("  skills     {}\n", d.skills.join(", ")));
     }

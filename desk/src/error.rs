@@ -25,6 +25,9 @@ pub enum DeskError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A budget is spent (requests for help); the message says how long to wait.
+    #[error("{0}")]
+    RateLimited(String),
     /// A file beside the store (an attachment) could not be kept.
     #[error("{0}")]
     Io(String),
@@ -37,6 +40,7 @@ impl DeskError {
             DeskError::NotFound(_) => ErrorCode::NotFound,
             DeskError::Denied(_) => ErrorCode::Forbidden,
             DeskError::Invalid(_) => ErrorCode::Malformed,
+            DeskError::RateLimited(_) => ErrorCode::RateLimited,
             DeskError::Transcript(LibraryError::Unrecorded(_)) => ErrorCode::NotFound,
             DeskError::Transcript(LibraryError::NoShell(_)) => ErrorCode::NotFound,
             DeskError::Transcript(_) | DeskError::Store(_) | DeskError::Io(_) => {

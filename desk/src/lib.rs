@@ -4,6 +4,7 @@
 //!
 //! Map:
 //! - [`service`]: [`Desk`] itself, what it is made of, and [`Live`], what it asks the relay;
+//! - [`intake`]: the budgets of customers' requests for help;
 //! - [`tickets`]: logging, routing, claiming, assigning, acknowledging, priorities, closing,
 //!   follow-ups, listing and showing; [`escalation`]; [`onsite`] visits; [`staff`]
 //!   availability and location;
@@ -22,6 +23,7 @@ pub mod bus;
 pub mod calendar;
 pub mod error;
 pub mod escalation;
+pub mod intake;
 pub mod monitor;
 pub mod onsite;
 pub mod report;

@@ -58,6 +58,8 @@ pub struct Desk {
     pub(crate) library: Library,
     /// Where onsite attachments are kept.
     pub(crate) attachments: PathBuf,
+    /// The budgets of customers' requests for help.
+    pub(crate) intake: std::sync::Mutex<crate::intake::Intake>,
 }
 
 /// What a desk is made of.
@@ -83,7 +85,9 @@ impl Desk {
     /// A desk from its parts; fails if the settings' calendar is unusable.
     pub fn new(parts: Parts) -> Result<Desk, DeskError> {
         let calendar = parts.settings.calendar().map_err(DeskError::Invalid)?;
+        let intake = std::sync::Mutex::new(crate::intake::Intake::new(&parts.settings));
         Ok(Desk {
+            intake,
             store: parts.store,
             policy: parts.policy,
             calendar,

@@ -37,6 +37,16 @@ pub struct DeskSettings {
     pub max_sessions: usize,
     /// Seconds between deadline checks.
     pub monitor_secs: u64,
+    /// Requests for help one address may make within `requests_window_secs` (a customer's
+    /// agent, without an account).
+    pub requests_per_source: u32,
+    /// Requests for help from everywhere within the window.
+    pub requests_overall: u32,
+    /// The window for counting requests, seconds.
+    pub requests_window_secs: u64,
+    /// The highest priority a customer's own request gets before a dispatcher triages it; the
+    /// priority the customer asked for is kept beside it as their claim.
+    pub max_claimed_priority: tether_protocol::Priority,
 }
 
 impl Default for DeskSettings {
@@ -56,6 +66,10 @@ impl Default for DeskSettings {
             auto_assign: true,
             max_sessions: 1,
             monitor_secs: 30,
+            requests_per_source: 5,
+            requests_overall: 300,
+            requests_window_secs: 600,
+            max_claimed_priority: tether_protocol::Priority::High,
         }
     }
 }
@@ -83,6 +97,14 @@ impl DeskSettings {
         }
         if self.max_sessions == 0 || self.monitor_secs == 0 {
             return Err("desk.max_sessions and desk.monitor_secs must be greater than 0".into());
+        }
+        if self.requests_per_source == 0
+            || self.requests_overall == 0
+            || self.requests_window_secs == 0
+        {
+            return Err("desk.requests_per_source, requests_overall and requests_window_secs \
+                        must be greater than 0"
+                .into());
         }
         Ok(())
     }

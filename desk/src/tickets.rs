@@ -53,17 +53,33 @@ pub struct Intake {
 }
 
 impl Desk {
-    /// Logs a customer's own request (from the agent) and routes it.
-    pub async fn log_request(&self, req: CustomerRequest) -> Result<TicketRecord, DeskError> {
+    /// Checks a customer's request (from the agent) before it becomes a ticket.
+    pub fn check_request(&self, req: &CustomerRequest) -> Result<(), DeskError> {
+        field("name", &req.name, MAX_NAME, true)?;
+        field("contact", &req.contact, MAX_CONTACT, false)?;
+        field("issue", &req.issue, MAX_ISSUE, true)?;
+        Ok(())
+    }
+
+    /// Logs a customer's own request (from the agent, at `source`) and routes it. The
+    /// priority they asked for is their claim: the ticket gets it up to
+    /// `desk.max_claimed_priority` until a dispatcher triages it.
+    pub async fn log_request(
+        &self,
+        req: CustomerRequest,
+        source: std::net::IpAddr,
+    ) -> Result<TicketRecord, DeskError> {
         let new = NewTicket {
             channel: "agent".into(),
             client: field("name", &req.name, MAX_NAME, true)?,
             contact: field("contact", &req.contact, MAX_CONTACT, false)?,
             issue: field("issue", &req.issue, MAX_ISSUE, true)?,
-            priority: req.priority,
+            priority: req.priority.max(self.settings.max_claimed_priority),
             status: TicketStatus::Queued,
             skills: Vec::new(),
             deadline_at: None,
+            claimed_priority: Some(req.priority),
+            source: Some(source.to_string()),
         };
         let actor = new.client.clone();
         let t = self.create(new, &actor, true).await?;
@@ -97,6 +113,8 @@ impl Desk {
                 .filter(|s| !s.is_empty())
                 .collect(),
             deadline_at: None,
+            claimed_priority: None,
+            source: None,
         };
         let t = self.create(new, actor.name(), true).await?;
         self.detail(t).await
@@ -129,6 +147,8 @@ impl Desk {
             status: TicketStatus::Queued,
             skills: Vec::new(),
             deadline_at: None,
+            claimed_priority: None,
+            source: None,
         };
         let t = self.create(new, actor.name(), false).await?;
         let t = self.assign_to(t, actor.name(), actor.name(), "invited the customer").await?;
@@ -183,6 +203,29 @@ impl Desk {
             .filter(|t| self.policy.check(actor, Action::ReadTicket(t)).is_ok())
             .map(|t| self.summary(t))
             .collect()
+    }
+
+    /// Marks `tickets`, and the customers' own requests from `source` since `since`, as spam:
+    /// closed, and out of technicians' loads and the deadline review. Returns those marked.
+    pub async fn mark_spam(
+        &self,
+        actor: &Actor,
+        tickets: &[TicketId],
+        source: Option<(&str, i64)>,
+    ) -> Result<Vec<TicketId>, DeskError> {
+        self.check(actor, Action::AssignTicket)?;
+        let mut ids = tickets.to_vec();
+        if let Some((source, since)) = source {
+            ids.extend(self.store.tickets_from(source, since).await?);
+        }
+        ids.sort();
+        ids.dedup();
+        let marked = self.store.mark_spam(&ids, unix_now()).await?;
+        for id in &marked {
+            let t = self.ticket(*id).await?;
+            self.publish("closed", &t, actor.name(), "marked as spam".into());
+        }
+        Ok(marked)
     }
 
     /// Gives `ticket` to `to`.
@@ -277,11 +320,17 @@ impl Desk {
         let now = unix_now();
         new.deadline_at = Some(self.deadline(new.priority, now));
         let t = self.store.create_ticket(&new, now).await?;
+        let claim = match t.claimed_priority {
+            Some(claim) if claim != t.priority => {
+                format!(" (claimed {}, until a dispatcher triages it)", claim.name())
+            }
+            _ => String::new(),
+        };
         self.publish(
             "created",
             &t,
             actor,
-            format!("{} ticket from {} by {}", t.priority.name(), t.client, t.channel),
+            format!("{} ticket from {} by {}{claim}", t.priority.name(), t.client, t.channel),
         );
         if route { self.route(t).await } else { Ok(t) }
     }

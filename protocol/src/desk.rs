@@ -243,6 +243,19 @@ pub enum DeskRequest {
         /// To, Unix seconds (logged before).
         to: i64,
     },
+    /// Dispatcher: mark tickets as spam (closed, out of loads and the review), those named
+    /// and every customer request from an address since a time.
+    Spam {
+        /// Tickets by number.
+        #[serde(default)]
+        tickets: Vec<TicketId>,
+        /// An address the requests came from.
+        #[serde(default)]
+        source: Option<String>,
+        /// Since when, Unix seconds (with `source`).
+        #[serde(default)]
+        since: i64,
+    },
 }
 
 /// One entry of a ticket's history.

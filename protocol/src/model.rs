@@ -223,6 +223,10 @@ pub struct TicketSummary {
     /// When a technician first responded, Unix seconds.
     #[serde(default)]
     pub responded_at: Option<i64>,
+    /// The priority the customer asked for, when they logged it themselves: a claim, which a
+    /// dispatcher's triage turns into the priority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_priority: Option<Priority>,
 }
 
 /// A console account as others see it.

@@ -102,6 +102,12 @@ pub struct TicketRecord {
     pub warned_at: Option<i64>,
     /// When they were told it was breached.
     pub breached_at: Option<i64>,
+    /// The priority the customer asked for, on their own requests.
+    pub claimed_priority: Option<Priority>,
+    /// The address a customer's own request came from.
+    pub source: Option<String>,
+    /// Marked as spam by a dispatcher.
+    pub spam: bool,
 }
 
 impl TicketRecord {
@@ -121,6 +127,7 @@ impl TicketRecord {
             bandwidth: self.bandwidth,
             deadline_at: self.deadline_at,
             responded_at: self.responded_at,
+            claimed_priority: self.claimed_priority,
         }
     }
 }
@@ -144,6 +151,10 @@ pub struct NewTicket {
     pub skills: Vec<String>,
     /// The response deadline, Unix seconds.
     pub deadline_at: Option<i64>,
+    /// The priority the customer asked for, on their own requests.
+    pub claimed_priority: Option<Priority>,
+    /// The address a customer's own request came from.
+    pub source: Option<String>,
 }
 
 /// A one-time code, stored only as its keyed hash.

@@ -41,6 +41,8 @@ pub(crate) fn ticket(priority: Priority) -> NewTicket {
         status: TicketStatus::Queued,
         skills: vec![],
         deadline_at: None,
+        claimed_priority: None,
+        source: None,
     }
 }
 

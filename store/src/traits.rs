@@ -134,6 +134,11 @@ pub trait Tickets: Send + Sync {
     async fn add_check(&self, check: &CheckRecord) -> Result<(), StoreError>;
     /// Appends to the ticket's history.
     async fn add_ticket_event(&self, event: &TicketEvent) -> Result<(), StoreError>;
+    /// Marks tickets as spam: closed with the reason "spam", out of loads and the deadline
+    /// review; returns those that were not closed already.
+    async fn mark_spam(&self, ids: &[TicketId], now: i64) -> Result<Vec<TicketId>, StoreError>;
+    /// The customers' own requests from `source` logged since `since`.
+    async fn tickets_from(&self, source: &str, since: i64) -> Result<Vec<TicketId>, StoreError>;
     /// The ticket's history, oldest first.
     async fn ticket_events(&self, id: TicketId) -> Result<Vec<TicketEvent>, StoreError>;
 }

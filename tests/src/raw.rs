@@ -201,11 +201,12 @@ pub async fn paired_via(
         priority: Priority::Low,
     };
     agent.send(&ClientMessage::Request(request)).await.expect("request");
+    // The request becomes a ticket once the bandwidth check has run.
+    tether_client::check::run_check(&mut agent, |_| {}).await.expect("agent check");
     let ServerMessage::TicketCreated { ticket } = agent.recv_control().await.expect("ticket")
     else {
         panic!("no ticket")
     };
-    tether_client::check::run_check(&mut agent, |_| {}).await.expect("agent check");
     let credential = Credential::Token { token: Secret::new(token.to_string()) };
     let (mut console, _) =
         tether_client::connect(&addr, tls, Role::Console, credential).await.expect("console");

@@ -491,3 +491,104 @@ fn a_token_is_revoked_by_logging_out_or_by_an_admin_one_at_a_time() {
     refused(&laptop, &["queue"], "bad_credentials");
     assert!(ben.run(&["queue"]).status.success(), "nobody else is signed out");
 }
+
+/// A customer's request for help from `source`, through its bandwidth check: the answer.
+async fn request_help(
+    source: Ipv4Addr,
+    port: u16,
+    ca: &std::path::Path,
+    priority: tether_protocol::Priority,
+) -> Result<tether_protocol::TicketSummary, String> {
+    use tether_protocol::{ClientMessage, SupportRequest};
+    let ws = raw::websocket_from(source, port, ca).await;
+    let mut conn = tether_client::Connection::from_ws(ws);
+    let hello = tether_protocol::Hello {
+        versions: tether_protocol::VersionRange::CURRENT,
+        role: Role::Agent,
+        credential: Credential::None,
+        software: "flood".into(),
+    };
+    conn.send(&ClientMessage::Hello(hello)).await.map_err(|e| e.to_string())?;
+    conn.recv_control().await.map_err(|e| e.to_string())?;
+    let request = SupportRequest {
+        name: "Flood".into(),
+        contact: "flood@example.com".into(),
+        issue: "urgent!!!".into(),
+        priority,
+    };
+    conn.send(&ClientMessage::Request(request)).await.map_err(|e| e.to_string())?;
+    tether_client::check::run_check(&mut conn, |_| {}).await.map_err(|e| e.to_string())?;
+    match conn.recv_control().await.map_err(|e| e.to_string())? {
+        ServerMessage::TicketCreated { ticket } => Ok(ticket),
+        other => Err(format!("{other:?}")),
+    }
+}
+
+#[test]
+fn a_flood_of_requests_is_refused_and_what_got_through_is_purged_at_once() {
+    use tether_protocol::Priority;
+    let broker = Broker::start_with_config("[desk]\nrequests_per_source = 3\n");
+    let mut bystander = Bystander::start(&broker);
+    let ann = broker.technician("ann");
+    broker.add_user("dora", "dispatcher", "dora's password");
+    let dora = broker.console("dora");
+    assert!(dora.login("dora", "dora's password").status.success());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (port, ca) = (broker.port, broker.ca());
+    let flooder = Ipv4Addr::new(127, 0, 0, 2);
+    let answers: Vec<_> = (0..10)
+        .map(|_| rt.block_on(request_help(flooder, port, &ca, Priority::Critical)))
+        .collect();
+    let made: Vec<_> = answers.iter().filter_map(|a| a.as_ref().ok()).collect();
+    assert_eq!(made.len(), 3, "the address's budget: {answers:?}");
+    for refused in answers.iter().filter_map(|a| a.as_ref().err()) {
+        assert!(
+            refused.contains("rate_limited") && refused.contains("from this address"),
+            "{refused}"
+        );
+    }
+    // What the customer claimed is a claim: critical is high until a dispatcher triages it.
+    assert!(made.iter().all(|t| t.priority == Priority::High && t.claimed_priority == Some(Priority::Critical)));
+    // Requests that leave before their check make no ticket.
+    let quitter = Ipv4Addr::new(127, 0, 0, 3);
+    for _ in 0..3 {
+        rt.block_on(async {
+            let ws = raw::websocket_from(quitter, port, &ca).await;
+            let request =
+                tether_protocol::ClientMessage::Request(tether_protocol::SupportRequest {
+                    name: "Gone".into(),
+                    contact: String::new(),
+                    issue: "never mind".into(),
+                    priority: Priority::Low,
+                });
+            let messages = vec![
+                hello(Role::Agent, Credential::None),
+                tokio_tungstenite::tungstenite::Message::text(request.encode()),
+            ];
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_millis(300),
+                say_until_answered(ws, messages),
+            )
+            .await;
+        });
+    }
+    bystander.chat();
+    // One command purges the flood: closed as spam, out of the queues and the review.
+    let out = dora.run(&["ticket", "spam", "--source", "127.0.0.2", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let queue = |c: &tether_e2e::proc::Console| -> Vec<serde_json::Value> {
+        let out = c.run(&["queue", "--json"]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    for q in [queue(&ann), queue(&dora)] {
+        assert!(q.iter().all(|t| t["client"] != "Flood" && t["client"] != "Gone"), "{q:?}");
+    }
+    let review = dora.run(&["report", "sla", "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&review.stdout);
+    assert!(
+        csv.lines().any(|l| l.starts_with("priority,high,0,")),
+        "no flood in the review: {csv}"
+    );
+    bystander.chat();
+    bystander.finish();
+}

@@ -78,9 +78,10 @@ fn a_failed_check_holds_the_screen_back_until_the_technician_overrides() {
     );
     let alice = broker.technician("alice");
     let mut agent = broker.request("bob", "view");
-    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+    // The check runs first: a request becomes a ticket once it has.
     let check = agent.wait_event("check");
     assert_eq!(check["verdict"], "fail");
+    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
     let queued = alice.queue();
     assert_eq!(queued[0]["bandwidth"], "fail", "the queue shows the verdict");
 

@@ -179,10 +179,10 @@ fn a_peer_that_stops_reading_ends_its_session_instead_of_growing_a_queue() {
             }))
             .await
             .unwrap();
+        tether_client::check::run_check(&mut agent, |_| {}).await.unwrap();
         let ServerMessage::TicketCreated { ticket } = agent.recv_control().await.unwrap() else {
             panic!("no ticket")
         };
-        tether_client::check::run_check(&mut agent, |_| {}).await.unwrap();
         let (mut console, _) =
             tether_client::connect(&addr, tls, Role::Console, Credential::Token { token })
                 .await

@@ -455,6 +455,9 @@ mod tests {
             follow_up: None,
             warned_at: None,
             breached_at: None,
+            claimed_priority: None,
+            source: None,
+            spam: false,
         };
         let session = SessionRow {
             start: SessionRecord {

@@ -102,8 +102,14 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
     };
     let (mut conn, _welcome) =
         tether_client::connect(&opts.broker, tls.clone(), Role::Agent, credential).await?;
+    let requested = matches!(start, Start::Request(_));
     if let Start::Request(req) = start {
         conn.send(&ClientMessage::Request(req)).await?;
+    }
+    // Every session starts with a bandwidth check; the broker keeps it with the ticket, and
+    // makes a request a ticket only once it has run.
+    check_with_progress(&mut conn, out).await?;
+    if requested {
         match conn.recv_control().await? {
             ServerMessage::TicketCreated { ticket } => {
                 out.emit(&AgentEvent::Ticket { ticket: ticket.id.to_string() })
@@ -111,8 +117,6 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
             other => return Err(ClientError::Unexpected(format!("{other:?}")).into()),
         }
     }
-    // Every session starts with a bandwidth check; the broker keeps it with the ticket.
-    check_with_progress(&mut conn, out).await?;
     // The direct path binds where this side reaches the broker from.
     let mut link = Link::new(true, opts.p2p, conn.local_ip());
     let (sender, mut receiver, writer) = conn.split();

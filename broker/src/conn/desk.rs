@@ -214,6 +214,12 @@ async fn desk_request(
             let name = desk.sign_off(actor, ticket, &name, solved).await?;
             done(format!("{ticket} signed off by {name}"))
         }
+        DeskRequest::Spam { tickets, source, since } => {
+            let source = source.as_deref().map(|s| (s, since));
+            let marked = desk.mark_spam(actor, &tickets, source).await?;
+            let list: Vec<String> = marked.iter().map(|t| t.to_string()).collect();
+            done(format!("{} marked as spam: {}", marked.len(), list.join(" ")))
+        }
         DeskRequest::Watch => {
             Err(tether_desk::DeskError::Invalid("watch is handled by the connection".into()))
         }

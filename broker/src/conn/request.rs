@@ -1,7 +1,8 @@
-//! The `request` and `check` phases of a customer: a support request becomes a ticket (the
-//! desk logs and routes it), then the bandwidth check every session needs runs and is kept
-//! with the ticket before the customer waits for a technician. An agent may also connect only
-//! to check its bandwidth.
+//! The `request` and `check` phases of a customer: a support request is counted against the
+//! desk's budgets and checked, the bandwidth check every session needs runs, and only then
+//! does the request become a ticket (the desk logs and routes it), with the check kept beside
+//! it, and the customer waits for a technician. A customer invited with a code runs the check
+//! for the ticket the code names. An agent may also connect only to check its bandwidth.
 
 use tether_desk::CustomerRequest;
 use tether_protocol::{ClientMessage, ErrorCode, Role, ServerMessage, TicketId};
@@ -35,10 +36,29 @@ impl Conn {
             issue: req.issue,
             priority: req.priority,
         };
-        let ticket = self.shared.desk.log_request(request).await?;
+        let desk = self.shared.desk.clone();
+        desk.admit_request(self.peer.ip())?;
+        desk.check_request(&request)?;
+        // A ticket only for a customer who stayed for the check: a flood of requests that
+        // leave at once makes no tickets.
+        let result = self.check_first().await?;
+        let ticket = desk.log_request(request, self.peer.ip()).await?;
         tracing::Span::current().record("ticket.id", tracing::field::display(ticket.id));
         self.outbox.control(&ServerMessage::TicketCreated { ticket: ticket.summary(true) })?;
-        Ok(Phase::Check { ticket: ticket.id, client: ticket.client })
+        self.keep_check(ticket.id, Role::Agent, &ticket.client, &result);
+        self.check = Some(result);
+        Ok(Phase::Wait { role: Role::Agent, ticket: ticket.id, name: ticket.client })
+    }
+
+    /// Runs the bandwidth check the customer must ask for next.
+    async fn check_first(&mut self) -> Result<tether_protocol::CheckResult, Refusal> {
+        match self.next_control("the bandwidth check").await? {
+            ClientMessage::Check => self.run_check(Role::Agent).await,
+            other => Err(Refusal::new(
+                ErrorCode::Malformed,
+                format!("the bandwidth check comes before a session, not {}", other.kind()),
+            )),
+        }
     }
 
     /// Runs the bandwidth check the agent asks for (every session needs one) and keeps it with
@@ -48,16 +68,7 @@ impl Conn {
         ticket: TicketId,
         client: String,
     ) -> Result<Phase, Refusal> {
-        match self.next_control("the bandwidth check").await? {
-            ClientMessage::Check => {}
-            other => {
-                return Err(Refusal::new(
-                    ErrorCode::Malformed,
-                    format!("the bandwidth check comes before a session, not {}", other.kind()),
-                ));
-            }
-        }
-        let result = self.run_check(Role::Agent).await?;
+        let result = self.check_first().await?;
         self.keep_check(ticket, Role::Agent, &client, &result);
         self.check = Some(result);
         if lock(&self.shared.rendezvous).in_session(ticket) {

@@ -72,6 +72,7 @@ fn server_samples() -> Vec<ServerMessage> {
         bandwidth: Some(crate::Verdict::Warn),
         deadline_at: Some(1_700_007_200),
         responded_at: None,
+        claimed_priority: Some(Priority::Critical),
     };
     vec![
         ServerMessage::Welcome(Welcome {

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/003_bandwidth.sql"),
     include_str!("../../migrations/004_desk.sql"),
     include_str!("../../migrations/005_access.sql"),
+    include_str!("../../migrations/006_intake.sql"),
 ];
 
 /// The embedded store.
@@ -162,6 +163,12 @@ pub(super) fn ticket_from_row(row: &Row<'_>) -> rusqlite::Result<TicketRecord> {
         },
         warned_at: row.get("warned_at")?,
         breached_at: row.get("breached_at")?,
+        claimed_priority: {
+            let p: Option<String> = row.get("claimed_priority")?;
+            p.map(|p| p.parse()).transpose().map_err(corrupt)?
+        },
+        source: row.get("source")?,
+        spam: row.get("spam")?,
     })
 }
 

@@ -163,7 +163,8 @@ impl Db {
     ) -> Result<Vec<TicketRecord>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT * FROM tickets_v WHERE created_at >= ?1 AND created_at < ?2 ORDER BY id",
+                "SELECT * FROM tickets_v WHERE created_at >= ?1 AND created_at < ?2 AND spam = 0
+                 ORDER BY id",
             )?;
             let rows = stmt
                 .query_map(params![from, to], ticket_from_row)?
@@ -211,8 +212,9 @@ impl Db {
         self.with(|c| {
             let row = c.query_row(
                 "INSERT INTO tickets (channel, client, contact, issue, priority, status,
-                                      created_at, updated_at, skills, deadline_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9) RETURNING id",
+                                      created_at, updated_at, skills, deadline_at,
+                                      claimed_priority, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11) RETURNING id",
                 params![
                     t.channel,
                     t.client,
@@ -223,6 +225,8 @@ impl Db {
                     now,
                     t.skills.join(","),
                     t.deadline_at,
+                    t.claimed_priority.map(|p| p.name()),
+                    t.source,
                 ],
                 |r| r.get::<_, i64>(0),
             )?;
@@ -301,6 +305,45 @@ impl Db {
                 params![id.0 as i64, status.name(), assigned_to, now],
             )?;
             Ok(())
+        })
+    }
+
+    pub(super) fn mark_spam(
+        &self,
+        ids: &[TicketId],
+        now: i64,
+    ) -> Result<Vec<TicketId>, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let mut marked = Vec::new();
+            for id in ids {
+                let n = tx.execute(
+                    "UPDATE tickets SET spam = 1, status = 'closed', closed_at = ?2,
+                     close_reason = 'spam', updated_at = ?2 WHERE id = ?1 AND status != 'closed'",
+                    params![id.0 as i64, now],
+                )?;
+                if n == 1 {
+                    marked.push(*id);
+                }
+            }
+            tx.commit()?;
+            Ok(marked)
+        })
+    }
+
+    pub(super) fn tickets_from(
+        &self,
+        source: &str,
+        since: i64,
+    ) -> Result<Vec<TicketId>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id FROM tickets WHERE source = ?1 AND created_at >= ?2 ORDER BY id",
+            )?;
+            let rows = stmt
+                .query_map(params![source, since], |r| Ok(TicketId(r.get::<_, i64>(0)? as u64)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
         })
     }
 }
@@ -418,5 +461,15 @@ impl Tickets for SqliteStore {
 
     async fn ticket_events(&self, id: TicketId) -> Result<Vec<TicketEvent>, StoreError> {
         self.run(move |db| db.ticket_events(id)).await
+    }
+
+    async fn mark_spam(&self, ids: &[TicketId], now: i64) -> Result<Vec<TicketId>, StoreError> {
+        let ids = ids.to_owned();
+        self.run(move |db| db.mark_spam(&ids, now)).await
+    }
+
+    async fn tickets_from(&self, source: &str, since: i64) -> Result<Vec<TicketId>, StoreError> {
+        let source = source.to_owned();
+        self.run(move |db| db.tickets_from(&source, since)).await
     }
 }
