@@ -2,7 +2,8 @@
 //! explicit local address, trickled ICE, and two data channels — `screen` (unordered, no
 //! retransmits) and `input` (reliable, ordered) — created by the offering side. The path is
 //! up once both channels are open, and down when the other side has been silent for
-//! [`SILENCE`] (ICE `disconnected`), or when the connection fails or closes.
+//! [`SILENCE`] (ICE `disconnected`), when the connection fails or closes, or when a channel
+//! closes. A path that went down is not revived: the session's [`crate::Link`] makes a new one.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,11 @@ const RECEIVE_WINDOW: u32 = 192 * 1024;
 /// Bytes a data channel may have unacknowledged before input sends wait and screen frames
 /// are left to the relay.
 const SEND_LIMIT: usize = 1024 * 1024;
+/// Sent on the input channel by a side that closes the path because its session is over:
+/// one byte, so never a frame (a frame's header alone is two).
+const BYE: &[u8] = &[0xff];
+/// How long closing waits for the other side to have the goodbye.
+const BYE_WAIT: Duration = Duration::from_millis(500);
 /// How often each side checks that the other still consents to receive (RFC 7675: a STUN
 /// binding request on the selected pair; the answer, and the other side's own checks, are what
 /// keeps the path alive).
@@ -73,6 +79,14 @@ impl Shared {
         }
     }
 
+    /// The other side said goodbye: whatever follows (its channels closing) is no failure.
+    fn ended(&self) {
+        self.up.store(false, Ordering::Release);
+        if !self.down.swap(true, Ordering::AcqRel) {
+            let _ = self.events.send(DirectEvent::Ended);
+        }
+    }
+
     /// Reads one channel's events until it closes: frames to the session, and the path up
     /// once both channels are open. Every channel must be read continuously: undelivered
     /// messages hold back the whole association's receive window.
@@ -88,6 +102,7 @@ impl Shared {
                             let _ = shared.events.send(DirectEvent::Up);
                         }
                     }
+                    DataChannelEvent::OnMessage(m) if m.data[..] == *BYE => shared.ended(),
                     DataChannelEvent::OnMessage(m) => {
                         let _ = shared.events.send(DirectEvent::Frame(m.data.freeze()));
                     }
@@ -305,6 +320,22 @@ impl DirectPath for WebRtcPath {
         self.shared.went_down("closed".into());
         let _ = self.pc.close().await;
     }
+
+    async fn finish(&self) {
+        let input = self.shared.channels.lock().unwrap_or_else(|p| p.into_inner()).input.clone();
+        if let (true, Some(dc)) = (self.shared.up.load(Ordering::Acquire), input) {
+            if dc.send(BytesMut::from(BYE)).await.is_ok() {
+                // Until it is acknowledged: closing at once could overtake it.
+                let _ = tokio::time::timeout(BYE_WAIT, async {
+                    while dc.outstanding_bytes().await.is_ok_and(|n| n > 0) {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                })
+                .await;
+            }
+        }
+        self.close().await;
+    }
 }
 
 #[cfg(test)]
@@ -413,6 +444,18 @@ mod tests {
         let wait = SILENCE * 3;
         tokio::join!(holds(&mut a_events, wait), holds(&mut b_events, wait));
         a.close().await;
+        b.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_side_that_finishes_says_so_and_the_other_does_not_see_a_failure() {
+        let (a, mut a_events, b, mut b_events) = pair(false).await;
+        until_up(&mut a_events).await;
+        until_up(&mut b_events).await;
+        a.finish().await;
+        let heard = tokio::time::timeout(Duration::from_secs(10), b_events.recv()).await.unwrap();
+        assert_eq!(heard, Some(DirectEvent::Ended));
+        assert!(!b.send(frame(Channel::Screen, 1, 8)).await, "frames go on the relay");
         b.close().await;
     }
 

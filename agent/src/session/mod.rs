@@ -168,7 +168,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
             }
             incoming = receiver.recv() => match incoming {
                 Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs })) => {
-                    if let Some(why) = link.invited(ice_servers, timeout_secs).await {
+                    if let Some(why) = link.invited(ice_servers, timeout_secs) {
                         if let Err(e) = agent.path(false, why).await {
                             break Err(e.into());
                         }
@@ -177,7 +177,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
                 Ok(Incoming::Control(ServerMessage::Signal { signal })) => link.signal(signal).await,
                 Ok(Incoming::Control(ServerMessage::HandedOver { to })) => {
                     // That session is over, and its direct path with it.
-                    link.close();
+                    link.finish().await;
                     if let Err(e) = agent.control(ServerMessage::HandedOver { to }).await {
                         break Err(e.into());
                     }
@@ -231,7 +231,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
             }
         }
     };
-    link.close();
+    link.finish().await;
     screen.abort();
     drop(agent);
     writer.finish().await;
@@ -385,7 +385,7 @@ impl Agent {
     async fn direct(&mut self, news: News) -> Result<(), ClientError> {
         match news {
             News::Signal(signal) => self.sender.control(&ClientMessage::Signal { signal }).await,
-            News::Up => self.path(true, "the direct path is up".into()).await,
+            News::Up(why) => self.path(true, why).await,
             News::Down(why) => self.path(false, why).await,
             // The technician's requests for the screen and input: nothing else comes this way.
             News::Frame(bytes) => match tether_protocol::FrameHeader::decode(&bytes) {

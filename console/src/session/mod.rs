@@ -98,7 +98,7 @@ pub async fn join(
             }
             incoming = receiver.recv() => match incoming {
                 Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs })) => {
-                    if let Some(why) = link.invited(ice_servers, timeout_secs).await {
+                    if let Some(why) = link.invited(ice_servers, timeout_secs) {
                         s.emit(&Event::Path { direct: false, reason: why });
                     }
                 }
@@ -166,7 +166,7 @@ pub async fn join(
             }
         }
     };
-    link.close();
+    link.finish().await;
     s.emit_updates();
     drop(s);
     writer.finish().await;
@@ -266,7 +266,7 @@ impl Console {
                     _ => Ok(()),
                 };
             }
-            News::Up => (true, "the direct path is up".to_string()),
+            News::Up(why) => (true, why),
             News::Down(why) => (false, why),
         };
         self.emit(&Event::Path { direct, reason: reason.clone() });
@@ -533,6 +533,7 @@ impl Console {
                     self.sender.frame(shell::control(&close)).await?
                 }
             }
+            Command::Path => self.emit_updates(),
             Command::Quit => {
                 if !self.quitting {
                     self.quitting = true;
