@@ -48,6 +48,11 @@ pub const SILENCE: Duration = Duration::from_secs(3);
 /// How long after that ICE calls the connection failed (an attempt that never connects fails
 /// after both together; the session gives up on it sooner, by its own timeout).
 const FAILED_AFTER: Duration = Duration::from_secs(3);
+/// Connectivity checks per candidate pair while connecting, 200 ms apart: for as long as ICE
+/// keeps connecting (`SILENCE + FAILED_AFTER`), so that an attempt begun while the network
+/// between the two sides is down still comes up when it returns (webrtc-rs gives a pair up
+/// after 7, 1.4 s, by default).
+const CHECKS: u16 = 30;
 
 fn error(e: impl std::fmt::Display) -> DirectError {
     DirectError(e.to_string())
@@ -210,6 +215,7 @@ impl WebRtcPath {
             // A path that stops answering is given up in seconds, not half a minute; one that
             // answers is never given up.
             .with_ice_timeouts(Some(SILENCE), Some(FAILED_AFTER), Some(KEEPALIVE))
+            .with_ice_connection_attempts(None, Some(CHECKS))
             .build();
         let pc = PeerConnectionBuilder::new()
             .with_configuration(

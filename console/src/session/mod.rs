@@ -102,6 +102,15 @@ pub async fn join(
                         s.emit(&Event::Path { direct: false, reason: why });
                     }
                 }
+                Ok(Incoming::Control(ServerMessage::Signal {
+                    signal: tether_protocol::Signal::Path { direct: false, .. },
+                })) => {
+                    // The customer's side went back to the relay, perhaps before this side
+                    // noticed: an update it sent on the path that went down is lost.
+                    if let Err(e) = s.ask_again().await {
+                        break Err(e);
+                    }
+                }
                 Ok(Incoming::Control(ServerMessage::Signal { signal })) => link.signal(signal).await,
                 Ok(msg) => match s.incoming(msg).await {
                     Ok(true) => {
