@@ -52,11 +52,26 @@ fn is_relay(e: &Value) -> bool {
     e["event"] == "path" && e["direct"] == false
 }
 
+fn counts(e: &Value) -> (u64, u64) {
+    (e["relayed"].as_u64().unwrap(), e["direct"].as_u64().unwrap())
+}
+
 /// The console's screen updates so far, (through the broker, direct), asked for with `path`.
+/// (Every `updates` the console printed before has been taken: see [`path_change`].)
 fn updates(console: &mut BatchConsole) -> (u64, u64) {
     console.send("path");
-    let e = console.wait_event("updates");
-    (e["relayed"].as_u64().unwrap(), e["direct"].as_u64().unwrap())
+    counts(&console.wait_event("updates"))
+}
+
+/// Waits for the console's path to change as `pred` says; returns the change and the counts
+/// the console prints with it.
+fn path_change(
+    console: &mut BatchConsole,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> (Value, (u64, u64)) {
+    let change = console.wait_for(what, pred);
+    (change, counts(&console.wait_event("updates")))
 }
 
 /// Each side's path records in the transcript, in order: (agent's, console's).
@@ -93,7 +108,7 @@ fn pull_and_point(broker: &Broker, console: &mut BatchConsole, span: Duration) -
 /// go direct — the broker relays no screen frame and no input meanwhile — and neither side's
 /// path changes until the end.
 fn holds_for_a_minute(broker: Broker, mut agent: Agent, mut console: BatchConsole, session: &str) {
-    console.wait_for("the direct path", is_direct);
+    path_change(&mut console, "the direct path", is_direct);
     agent.wait_for("the direct path", is_direct);
     console.send("request control");
     console.wait_for("control", |e| granted(e, "control", true));
@@ -323,18 +338,17 @@ fn a_cut_private_link_sends_the_screen_through_the_broker_until_the_link_and_the
     let bridge = customer_net.bridge(&technician_net, 8).expect("a link between the islands");
     let (broker, mut agent, mut console, session) =
         across_islands(&customer_net, &technician_net, "", "view");
-    console.wait_for("the direct path", is_direct);
+    path_change(&mut console, "the direct path", is_direct);
     agent.wait_for("the direct path", is_direct);
     snapshots(&broker, &mut console, 2);
 
     // The link between them goes; the broker still reaches both, and both fall back.
     bridge.cut();
     let cut = Instant::now();
-    let down = console.wait_for("the fallback", is_relay);
+    let (down, (relayed, _)) = path_change(&mut console, "the fallback", is_relay);
     assert!(down["reason"].as_str().unwrap().contains("went down"), "{down}");
     agent.wait_for("the fallback", is_relay);
     // Nobody does anything, and the screen keeps coming, through the broker, while it is cut.
-    let (relayed, _) = updates(&mut console);
     let shot = broker.scratch().join("cut.png");
     let mut pulled = 0;
     while cut.elapsed() < CUT {
@@ -349,7 +363,7 @@ fn a_cut_private_link_sends_the_screen_through_the_broker_until_the_link_and_the
     // The link is back: so is the path, by itself.
     bridge.restore().expect("the link is made again");
     let restored = Instant::now();
-    let up = console.wait_for("the direct path again", is_direct);
+    let (up, _) = path_change(&mut console, "the direct path again", is_direct);
     let took = restored.elapsed();
     assert!(took <= BACK_WITHIN, "direct again {took:?} after the link came back");
     assert_eq!(up["reason"], "the direct path is up again");
