@@ -6,7 +6,9 @@
 //! session goes on over the relay, and when the link is back so is the path; where it cannot
 //! come up — the customer and the technician on networks that reach the broker but not each
 //! other, or a console that declines — the session stays on the relay after the timeout and
-//! works. And `join` shows tether's own words, not webrtc-rs's warnings.
+//! works. While a second technician watches, the screen goes through the broker, which shows
+//! it to them, and direct again once they leave. And `join` shows tether's own words, not
+//! webrtc-rs's warnings.
 
 use std::time::{Duration, Instant};
 
@@ -222,6 +224,54 @@ fn on_loopback_the_direct_path_carries_screen_and_input_for_a_whole_minute() {
     let session = console.wait_event("paired")["session"].as_str().unwrap().to_string();
     console.wait_for("view", |e| granted(e, "view", true));
     holds_for_a_minute(broker, agent, console, &session);
+}
+
+#[test]
+fn while_a_second_technician_watches_the_screen_goes_through_the_broker_then_direct_again() {
+    let broker = Broker::start();
+    let alice = broker.technician("alice");
+    let dan = broker.technician("dan");
+    // View allowed in advance: a watcher is approved without asking.
+    let mut agent = broker.request("bob", "view");
+    let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
+    let mut console = alice.join(&ticket);
+    console.wait_for("view", |e| granted(e, "view", true));
+    path_change(&mut console, "the direct path", is_direct);
+    agent.wait_for("the direct path", is_direct);
+    snapshots(&broker, &mut console, 2);
+    let (relayed, _) = updates(&mut console);
+
+    // A watcher sees the screen as it passes through the broker: now it does.
+    console.send("invite-tech dan watch");
+    console.wait_for("dan allowed", |e| e["event"] == "approval" && e["allowed"] == true);
+    let mut watcher = dan.join(&ticket);
+    watcher.wait_event("paired");
+    agent.wait_for("dan joined", |e| e["event"] == "helper" && e["joined"] == true);
+    let shot = broker.scratch().join("watcher.png");
+    for _ in 0..2 {
+        watcher.send(&format!("snapshot {}", shot.display()));
+        watcher.wait_event("snapshot");
+    }
+    snapshots(&broker, &mut console, 2);
+    let (relayed_watched, _) = updates(&mut console);
+    assert!(relayed_watched > relayed, "{relayed} -> {relayed_watched}");
+
+    // Once the watcher has gone, the screen takes the direct path again.
+    watcher.send("quit");
+    assert!(watcher.finish().0.success());
+    agent.wait_for("dan left", |e| e["event"] == "helper" && e["joined"] == false);
+    snapshots(&broker, &mut console, 1);
+    let (relayed_after, direct_after) = updates(&mut console);
+    snapshots(&broker, &mut console, 3);
+    let (relayed_end, direct_end) = updates(&mut console);
+    assert_eq!(relayed_end, relayed_after, "no update through the broker");
+    assert!(direct_end >= direct_after + 2, "{direct_after} -> {direct_end}");
+    // The path itself never changed.
+    console.send("quit");
+    let (status, events) = console.finish();
+    assert!(status.success());
+    assert_eq!(events.iter().filter(|e| e["event"] == "path").count(), 1, "{events:?}");
+    assert!(agent.finish().0.success());
 }
 
 /// Lines a person would see from the crates underneath: webrtc-rs's warnings.

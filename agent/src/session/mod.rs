@@ -3,6 +3,7 @@
 //! input only while control is held, and chat, until either side ends it. [`prompts`] holds
 //! the customer's questions and answers, [`services`] the file, shell and clipboard services.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -127,6 +128,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
         shell: None,
         clipboard: None,
         technician: String::from("the technician"),
+        helpers: BTreeSet::new(),
         prompts: Vec::new(),
         stdin_open: true,
         resume: None,
@@ -284,6 +286,8 @@ struct Agent {
     shell: Option<OpenShell>,
     clipboard: Option<Clipboard>,
     technician: String,
+    /// Other technicians in the session, who see the screen through the broker.
+    helpers: BTreeSet<String>,
     /// Requests waiting for the customer's y/n, oldest first.
     prompts: Vec<Prompt>,
     stdin_open: bool,
@@ -350,6 +354,13 @@ impl Agent {
                 None => self.prompt(Prompt::Approval { id, what }),
             },
             ServerMessage::Helper { name, mode, joined } => {
+                if joined {
+                    self.helpers.insert(name.clone());
+                } else {
+                    self.helpers.remove(&name);
+                }
+                // They see the screen as it passes through the broker.
+                self.stream.through_broker(!self.helpers.is_empty());
                 self.out.emit(&AgentEvent::Helper { name, mode, joined })
             }
             ServerMessage::HandedOver { to } => {
@@ -357,6 +368,8 @@ impl Agent {
                 self.resume = None;
                 // A new session begins with nothing allowed: the customer decides afresh.
                 self.consent = LocalConsent::default();
+                self.helpers.clear();
+                self.stream.through_broker(false);
                 self.prompts.clear();
                 self.update_stream();
                 self.withdrawn().await?;
