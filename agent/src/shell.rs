@@ -13,6 +13,17 @@ use tokio::sync::mpsc;
 /// Output read at once at most.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// How a shell comes to close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Close {
+    /// It exited by itself.
+    Exited,
+    /// The technician or the customer closed it.
+    Asked,
+    /// The customer took `shell` back.
+    Withdrawn,
+}
+
 /// A running shell.
 pub struct Shell {
     master: Box<dyn MasterPty + Send>,

@@ -147,10 +147,10 @@ async fn received(
 async fn until_ended(ws: &mut WsStream) -> bool {
     let ended = async {
         while let Some(Ok(msg)) = ws.next().await {
-            if let Message::Text(t) = msg {
-                if matches!(ServerMessage::decode(&t), Ok(ServerMessage::SessionEnded { .. })) {
-                    return true;
-                }
+            if let Message::Text(t) = msg
+                && matches!(ServerMessage::decode(&t), Ok(ServerMessage::SessionEnded { .. }))
+            {
+                return true;
             }
         }
         false
@@ -307,10 +307,10 @@ pub(crate) async fn run(run: SoakRun) -> anyhow::Result<()> {
 async fn drain(ws: &mut WsStream, stats: &Stats) {
     while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_millis(500), ws.next()).await
     {
-        if let Message::Binary(b) = msg {
-            if b.first() == Some(&Channel::Chat.as_u8()) {
-                stats.chat_received.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Message::Binary(b) = msg
+            && b.first() == Some(&Channel::Chat.as_u8())
+        {
+            stats.chat_received.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use tether_certs::{CertError, DataDirCerts};
 
-use crate::auth::{AuthError, random_bytes};
 use crate::config;
-use crate::store::{SqliteStore, StoreError};
-use crate::transcript::SigningKey;
-use crate::transcript::signing::KeyError;
+use tether_access::credentials::{AuthError, random_bytes};
+use tether_store::{SqliteStore, StoreError};
+use tether_transcript::SigningKey;
+use tether_transcript::signing::KeyError;
 
 /// Host names a self-made server certificate covers when none are given.
 pub const DEFAULT_HOSTNAMES: [&str; 2] = ["localhost", "127.0.0.1"];
@@ -165,16 +165,48 @@ impl DataDir {
         }
         let db = self.database();
         if !db.exists() {
+            // Made empty and private first, so SQLite never creates it readable by others.
+            write_new(&db, b"", 0o600).map_err(io(&db))?;
             SqliteStore::open(&db)?;
             report.created.push(db);
         }
         let conf = self.config_file();
         if !conf.exists() {
-            write_new(&conf, config::EXAMPLE.as_bytes(), 0o644).map_err(io(&conf))?;
+            // It will hold webhook and TURN secrets.
+            write_new(&conf, config::EXAMPLE.as_bytes(), 0o600).map_err(io(&conf))?;
             report.created.push(conf);
         }
         Ok(report)
     }
+}
+
+/// What of the data directory may hold secrets: the directory itself, its keys, database,
+/// configuration and transcripts, with the mode each should have at most.
+pub fn private_paths(dir: &DataDir, transcripts: &Path) -> Vec<(PathBuf, u32)> {
+    let certs = dir.certs();
+    vec![
+        (dir.root().to_path_buf(), 0o700),
+        (dir.code_key(), 0o600),
+        (dir.signing_key(), 0o600),
+        (certs.ca_key, 0o600),
+        (certs.server_key, 0o600),
+        (dir.database(), 0o600),
+        (dir.config_file(), 0o600),
+        (transcripts.to_path_buf(), 0o700),
+    ]
+}
+
+/// The paths among `paths` that others than the broker's user may read or write, with
+/// their modes: each deserves a warning at start-up.
+pub fn loosened(paths: &[(PathBuf, u32)]) -> Vec<(PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    paths
+        .iter()
+        .filter_map(|(path, most)| {
+            let mode = fs::metadata(path).ok()?.permissions().mode() & 0o777;
+            (mode & !most != 0).then(|| (path.clone(), mode))
+        })
+        .collect()
 }
 
 fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
@@ -201,6 +233,10 @@ mod tests {
         assert_eq!(mode & 0o777, 0o700);
         let key_mode = fs::metadata(dir.code_key()).unwrap().permissions().mode();
         assert_eq!(key_mode & 0o777, 0o600);
+        let private = private_paths(&dir, &dir.transcripts());
+        assert!(loosened(&private).is_empty(), "{:?}", loosened(&private));
+        fs::set_permissions(dir.config_file(), fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(loosened(&private), vec![(dir.config_file(), 0o644)]);
         let ca_before = fs::read(dir.certs().ca_cert).unwrap();
         assert!(dir.init(&["other.example".into()]).unwrap().created.is_empty());
         assert_eq!(fs::read(dir.certs().ca_cert).unwrap(), ca_before, "never overwritten");

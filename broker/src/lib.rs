@@ -1,38 +1,40 @@
-//! tether-broker: the daemon between customers' agents and technicians' consoles.
+//! tether-broker: the daemon between customers' agents and technicians' consoles — the relay
+//! core, composing the services it relays for.
 //!
-//! Layout, one concern per module:
-//! - [`server`]: the listener and graceful shutdown; `conn`: one connection's phases;
-//!   `http`: the websocket upgrade; [`ws`]: the websocket itself (frames, reader, writer);
-//!   `outbox`: per-channel queues and the writer task;
-//!   `rendezvous` and `session`: pairing and consent; `state`: what connections share.
-//! - [`auth`], `codes`, `limiter`: credentials, one-time codes, failure limits.
-//! - [`store`]: accounts, tickets, codes and sessions in SQLite behind one trait.
-//! - [`config`], [`datadir`], [`users`], [`logging`]: what the binary sets up.
+//! Map, from the socket inwards:
+//! - [`server`]: the listener, composing the services, and graceful shutdown; `admission`:
+//!   connection slots per address and the staff reserve;
+//! - `http`: the websocket upgrade; [`ws`]: the websocket itself (frames, reader, writer);
+//! - `conn`: one connection's life as a machine of phases (hello, request, check, wait,
+//!   relay, resume, desk, watch, help), each phase's work in its own file;
+//! - `outbox`: per-channel queues and the writer task; `ice`: the STUN and TURN servers (with
+//!   credentials for the session) handed to both sides for the direct path;
+//! - `rendezvous`: who waits for whom, under one lock; `session`: a paired session, its
+//!   consent, counters, helpers, and its start and end;
+//! - `shared`: what every connection shares;
+//! - [`config`], [`datadir`], [`logging`], [`cli`]: what the binary sets up, and the host's
+//!   commands.
+//!
+//! The services it composes live in their own crates: `tether-access` (sign-in, codes, the
+//! authorization policy), `tether-desk` (tickets and everything around them),
+//! `tether-store` (the database), `tether-transcript` (recording and review).
 #![forbid(unsafe_code)]
 
-pub mod admin;
-pub mod auth;
-mod bookkeeping;
-mod codes;
+mod admission;
+pub mod cli;
 pub mod config;
 mod conn;
 pub mod datadir;
-pub mod desk;
-mod helpers;
 mod http;
-mod limiter;
+mod ice;
 pub mod logging;
 mod outbox;
 mod rendezvous;
 pub mod server;
 mod session;
-mod state;
-pub mod store;
-pub mod transcript;
-pub mod users;
+mod shared;
 pub mod ws;
 
-pub use codes::display as display_code;
 pub use config::{Config, ConfigError};
 pub use datadir::DataDir;
 pub use server::{RunError, run};

@@ -7,14 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use tether_broker::admin::{Review, Viewer};
 use tether_broker::logging::{self, LogFormat};
-use tether_broker::store::{SessionFilter, StoreHandle};
-use tether_broker::transcript::VerifyingKey;
-use tether_broker::{Config, ConfigError, DataDir, RunError, users};
-use tether_protocol::{
-    ExportFormat, SessionSummary, TicketId, UserRole, parse_since, verify_exit_code,
-};
+use tether_broker::{Config, ConfigError, DataDir, RunError, cli};
+use tether_protocol::UserRole;
+use tether_protocol::admin_cli::AdminVerb;
 use tokio_util::sync::CancellationToken;
 
 /// The tether remote-support broker.
@@ -73,53 +69,6 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-enum AdminVerb {
-    /// List sessions, newest first.
-    Sessions {
-        /// Only sessions started since a time (2026-11-01, RFC 3339) or within an age (24h, 7d).
-        #[arg(long)]
-        since: Option<String>,
-        /// Only this ticket's sessions.
-        #[arg(long)]
-        ticket: Option<TicketId>,
-        /// Only this technician's sessions.
-        #[arg(long)]
-        technician: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print a session's transcript as stored (JSON lines).
-    Show {
-        /// Session id.
-        id: String,
-    },
-    /// Check transcripts' chains and seals. Exit 0: intact; 2: unsealed (a crash); 1: tampered.
-    Verify {
-        /// Session id.
-        #[arg(required_unless_present = "all")]
-        id: Option<String>,
-        /// Every session.
-        #[arg(long, conflicts_with = "id")]
-        all: bool,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Write a session's documentation.
-    Export {
-        /// Session id.
-        id: String,
-        /// md, json, html, or asciicast (the shell session).
-        #[arg(long)]
-        format: ExportFormat,
-        /// Write here instead of standard output.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
 enum UserCommand {
     /// Add an account; the password is read from standard input.
     Add {
@@ -153,6 +102,42 @@ enum UserCommand {
     Enable {
         /// Login name.
         name: String,
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
+    /// Lift the lock of an account locked after failed sign-ins.
+    Unlock {
+        /// Login name.
+        name: String,
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
+    /// Change an account's role; its open connections are cut, to sign in again.
+    Role {
+        /// Login name.
+        name: String,
+        /// technician, dispatcher or admin.
+        role: UserRole,
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
+    /// List an account's live bearer tokens (by id: the start of each token's hash).
+    Tokens {
+        /// Login name.
+        name: String,
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
+    /// Revoke one of an account's tokens (by id, or a unique start of it), or all of them.
+    Revoke {
+        /// Login name.
+        name: String,
+        /// The token's id.
+        #[arg(required_unless_present = "all")]
+        token: Option<String>,
+        /// Every token of the account.
+        #[arg(long, conflicts_with = "token")]
+        all: bool,
         #[command(flatten)]
         dir: DataDirArg,
     },
@@ -254,47 +239,45 @@ fn offline(command: Command) -> anyhow::Result<()> {
     }
 }
 
-fn open_store(dir: DataDirArg) -> anyhow::Result<StoreHandle> {
-    let data_dir = DataDir::new(dir.data_dir);
-    if !data_dir.is_initialised() {
-        data_dir.init(&[])?;
-    }
-    Ok(tether_broker::store::open(&data_dir.database())?)
-}
-
 fn user(command: UserCommand) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match command {
         UserCommand::Add { name, dir, role, skills, password_stdin } => {
             if !password_stdin {
                 bail!("pass --password-stdin and give the password on standard input");
             }
-            let password = users::read_password(&mut std::io::stdin().lock())
+            let password = tether_access::accounts::read_password(&mut std::io::stdin().lock())
                 .context("reading the password from standard input")?;
-            let store = open_store(dir)?;
-            users::add(store.blocking(), &name, role, &skills, &password)?;
+            let dir = DataDir::new(dir.data_dir);
+            runtime.block_on(cli::add_user(&dir, &name, role, &skills, &password))?;
             println!("added {} {name}", role.name());
         }
         UserCommand::List { dir } => {
-            let store = open_store(dir)?;
-            println!("{:<20} {:<11} {:<9} skills", "name", "role", "state");
-            for u in store.blocking().users()? {
-                let state = if u.disabled { "disabled" } else { "active" };
-                println!(
-                    "{:<20} {:<11} {:<9} {}",
-                    u.name,
-                    u.role.name(),
-                    state,
-                    u.skills.join(",")
-                );
-            }
+            print!("{}", runtime.block_on(cli::list_users(&DataDir::new(dir.data_dir)))?);
         }
         UserCommand::Disable { name, dir } => {
-            users::set_disabled(open_store(dir)?.blocking(), &name, true)?;
+            runtime.block_on(cli::set_disabled(&DataDir::new(dir.data_dir), &name, true))?;
             println!("disabled {name}; its tokens are revoked");
         }
         UserCommand::Enable { name, dir } => {
-            users::set_disabled(open_store(dir)?.blocking(), &name, false)?;
+            runtime.block_on(cli::set_disabled(&DataDir::new(dir.data_dir), &name, false))?;
             println!("enabled {name}");
+        }
+        UserCommand::Unlock { name, dir } => {
+            runtime.block_on(cli::unlock(&DataDir::new(dir.data_dir), &name))?;
+            println!("unlocked {name}");
+        }
+        UserCommand::Role { name, role, dir } => {
+            runtime.block_on(cli::set_role(&DataDir::new(dir.data_dir), &name, role))?;
+            println!("{name} is now {}; its open connections are cut", role.name());
+        }
+        UserCommand::Tokens { name, dir } => {
+            print!("{}", runtime.block_on(cli::tokens(&DataDir::new(dir.data_dir), &name))?);
+        }
+        UserCommand::Revoke { name, token, all: _, dir } => {
+            let id = token.unwrap_or_default();
+            let n = runtime.block_on(cli::revoke(&DataDir::new(dir.data_dir), &name, &id))?;
+            println!("revoked {n} token{} of {name}", if n == 1 { "" } else { "s" });
         }
     }
     Ok(())
@@ -302,57 +285,12 @@ fn user(command: UserCommand) -> anyhow::Result<()> {
 
 fn admin(data_dir: Option<PathBuf>, verb: AdminVerb) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::new(data_dir.context("admin needs --data-dir")?);
-    if !data_dir.is_initialised() {
-        bail!(
-            "{} is not a broker data directory (run tether-broker init)",
-            data_dir.root().display()
-        );
+    let now = tether_protocol::unix_seconds(std::time::SystemTime::now());
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let printed = runtime.block_on(cli::admin(&data_dir, verb, now))?;
+    if let Some((path, doc)) = &printed.file {
+        std::fs::write(path, doc).with_context(|| path.display().to_string())?;
     }
-    let config = match data_dir.config_file() {
-        path if path.exists() => Config::from_file(&path)?,
-        _ => Config::default(),
-    };
-    let dir = config.transcripts.dir.clone().unwrap_or_else(|| data_dir.transcripts());
-    let key = VerifyingKey::load(&data_dir.signing_pub())?;
-    let store = tether_broker::store::open(&data_dir.database())?;
-    let review = Review::new(store.blocking(), &dir, key);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
-    match verb {
-        AdminVerb::Sessions { since, ticket, technician, json } => {
-            let since =
-                since.map(|s| parse_since(&s, now)).transpose().map_err(anyhow::Error::msg)?;
-            let sessions =
-                review.sessions(Viewer::Host, SessionFilter { since, ticket, technician })?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&sessions)?);
-            } else {
-                println!("{}", SessionSummary::HEADER);
-                for s in &sessions {
-                    println!("{}", s.row());
-                }
-            }
-        }
-        AdminVerb::Show { id } => print!("{}", review.show(Viewer::Host, &id)?),
-        AdminVerb::Verify { id, all: _, json } => {
-            let reports = review.verify(Viewer::Host, id.as_deref())?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&reports)?);
-            } else {
-                for r in &reports {
-                    println!("{r}");
-                }
-            }
-            return Ok(ExitCode::from(verify_exit_code(&reports)));
-        }
-        AdminVerb::Export { id, format, output } => {
-            let doc = review.export(Viewer::Host, &id, format)?;
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, doc).with_context(|| path.display().to_string())?
-                }
-                None => print!("{doc}"),
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    print!("{}", printed.stdout);
+    Ok(ExitCode::from(printed.exit))
 }

@@ -3,17 +3,18 @@
 //!
 //! Whoever wants to reach a connection (its own task, its session peer's reader, the broker)
 //! pushes here; only the writer task touches the socket's sending half. Order: control, then
-//! input and probes, chat, the newest screen frame, bulk (files, shell). Screen frames keep
-//! only the newest; control, input, chat and the other channels are never dropped, and when
-//! they would exceed the byte or message limit the push fails with [`Overflow`] so that the
-//! session ends instead of buffering without bound.
+//! each channel's [`Lane`] (the policy the clients' sender follows too): input and probes,
+//! interactive (chat, shell, clipboard), the newest screen frame, bulk (files). Screen frames
+//! keep only the newest; everything else is never dropped, and when it would exceed the byte
+//! or message limit the push fails with [`Overflow`] so that the session ends instead of
+//! buffering without bound.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tether_protocol::{Channel, ServerMessage};
+use tether_protocol::{Channel, Lane, ServerMessage};
 use tokio::io::AsyncWrite;
 use tokio::sync::Notify;
 
@@ -134,9 +135,10 @@ impl Outbox {
         let _ = self.control(msg);
     }
 
-    /// Queues a binary frame on `channel` with that channel's policy.
+    /// Queues a binary frame on `channel` in that channel's lane.
     pub(crate) fn frame(&self, channel: Channel, frame: Bytes) -> Result<(), Overflow> {
-        if channel == Channel::Screen {
+        let lane = channel.lane();
+        if lane == Lane::Newest {
             let mut q = self.lock();
             if q.close.is_some() || q.dead {
                 return Ok(());
@@ -150,18 +152,14 @@ impl Outbox {
         }
         let name = channel.name();
         let msg = Message::Binary(frame);
-        match channel {
-            // Probes share input's place near the front, so round trips measure the link, not
-            // the queue.
-            Channel::Input | Channel::Probe => {
-                self.push_counted(name, msg, |q, m| q.input.push_back(into_bytes(m)))
-            }
-            // Shell keystrokes and output are interactive: they travel with chat, not behind
-            // file chunks.
-            Channel::Chat | Channel::Shell => {
+        match lane {
+            Lane::First => self.push_counted(name, msg, |q, m| q.input.push_back(into_bytes(m))),
+            Lane::Interactive => {
                 self.push_counted(name, msg, |q, m| q.chat.push_back(into_bytes(m)))
             }
-            _ => self.push_counted(name, msg, |q, m| q.bulk.push_back(into_bytes(m))),
+            Lane::Bulk | Lane::Newest => {
+                self.push_counted(name, msg, |q, m| q.bulk.push_back(into_bytes(m)))
+            }
         }
     }
 
@@ -198,6 +196,8 @@ impl Outbox {
         frame: Bytes,
         stall: Duration,
     ) -> Result<(), Overflow> {
+        // The common case, a queue with room, without registering for the writer's signal.
+        let Err(_) = self.frame(channel, frame.clone()) else { return Ok(()) };
         let deadline = tokio::time::Instant::now() + stall;
         loop {
             let room = self.room.notified();

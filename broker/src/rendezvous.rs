@@ -18,7 +18,16 @@ use crate::session::Session;
 #[derive(Debug)]
 pub(crate) struct Waiter {
     pub(crate) side: Arriving,
-    pub(crate) paired: oneshot::Sender<Arc<Session>>,
+    pub(crate) paired: oneshot::Sender<Pairing>,
+}
+
+/// What a waiting connection learns.
+#[derive(Debug)]
+pub(crate) enum Pairing {
+    /// The other side came: here is the session.
+    Paired(Arc<Session>),
+    /// It may no longer wait here, and why (its ticket went to someone else).
+    Refused(String),
 }
 
 /// A connection arriving at a ticket.
@@ -31,13 +40,15 @@ pub(crate) struct Arriving {
     pub(crate) outbox: Arc<Outbox>,
     /// Its bandwidth check.
     pub(crate) check: Option<CheckResult>,
+    /// A technician who may join only while the ticket is theirs (managers may join any).
+    pub(crate) owner_bound: bool,
 }
 
 /// The result of arriving at a ticket.
 #[derive(Debug)]
 pub(crate) enum Arrival {
-    /// Nobody on the other side yet; the session arrives on this receiver.
-    Waiting(oneshot::Receiver<Arc<Session>>),
+    /// Nobody on the other side yet; the session (or a refusal) arrives on this receiver.
+    Waiting(oneshot::Receiver<Pairing>),
     /// The other side was waiting: here is the session, already handed to them.
     Paired(Arc<Session>),
     /// The ticket already has someone on this side, or a session.
@@ -84,13 +95,13 @@ impl Rendezvous {
                 } else {
                     (&other.side, &me.side)
                 };
-                if let Some(session) = make(agent, console) {
-                    if other.paired.send(session.clone()).is_ok() {
-                        self.active.insert(ticket, session.clone());
-                        return Arrival::Paired(session);
-                    }
-                    // The other side vanished between waiting and now: wait in its place.
+                if let Some(session) = make(agent, console)
+                    && other.paired.send(Pairing::Paired(session.clone())).is_ok()
+                {
+                    self.active.insert(ticket, session.clone());
+                    return Arrival::Paired(session);
                 }
+                // The other side vanished between waiting and now: wait in its place.
             }
         }
         // Told under the lock, so that `waiting` always comes before the other side's `paired`.
@@ -103,6 +114,17 @@ impl Rendezvous {
     pub(crate) fn leave(&mut self, ticket: TicketId, conn_id: u64) {
         if self.waiting.get(&ticket).is_some_and(|w| w.side.conn_id == conn_id) {
             self.waiting.remove(&ticket);
+        }
+    }
+
+    /// `ticket` now belongs to `owner`: a technician waiting there who is no longer its owner
+    /// is told so and stops waiting.
+    pub(crate) fn reassigned(&mut self, ticket: TicketId, owner: &str) {
+        let stale = self.waiting.get(&ticket).is_some_and(|w| {
+            w.side.role == Role::Console && w.side.owner_bound && w.side.name != owner
+        });
+        if stale && let Some(w) = self.waiting.remove(&ticket) {
+            let _ = w.paired.send(Pairing::Refused(format!("{ticket} was reassigned to {owner}")));
         }
     }
 
@@ -167,7 +189,14 @@ mod tests {
     }
 
     fn side(conn_id: u64, role: Role, name: &str) -> Arriving {
-        Arriving { conn_id, role, name: name.into(), outbox: outbox(), check: None }
+        Arriving {
+            conn_id,
+            role,
+            name: name.into(),
+            outbox: outbox(),
+            check: None,
+            owner_bound: true,
+        }
     }
 
     fn maker() -> impl FnMut(&Arriving, &Arriving) -> Option<Arc<Session>> {
@@ -182,7 +211,7 @@ mod tests {
                 checks: crate::session::Checks::default(),
             };
             let id = Session::new_id().ok()?;
-            Some(Arc::new(Session::new(id, sides, crate::transcript::Transcript::disabled())))
+            Some(Arc::new(Session::new(id, sides, tether_transcript::Transcript::disabled())))
         }
     }
 
@@ -199,7 +228,8 @@ mod tests {
             let Arrival::Paired(s) = r.arrive(t, side(2, second, "b"), &mut maker()) else {
                 panic!("second side should pair");
             };
-            assert_eq!(rx.try_recv().unwrap().id, s.id, "both sides hold the same session");
+            let Pairing::Paired(theirs) = rx.try_recv().unwrap() else { panic!("refused") };
+            assert_eq!(theirs.id, s.id, "both sides hold the same session");
             assert!(r.in_session(t));
             assert!(matches!(r.arrive(t, side(3, first, "c"), &mut maker()), Arrival::Busy));
             r.finish(t, &s.id);
@@ -221,6 +251,24 @@ mod tests {
             panic!("should pair");
         };
         assert_eq!(s.technician, "c");
+    }
+
+    #[test]
+    fn a_technician_waiting_at_a_reassigned_ticket_is_told_and_stops_waiting() {
+        let mut r = Rendezvous::default();
+        let t = TicketId(1);
+        let Arrival::Waiting(mut rx) = r.arrive(t, side(1, Role::Console, "ann"), &mut maker())
+        else {
+            panic!("should wait");
+        };
+        r.reassigned(t, "ann");
+        assert!(rx.try_recv().is_err(), "still ann's: still waiting");
+        r.reassigned(t, "ben");
+        let Ok(Pairing::Refused(why)) = rx.try_recv() else { panic!("should be refused") };
+        assert_eq!(why, "T1 was reassigned to ben");
+        let Arrival::Waiting(_) = r.arrive(t, side(2, Role::Agent, "bob"), &mut maker()) else {
+            panic!("the customer waits for the new owner instead of pairing with ann");
+        };
     }
 
     #[test]

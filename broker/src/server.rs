@@ -11,14 +11,17 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use crate::codes::CodeKey;
+use std::sync::Mutex;
+
+use tether_access::{Access, CodeKey};
+use tether_desk::{Bus, Desk, Parts, Webhooks};
+use tether_store::{SqliteStore, StoreError, StoreHandle};
+use tether_transcript::{Library, Recorder, SigningKey};
+
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError};
-use crate::desk::events::Bus;
-use crate::desk::ops::Desk;
-use crate::state::{Broker, Transcripts};
-use crate::store::{SqliteStore, StoreError, StoreHandle};
-use crate::transcript::SigningKey;
+use crate::rendezvous::Rendezvous;
+use crate::shared::{LiveSessions, Shared};
 
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +42,9 @@ pub enum RunError {
     /// The configuration is unusable.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// A service could not be set up.
+    #[error("{0}")]
+    Service(String),
 }
 
 /// Serves `listener` until `shutdown` is cancelled, then winds down gracefully.
@@ -62,28 +68,49 @@ pub async fn run(
     let store = StoreHandle::new(SqliteStore::open(&data_dir.database())?);
     let code_key = CodeKey::load(&data_dir.code_key())
         .map_err(|e| RunError::Io(format!("{}: {e}", data_dir.code_key().display())))?;
-    let transcripts = transcripts(data_dir, &config)?;
-    recover_interrupted_sessions(&store).await?;
+    let (recorder, library) = transcripts(data_dir, &config)?;
     let grace = Duration::from_secs(config.limits.shutdown_grace_secs);
-    let permits = Arc::new(Semaphore::new(connection_cap(config.limits.max_connections)));
-    let tracker = tokio_util::task::TaskTracker::new();
-    let hooks = (!config.webhooks.is_empty()).then(|| {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        tracker.spawn(crate::desk::webhooks::deliver(config.webhooks.clone(), rx, tracker.clone()));
-        tx
-    });
-    let desk = Desk { calendar: config.desk.calendar()?, bus: Bus::new(hooks) };
-    let attachments = data_dir.root().join("attachments");
-    let broker = Arc::new(Broker::new(
+    let connections = connection_cap(config.limits.max_connections);
+    let permits = Arc::new(Semaphore::new(connections));
+    // Webhook deliveries outlive the connections by a moment at shutdown, so they have their
+    // own tracker.
+    let deliveries = tokio_util::task::TaskTracker::new();
+    let webhooks = if config.webhooks.is_empty() {
+        None
+    } else {
+        let hooks = Webhooks::start(&config.webhooks, &deliveries)
+            .map_err(|e| RunError::Service(e.to_string()))?;
+        Some(hooks)
+    };
+    let rendezvous = Arc::new(Mutex::new(Rendezvous::default()));
+    let access = Access::new(store.clone(), code_key, config.auth.clone(), config.codes.clone());
+    let desk = Arc::new(
+        Desk::new(Parts {
+            store: store.clone(),
+            policy: *access.policy(),
+            settings: config.desk.clone(),
+            bus: Bus::new(store.clone(), webhooks),
+            live: Arc::new(LiveSessions(rendezvous.clone())),
+            library,
+            attachments: data_dir.root().join("attachments"),
+        })
+        .map_err(|e| RunError::Service(e.to_string()))?,
+    );
+    desk.recover_interrupted().await.map_err(|e| RunError::Service(e.to_string()))?;
+    let shared = Arc::new(Shared::new(
         config,
-        store.clone(),
-        code_key,
-        transcripts,
-        desk,
-        attachments,
+        access,
+        desk.clone(),
+        recorder,
+        rendezvous,
         shutdown.clone(),
+        connections,
     ));
-    broker.tracker.spawn(broker.clone().monitor_deadlines());
+    shared.tracker.spawn({
+        let shutdown = shutdown.clone();
+        async move { desk.monitor_deadlines(shutdown).await }
+    });
+    shared.tracker.spawn(watch_accounts(shared.clone(), store.clone(), shutdown.clone()));
     tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "broker serving");
 
     loop {
@@ -106,78 +133,97 @@ pub async fn run(
                 }
             },
         };
-        let broker_for_conn = broker.clone();
+        let Some(slot) = shared.admissions.admit(peer.ip()) else {
+            tracing::debug!(peer.addr = %peer, "too many connections from this address; closed");
+            continue;
+        };
+        let for_conn = shared.clone();
         let acceptor = acceptor.clone();
-        broker.tracker.spawn(async move {
-            crate::conn::serve(broker_for_conn, acceptor, tcp, peer).await;
+        shared.tracker.spawn(async move {
+            crate::conn::serve(for_conn, acceptor, tcp, peer, slot).await;
             drop(permit);
         });
     }
 
     drop(listener);
     tracing::info!(grace_secs = grace.as_secs(), "shutting down: no new connections");
-    broker.tracker.close();
+    shared.tracker.close();
     // Sessions get the grace period; the extra seconds let writers send their close frames.
-    if tokio::time::timeout(grace + Duration::from_secs(3), broker.tracker.wait()).await.is_err() {
+    if tokio::time::timeout(grace + Duration::from_secs(3), shared.tracker.wait()).await.is_err() {
         tracing::warn!(
-            tasks = broker.tracker.len(),
+            tasks = shared.tracker.len(),
             "connections still open after the grace period"
         );
     }
-    // The broker (and with it the webhook queue) goes; deliveries under way get a moment.
-    drop(broker);
-    tracker.close();
-    let _ = tokio::time::timeout(Duration::from_secs(2), tracker.wait()).await;
+    // The services (and with them the webhook queue) go; deliveries under way get a moment.
+    drop(shared);
+    deliveries.close();
+    let _ = tokio::time::timeout(Duration::from_secs(2), deliveries.wait()).await;
     store.flush().await;
     tracing::info!("broker stopped");
     Ok(())
 }
 
-fn transcripts(data_dir: &DataDir, config: &Config) -> Result<Transcripts, RunError> {
-    let dir = config.transcripts.dir.clone().unwrap_or_else(|| data_dir.transcripts());
-    if config.transcripts.enabled {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| RunError::Io(format!("{}: {e}", dir.display())))?;
+/// How often the store is asked whether an account changed (disabled, role): the longest a
+/// connection of a disabled account stays open.
+const ACCOUNT_CHECK: Duration = Duration::from_secs(1);
+
+/// Follows account changes, made by this broker or by `tether-broker user` beside it, and
+/// cuts the connections of accounts that were disabled or given another role.
+async fn watch_accounts(shared: Arc<Shared>, store: StoreHandle, shutdown: CancellationToken) {
+    let mut seen = store.account_changes().await.unwrap_or(0);
+    let mut tick = tokio::time::interval(ACCOUNT_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let now = match store.account_changes().await {
+            Ok(now) => now,
+            Err(err) => {
+                tracing::error!(%err, "cannot read account changes");
+                continue;
+            }
+        };
+        if now == seen {
+            continue;
+        }
+        match store.users().await {
+            Ok(users) => {
+                shared.cut_changed_accounts(&users);
+                seen = now;
+            }
+            Err(err) => tracing::error!(%err, "cannot read accounts"),
+        }
     }
-    let key = SigningKey::load(&data_dir.signing_key()).map_err(|e| RunError::Io(e.to_string()))?;
-    Ok(Transcripts {
-        dir,
-        key: Arc::new(key),
-        enabled: config.transcripts.enabled,
-        required: config.transcripts.required,
-    })
 }
 
-/// Sessions a previous run left open (it was killed) are marked ended; their transcripts stay
-/// unsealed, which `verify` reports as such.
-async fn recover_interrupted_sessions(store: &StoreHandle) -> Result<(), RunError> {
-    let reason = "the broker stopped before the session ended";
-    let now = crate::state::unix_now();
-    let open = store.call(move |s| s.close_unfinished(now, reason)).await?;
-    for row in open {
-        tracing::warn!(session.id = %row.start.id, ticket.id = %row.start.ticket, "session was interrupted by a broker stop");
-        let event = crate::bookkeeping::ticket_event(
-            row.start.ticket,
-            "broker",
-            "session_interrupted",
-            &row.start.id,
-        );
-        store.record(move |s| {
-            // The ticket was left in session; give it back to its technician.
-            s.set_ticket_state(
-                row.start.ticket,
-                tether_protocol::TicketStatus::Assigned,
-                Some(&row.start.technician),
-                now,
-            )?;
-            s.add_ticket_event(&event)
-        });
+/// The transcript recorder (writing, sealing) and library (reading, verifying).
+fn transcripts(data_dir: &DataDir, config: &Config) -> Result<(Recorder, Library), RunError> {
+    let dir = config.transcripts.dir.clone().unwrap_or_else(|| data_dir.transcripts());
+    if config.transcripts.enabled && !dir.exists() {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| RunError::Io(format!("{}: {e}", dir.display())))?;
     }
-    Ok(())
+    for (path, mode) in crate::datadir::loosened(&crate::datadir::private_paths(data_dir, &dir)) {
+        tracing::warn!(
+            path = %path.display(), mode = format!("{mode:o}"),
+            "readable or writable by others than the broker's user: it may hold secrets (chmod go-rwx)"
+        );
+    }
+    let key = SigningKey::load(&data_dir.signing_key()).map_err(|e| RunError::Io(e.to_string()))?;
+    let library = Library::new(&dir, key.verifying_key());
+    let t = &config.transcripts;
+    Ok((Recorder::new(dir, key, t.enabled, t.required), library))
 }
 
 /// Descriptors kept for what is not a connection: the database and its journal, transcripts
-/// being written (at most [`crate::transcript::FILES_AT_ONCE`]), logs, attachments, webhooks.
+/// being written (at most [`tether_transcript::FILES_AT_ONCE`]), logs, attachments, webhooks.
 const FD_RESERVE: usize = 128;
 
 /// How many connections may be open at once: `configured`, but no more than the open-file

@@ -13,4 +13,4 @@ mod tls;
 pub use authority::{DataDirCerts, generate};
 pub use error::CertError;
 pub use pem::{load_certs, load_key};
-pub use tls::{TlsVersion, client_config, install_provider, server_config};
+pub use tls::{TlsVersion, client_config, install_provider, server_config, web_client_config};

@@ -1,4 +1,6 @@
-//! rustls client and server configurations, always on the ring provider.
+//! rustls client and server configurations, always on the ring provider: the broker's server,
+//! clients that trust the broker's CA, and clients of the wider web (webhook receivers) that
+//! trust the system's roots plus an operator's CA bundle.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -66,4 +68,37 @@ pub fn client_config(ca_file: &Path) -> Result<Arc<ClientConfig>, CertError> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
+}
+
+/// A client configuration for the wider web: the system's trusted roots, plus the CA
+/// certificates in `extra_ca` (an operator's own CA). Protocol versions are rustls' safe
+/// defaults (1.2 and 1.3).
+pub fn web_client_config(extra_ca: Option<&Path>) -> Result<ClientConfig, CertError> {
+    let mut roots = system_roots();
+    if let Some(path) = extra_ca {
+        for cert in load_certs(path)? {
+            roots.add(cert)?;
+        }
+    }
+    Ok(ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The system's trusted roots (on Debian, `/etc/ssl/certs`); what cannot be read is logged.
+fn system_roots() -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    let found = rustls_native_certs::load_native_certs();
+    for err in &found.errors {
+        tracing::warn!(%err, "a system CA certificate could not be read");
+    }
+    let (added, ignored) = roots.add_parsable_certificates(found.certs);
+    if ignored > 0 {
+        tracing::warn!(ignored, "system CA certificates rustls cannot use were skipped");
+    }
+    if added == 0 {
+        tracing::warn!("no system CA certificates were found");
+    }
+    roots
 }

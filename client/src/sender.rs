@@ -1,5 +1,6 @@
 //! The sending half of a split connection: one writer task fed by three lanes, drained in
-//! order — control, chat, input and shell first; then the newest screen frame (a newer one
+//! order, each frame in its channel's [`Lane`] (the policy the broker's outbox follows too) —
+//! control, input, chat, shell and the like first; then the newest screen frame (a newer one
 //! replaces an unsent one); then bulk file data, which waits for room. A file transfer thus
 //! never freezes the screen or delays a keystroke, and memory stays bounded. When the
 //! connection drops, the writer can be handed a new one ([`Writer::reattach`]): what is still
@@ -11,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
-use tether_protocol::{Channel, ClientMessage};
+use tether_protocol::{Channel, ClientMessage, Lane};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
@@ -70,12 +71,19 @@ impl Sender {
         self.raw(Message::text(msg.encode())).await
     }
 
-    /// Sends a binary frame, waiting for room: file data on the bulk lane, everything else on
-    /// the urgent lane.
+    /// Sends a binary frame in its channel's lane, waiting for room (a screen frame replaces
+    /// any not yet sent).
     pub async fn frame(&self, frame: Bytes) -> Result<(), ClientError> {
-        let lane =
-            if frame.first() == Some(&Channel::File.as_u8()) { &self.bulk } else { &self.urgent };
-        lane.send(Message::Binary(frame)).await.map_err(|_| closed())
+        let lane = frame.first().and_then(|&c| Channel::from_u8(c)).map(Channel::lane);
+        let queue = match lane {
+            Some(Lane::Bulk) => &self.bulk,
+            Some(Lane::Newest) => {
+                return if self.frame_if_room(frame) { Ok(()) } else { Err(closed()) };
+            }
+            // Unknown channels too: the broker answers them with an error.
+            Some(Lane::First | Lane::Interactive) | None => &self.urgent,
+        };
+        queue.send(Message::Binary(frame)).await.map_err(|_| closed())
     }
 
     /// Offers a screen frame: it replaces any screen frame not yet sent (a stale frame is worth

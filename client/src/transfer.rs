@@ -36,10 +36,6 @@ pub enum TransferError {
     },
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A control frame on the `file` channel.
 pub fn control_frame(msg: &FileMsg) -> Bytes {
     // A file message is a few hundred bytes at most: within any frame limit.
@@ -63,7 +59,7 @@ pub async fn digest_file(path: &Path) -> std::io::Result<(String, u64)> {
             ctx.update(&buf[..n]);
             size += n as u64;
         }
-        Ok((hex(ctx.finish().as_ref()), size))
+        Ok((tether_protocol::hex(ctx.finish().as_ref()), size))
     })
     .await
     .map_err(std::io::Error::other)?
@@ -298,7 +294,7 @@ impl Incoming {
         self.file.flush().await?;
         self.file.sync_all().await?;
         drop(self.file);
-        let actual = hex(self.hasher.finish().as_ref());
+        let actual = tether_protocol::hex(self.hasher.finish().as_ref());
         if actual != self.sha256 {
             let _ = tokio::fs::remove_file(&self.partial).await;
             return Err(TransferError::Mismatch { expected: self.sha256, actual });

@@ -2,12 +2,11 @@
 //! connection, asks one thing, prints the answer and closes.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, UNIX_EPOCH};
 
 use tether_client::{BrokerAddr, ClientError, Connection};
 use tether_protocol::{
-    ClientMessage, Credential, InvitationInfo, Role, Secret, ServerMessage, TicketId,
-    TicketSummary, Welcome, format_duration,
+    AccountReply, AccountRequest, ClientMessage, Credential, InvitationInfo, Role, Secret,
+    ServerMessage, TicketId, TicketSummary, Welcome, format_duration,
 };
 
 use crate::profile::{Profile, ProfileError};
@@ -70,7 +69,7 @@ pub async fn login(
     ca: &Path,
     user: &str,
     password: Secret<String>,
-) -> Result<PathBuf, DeskError> {
+) -> Result<(PathBuf, Option<tether_protocol::FailedSignIns>), DeskError> {
     let ca = std::fs::canonicalize(ca)
         .map_err(|e| DeskError::Setup(format!("{}: {e}", ca.display())))?;
     let credential = Credential::Password { user: user.into(), password };
@@ -80,6 +79,7 @@ pub async fn login(
     let (Some(token), Some(expires)) = (welcome.token, welcome.token_expires_at) else {
         return Err(DeskError::Setup("the broker sent no token".into()));
     };
+    let failed = welcome.failed_sign_ins;
     let profile = Profile {
         broker: broker.to_string(),
         ca,
@@ -87,7 +87,26 @@ pub async fn login(
         token,
         token_expires_at: expires,
     };
-    Ok(profile.save()?)
+    Ok((profile.save()?, failed))
+}
+
+/// Sends one account request and returns the answer.
+pub async fn account(target: &Target, request: AccountRequest) -> Result<AccountReply, DeskError> {
+    let (mut conn, _) = target.connect().await?;
+    conn.send(&ClientMessage::Account(request)).await?;
+    let answer = conn.recv_control().await?;
+    conn.close().await;
+    match answer {
+        ServerMessage::Account(reply) => Ok(reply),
+        other => Err(ClientError::Unexpected(format!("{other:?}")).into()),
+    }
+}
+
+/// Signs out: the saved token is revoked at the broker, then forgotten here.
+pub async fn logout(target: &Target) -> Result<(), DeskError> {
+    account(target, AccountRequest::SignOut).await?;
+    Profile::remove()?;
+    Ok(())
 }
 
 /// The open tickets, most urgent first.
@@ -117,17 +136,8 @@ pub async fn invite(
     }
 }
 
-/// A code as people read it aloud: `123 456 789`.
-pub fn group_code(code: &str) -> String {
-    let digits: Vec<char> = code.chars().collect();
-    digits.chunks(3).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
-}
-
 /// Unix seconds as an RFC 3339 UTC time.
-pub fn format_time(unix: i64) -> String {
-    let t = UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64);
-    humantime::format_rfc3339_seconds(t).to_string()
-}
+pub use tether_protocol::rfc3339 as format_time;
 
 /// The queue as a table: most urgent first, with the time left to the response deadline
 /// (or how far past it), the owner and the bandwidth verdict.

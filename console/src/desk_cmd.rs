@@ -246,10 +246,7 @@ pub async fn ask(target: &Target, request: DeskRequest) -> Result<DeskReply, Des
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    tether_protocol::unix_seconds(std::time::SystemTime::now())
 }
 
 /// A time as typed: RFC 3339, `YYYY-MM-DD[ HH:MM[:SS]]` (UTC), or `+2h`/`+3d` from now.
@@ -265,7 +262,7 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         _ => s.to_string(),
     };
     humantime::parse_rfc3339_weak(&padded)
-        .map(|t| t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0))
+        .map(tether_protocol::unix_seconds)
         .map_err(|_| format!("{s:?} is not a time (2026-12-01, 2026-12-01 09:00, RFC 3339 or +2h)"))
 }
 

@@ -7,16 +7,13 @@ use clap::{Parser, Subcommand};
 use tether_client::BrokerAddr;
 use tether_client::Printer;
 use tether_client::check_ui::check_with_progress;
-use tether_console::admin::Answer;
 use tether_console::desk::{self, Target};
 use tether_console::desk_cmd::{self, OnsiteCmd, SlaArgs, TicketCmd};
 use tether_console::events::Event;
 use tether_console::session;
 use tether_console::viewer::{self, ViewerLink};
-use tether_protocol::{
-    AdminReply, AdminRequest, Availability, ExportFormat, Secret, SessionSummary, TicketId,
-    Verdict, parse_since, verify_exit_code,
-};
+use tether_protocol::admin_cli::AdminVerb;
+use tether_protocol::{AccountReply, AccountRequest, Availability, Secret, TicketId, Verdict};
 
 /// The technician's side of tether.
 #[derive(Debug, Parser)]
@@ -42,6 +39,29 @@ enum Command {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Sign out: the saved token is revoked at the broker and forgotten here.
+    Logout,
+    /// List the live tokens of your account (admins: of any account).
+    Tokens {
+        /// Whose [default: yours].
+        #[arg(long)]
+        user: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token of your account (admins: of any account) by its id, or all of them.
+    Revoke {
+        /// The token's id (or a unique start of it), from `tokens`.
+        #[arg(required_unless_present = "all")]
+        id: Option<String>,
+        /// Every token of the account (yours: you are signed out everywhere).
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+        /// Whose [default: yours].
+        #[arg(long)]
+        user: Option<String>,
     },
     /// Show the open tickets, most urgent first.
     Queue {
@@ -132,53 +152,6 @@ enum ReportKind {
     Sla(SlaArgs),
 }
 
-#[derive(Debug, Subcommand)]
-enum AdminVerb {
-    /// List sessions, newest first.
-    Sessions {
-        /// Only sessions started since a time (2026-11-01, RFC 3339) or within an age (24h, 7d).
-        #[arg(long)]
-        since: Option<String>,
-        /// Only this ticket's sessions.
-        #[arg(long)]
-        ticket: Option<TicketId>,
-        /// Only this technician's sessions.
-        #[arg(long)]
-        technician: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print a session's transcript as stored (JSON lines).
-    Show {
-        /// Session id.
-        id: String,
-    },
-    /// Check transcripts. Exit 0: intact; 2: unsealed (a crash); 1: tampered.
-    Verify {
-        /// Session id.
-        #[arg(required_unless_present = "all")]
-        id: Option<String>,
-        /// Every session you may read.
-        #[arg(long, conflicts_with = "id")]
-        all: bool,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Write a session's documentation.
-    Export {
-        /// Session id.
-        id: String,
-        /// md, json, html, or asciicast (the shell session).
-        #[arg(long)]
-        format: ExportFormat,
-        /// Write here instead of standard output.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-    },
-}
-
 fn main() -> ExitCode {
     tether_certs::install_provider();
     tether_client::init_logging();
@@ -236,8 +209,45 @@ async fn run(cli: Cli, viewer: Option<ViewerLink>) -> anyhow::Result<ExitCode> {
             let mut line = String::new();
             std::io::stdin().read_line(&mut line)?;
             let password = Secret::new(line.trim_end_matches(['\r', '\n']).to_string());
-            let path = desk::login(broker, &ca, &user, password).await?;
+            let (path, failed) = desk::login(broker, &ca, &user, password).await?;
             println!("logged in as {user}; token saved in {}", path.display());
+            if let Some(failed) = failed {
+                println!("warning: {failed}");
+            }
+        }
+        Command::Logout => {
+            desk::logout(&Target::resolve(cli.broker, cli.ca)?).await?;
+            println!("signed out; the token is revoked");
+        }
+        Command::Tokens { user, json } => {
+            let target = Target::resolve(cli.broker, cli.ca)?;
+            let reply = desk::account(&target, AccountRequest::Tokens { user }).await?;
+            let AccountReply::Tokens { tokens } = reply else {
+                anyhow::bail!("unexpected answer {reply:?}");
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tokens)?);
+            } else {
+                println!("{:<14} {:<21} {:<21} last used", "id", "created", "expires");
+                for t in tokens {
+                    let used = t.last_used_at.map(tether_protocol::rfc3339);
+                    println!(
+                        "{:<14} {:<21} {:<21} {}",
+                        t.id,
+                        tether_protocol::rfc3339(t.created_at),
+                        tether_protocol::rfc3339(t.expires_at),
+                        used.unwrap_or_else(|| "never".into())
+                    );
+                }
+            }
+        }
+        Command::Revoke { id, all: _, user } => {
+            let target = Target::resolve(cli.broker, cli.ca)?;
+            let reply = desk::account(&target, AccountRequest::Revoke { user, token: id }).await?;
+            let AccountReply::Revoked { count } = reply else {
+                anyhow::bail!("unexpected answer {reply:?}");
+            };
+            println!("revoked {count} token{}", if count == 1 { "" } else { "s" });
         }
         Command::Queue { json } => {
             let target = Target::resolve(cli.broker, cli.ca)?;
@@ -245,10 +255,7 @@ async fn run(cli: Cli, viewer: Option<ViewerLink>) -> anyhow::Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&tickets)?);
             } else {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs() as i64)
-                    .unwrap_or(0);
+                let now = tether_protocol::unix_seconds(std::time::SystemTime::now());
                 print!("{}", desk::queue_table(&tickets, now));
             }
         }
@@ -268,7 +275,7 @@ async fn run(cli: Cli, viewer: Option<ViewerLink>) -> anyhow::Result<ExitCode> {
                 let code = info.code.expose();
                 println!(
                     "Code {} for ticket {}, valid until {}.",
-                    desk::group_code(code),
+                    tether_protocol::group_code(code),
                     info.ticket,
                     desk::format_time(info.expires_at)
                 );
@@ -320,46 +327,13 @@ async fn run(cli: Cli, viewer: Option<ViewerLink>) -> anyhow::Result<ExitCode> {
 }
 
 async fn admin(target: &Target, verb: AdminVerb) -> anyhow::Result<ExitCode> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
-    let (request, json, output) = match verb {
-        AdminVerb::Sessions { since, ticket, technician, json } => {
-            let since =
-                since.map(|s| parse_since(&s, now)).transpose().map_err(anyhow::Error::msg)?;
-            (AdminRequest::Sessions { since, ticket, technician }, json, None)
-        }
-        AdminVerb::Show { id } => (AdminRequest::Show { session: id }, false, None),
-        AdminVerb::Verify { id, all: _, json } => {
-            (AdminRequest::Verify { session: id }, json, None)
-        }
-        AdminVerb::Export { id, format, output } => {
-            (AdminRequest::Export { session: id, format }, false, output)
-        }
-    };
-    match tether_console::admin::ask(target, request).await? {
-        Answer::Document(text) => match output {
-            Some(path) => std::fs::write(&path, text)?,
-            None => print!("{text}"),
-        },
-        Answer::Reply(AdminReply::Sessions { sessions }) if json => {
-            println!("{}", serde_json::to_string_pretty(&sessions)?)
-        }
-        Answer::Reply(AdminReply::Sessions { sessions }) => {
-            println!("{}", SessionSummary::HEADER);
-            for s in &sessions {
-                println!("{}", s.row());
-            }
-        }
-        Answer::Reply(AdminReply::Verified { reports }) => {
-            if json {
-                println!("{}", serde_json::to_string_pretty(&reports)?);
-            } else {
-                for r in &reports {
-                    println!("{r}");
-                }
-            }
-            return Ok(ExitCode::from(verify_exit_code(&reports)));
-        }
-        Answer::Reply(other) => anyhow::bail!("unexpected answer {other:?}"),
+    let now = tether_protocol::unix_seconds(std::time::SystemTime::now());
+    let command = verb.command(now).map_err(anyhow::Error::msg)?;
+    let answer = tether_console::admin::ask(target, command.request.clone()).await?;
+    let printed = command.print(answer);
+    if let Some((path, doc)) = &printed.file {
+        std::fs::write(path, doc)?;
     }
-    Ok(ExitCode::SUCCESS)
+    print!("{}", printed.stdout);
+    Ok(ExitCode::from(printed.exit))
 }

@@ -80,6 +80,16 @@ impl Profile {
             .map_err(|e| ProfileError::Corrupt { path, reason: e.to_string() })
     }
 
+    /// Forgets the saved login; false if there was none.
+    pub fn remove() -> Result<bool, ProfileError> {
+        let path = path()?;
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(source) => Err(ProfileError::Io { path, source }),
+        }
+    }
+
     /// Saves atomically with mode 0600 (directory 0700).
     pub fn save(&self) -> Result<PathBuf, ProfileError> {
         let path = path()?;

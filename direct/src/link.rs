@@ -221,11 +221,11 @@ impl Link {
             if !self.answer(number).await {
                 return;
             }
-        } else if let (Some(n), Some(current)) = (number, &self.current) {
-            if n != current.number {
-                tracing::debug!(attempt = n, current = current.number, "stale signal dropped");
-                return;
-            }
+        } else if let (Some(n), Some(current)) = (number, &self.current)
+            && n != current.number
+        {
+            tracing::debug!(attempt = n, current = current.number, "stale signal dropped");
+            return;
         }
         let Some(path) = self.current.as_ref().and_then(|a| a.path.clone()) else {
             tracing::debug!(kind = signal.kind(), "signal without a path dropped");
@@ -253,10 +253,10 @@ impl Link {
     /// for a failure), closes the path and stops trying. Waits a moment at most.
     pub async fn finish(&mut self) {
         self.route.set(None);
-        if let Some(path) = self.current.as_mut().and_then(|a| a.path.take()) {
-            if tokio::time::timeout(Duration::from_secs(1), path.finish()).await.is_err() {
-                tokio::spawn(async move { path.close().await });
-            }
+        if let Some(path) = self.current.as_mut().and_then(|a| a.path.take())
+            && tokio::time::timeout(Duration::from_secs(1), path.finish()).await.is_err()
+        {
+            tokio::spawn(async move { path.close().await });
         }
         self.close();
     }

@@ -329,16 +329,16 @@ impl DirectPath for WebRtcPath {
 
     async fn finish(&self) {
         let input = self.shared.channels.lock().unwrap_or_else(|p| p.into_inner()).input.clone();
-        if let (true, Some(dc)) = (self.shared.up.load(Ordering::Acquire), input) {
-            if dc.send(BytesMut::from(BYE)).await.is_ok() {
-                // Until it is acknowledged: closing at once could overtake it.
-                let _ = tokio::time::timeout(BYE_WAIT, async {
-                    while dc.outstanding_bytes().await.is_ok_and(|n| n > 0) {
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                    }
-                })
-                .await;
-            }
+        if let (true, Some(dc)) = (self.shared.up.load(Ordering::Acquire), input)
+            && dc.send(BytesMut::from(BYE)).await.is_ok()
+        {
+            // Until it is acknowledged: closing at once could overtake it.
+            let _ = tokio::time::timeout(BYE_WAIT, async {
+                while dc.outstanding_bytes().await.is_ok_and(|n| n > 0) {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+            .await;
         }
         self.close().await;
     }

@@ -68,18 +68,21 @@ impl Harness {
         tether_certs::install_provider();
         let dir = DataDir::new(data_dir());
         dir.init(&[]).expect("initialising the broker's data directory");
-        let store = tether_broker::store::open(&dir.database()).expect("opening the store");
-        for (name, role) in USERS {
-            let secret = Secret::new(password(name));
-            tether_broker::users::add(store.blocking(), name, role, &[], &secret)
-                .expect("adding an account");
-        }
-        drop(store);
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("a tokio runtime");
+        rt.block_on(async {
+            let store = tether_store::open(&dir.database()).expect("opening the store");
+            for (name, role) in USERS {
+                let secret = Secret::new(password(name));
+                tether_access::accounts::add(&*store, name, role, &[], &secret)
+                    .await
+                    .expect("adding an account");
+            }
+            store.flush().await;
+        });
         // libFuzzer's C++ main, unlike a Rust main, leaves SIGPIPE fatal: a write to a socket
         // the other side dropped would kill the fuzzer. Handling it (and never reading the
         // stream) ignores it for the life of the process, without unsafe code.
@@ -133,7 +136,7 @@ impl Harness {
                 let cx = Context {
                     memory: &memory,
                     tokens: &self.tokens,
-                    now: unix_now(),
+                    now: tether_store::unix_now(),
                     pings: BANDWIDTH_PINGS,
                 };
                 let messages = step.send.messages(&cx);
@@ -285,10 +288,4 @@ fn data_dir() -> PathBuf {
 /// (`... | head`), and a panic here would be taken for a crash.
 fn trace(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

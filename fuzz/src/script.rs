@@ -76,7 +76,7 @@ impl Script {
             let send = match verb {
                 "text" => Send::Text(arg.to_string()),
                 "binary" => {
-                    let bytes = hex(arg)?;
+                    let bytes = tether_protocol::unhex(arg.trim())?;
                     let (&channel, rest) = bytes.split_first()?;
                     let (&flags, payload) = rest.split_first()?;
                     Send::Binary {
@@ -96,8 +96,8 @@ impl Script {
                         payload: Payload::Text(text),
                     }
                 }
-                "ping" => Send::Ping(hex(arg)?),
-                "pong" => Send::Pong(hex(arg)?),
+                "ping" => Send::Ping(tether_protocol::unhex(arg.trim())?),
+                "pong" => Send::Pong(tether_protocol::unhex(arg.trim())?),
                 "close" => Send::Close(arg.parse().ok()),
                 "drop" => Send::Drop,
                 "answer-check" => Send::AnswerCheck,
@@ -108,14 +108,6 @@ impl Script {
         });
         Script { steps: steps.collect() }
     }
-}
-
-fn hex(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim();
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
 }
 
 /// One message on one connection.

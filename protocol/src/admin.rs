@@ -116,6 +116,16 @@ pub struct VerifyReport {
     pub message: String,
 }
 
+/// What an [`AdminRequest`] comes to, whole: a list or report, or a document (which goes over
+/// the wire in [`AdminReply::Document`] parts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminAnswer {
+    /// A list of sessions or verification results.
+    Reply(AdminReply),
+    /// A whole transcript or export.
+    Document(String),
+}
+
 /// The broker's answer to an [`AdminRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -170,10 +180,7 @@ impl SessionSummary {
 
     /// One row of a session list.
     pub fn row(&self) -> String {
-        let time = |t: i64| {
-            let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64);
-            humantime::format_rfc3339_seconds(at).to_string()
-        };
+        let time = crate::encoding::rfc3339;
         format!(
             "{:<20} {:<7} {:<12} {:<20} {:<21} {:<7} {}",
             self.id,
@@ -190,9 +197,7 @@ impl SessionSummary {
 /// Parses a `--since` value: an RFC 3339 time, a date (`2026-11-01`), or an age (`24h`, `7d`)
 /// counted back from `now` (Unix seconds).
 pub fn parse_since(s: &str, now: i64) -> Result<i64, String> {
-    let unix = |t: std::time::SystemTime| {
-        t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-    };
+    let unix = crate::encoding::unix_seconds;
     if let Ok(age) = humantime::parse_duration(s) {
         return Ok(now - age.as_secs() as i64);
     }

@@ -39,6 +39,23 @@ pub enum Channel {
     Signal = 8,
 }
 
+/// Where a frame waits to be written, in the order lanes are drained (control messages go
+/// before all of them). Every lane but [`Lane::Newest`] is never dropped and bounded: a sender
+/// waits for room, and a peer that never makes room ends the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Input and probes, right behind control, so that a keystroke is never late and a round
+    /// trip measures the link, not the queue.
+    First,
+    /// Chat, shell, clipboard and signals: interactive, never behind file data.
+    Interactive,
+    /// Screen updates (and requests for them): only the newest waiting frame is kept, since a
+    /// stale picture is worth less than none.
+    Newest,
+    /// File data: flow-controlled, sent when nothing else waits.
+    Bulk,
+}
+
 impl Channel {
     /// Every channel, in wire order.
     pub const ALL: [Channel; 8] = [
@@ -73,6 +90,20 @@ impl Channel {
             Channel::Shell => "shell",
             Channel::Probe => "probe",
             Channel::Signal => "signal",
+        }
+    }
+
+    /// How this channel's frames wait when the link is slower than their sender: the policy of
+    /// the channel table in DESIGN.md, which the broker's outbox and the clients' sender both
+    /// follow.
+    pub fn lane(self) -> Lane {
+        match self {
+            Channel::Input | Channel::Probe => Lane::First,
+            Channel::Chat | Channel::Shell | Channel::Clipboard | Channel::Signal => {
+                Lane::Interactive
+            }
+            Channel::Screen => Lane::Newest,
+            Channel::File => Lane::Bulk,
         }
     }
 

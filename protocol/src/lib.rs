@@ -7,12 +7,16 @@
 //! broker, agent and console and is tested without sockets.
 #![forbid(unsafe_code)]
 
+mod account;
 mod admin;
+#[cfg(feature = "cli")]
+pub mod admin_cli;
 mod bandwidth;
 mod consent;
 mod control;
 mod desk;
 mod direct;
+pub mod encoding;
 mod error;
 mod file;
 mod frame;
@@ -21,12 +25,14 @@ mod model;
 mod screen;
 mod secret;
 mod shell;
+pub mod text;
 pub mod tiles;
 mod version;
 
+pub use account::{AccountReply, AccountRequest, TokenInfo};
 pub use admin::{
-    AdminReply, AdminRequest, ExportFormat, SessionSummary, VerifyReport, VerifyStatus,
-    parse_since, verify_exit_code,
+    AdminAnswer, AdminReply, AdminRequest, ExportFormat, SessionSummary, VerifyReport,
+    VerifyStatus, parse_since, verify_exit_code,
 };
 pub use bandwidth::{
     CheckResult, Measurement, PROBE_CHUNK, ProbePhase, Thresholds, Verdict, decode_ack, encode_ack,
@@ -34,8 +40,8 @@ pub use bandwidth::{
 };
 pub use consent::{Capability, ConsentSet};
 pub use control::{
-    Approval, ClientMessage, Credential, DecodeError, Hello, HelperMode, JoinTarget, ServerMessage,
-    SupportRequest, Welcome,
+    Approval, ClientMessage, Credential, DecodeError, FailedSignIns, Hello, HelperMode, JoinTarget,
+    ServerMessage, SupportRequest, Welcome,
 };
 pub use desk::{
     Attachment, Availability, Breach, DeskEvent, DeskReply, DeskRequest, HistoryEntry,
@@ -43,13 +49,14 @@ pub use desk::{
     TicketFilter, format_duration,
 };
 pub use direct::{IceServer, MAX_SIGNAL_BYTES, Signal};
+pub use encoding::{group_code, hex, rfc3339, system_time, unhex, unix_seconds};
 pub use error::ErrorCode;
 pub use file::{
     Direction, FILE_CHUNK, FILE_DATA_HEADER, FileMsg, decode_data, encode_data_header, file_flags,
     safe_file_name,
 };
 pub use frame::{
-    Channel, Frame, FrameError, FrameHeader, HEADER_LEN, MAX_CHAT_BYTES, MAX_CLIPBOARD_BYTES,
+    Channel, Frame, FrameError, FrameHeader, HEADER_LEN, Lane, MAX_CHAT_BYTES, MAX_CLIPBOARD_BYTES,
 };
 pub use input::{
     Action, InputError, InputEvent, KeyCombo, MAX_INPUT_EVENT_BYTES, Modifier, MouseButton,
@@ -65,6 +72,7 @@ pub use screen::{
 };
 pub use secret::Secret;
 pub use shell::{ShellMsg, shell_flags};
+pub use text::visible;
 pub use version::{PROTOCOL_VERSION, VersionError, VersionRange, negotiate};
 
 /// The largest websocket message (and websocket frame) either end accepts, in bytes.

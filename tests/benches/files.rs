@@ -126,10 +126,9 @@ async fn session(broker: &Broker, token: &str, agent_url: &str) -> (Connection, 
         loop {
             if let ServerMessage::ConsentChanged { capability: c, granted: true } =
                 console.recv_control().await.unwrap()
+                && c == capability
             {
-                if c == capability {
-                    break;
-                }
+                break;
             }
         }
     }
@@ -155,11 +154,11 @@ async fn raw_rate(broker: &Broker, token: &str) -> f64 {
     let mut bytes = 0u64;
     let mut received = 0;
     while received < frames {
-        if let Received::Frame(h, b) = crx.recv().await.unwrap() {
-            if h.channel == Channel::File {
-                received += 1;
-                bytes += b.len() as u64;
-            }
+        if let Received::Frame(h, b) = crx.recv().await.unwrap()
+            && h.channel == Channel::File
+        {
+            received += 1;
+            bytes += b.len() as u64;
         }
     }
     let rate = bytes as f64 / 1e6 / start.elapsed().as_secs_f64();
@@ -212,13 +211,12 @@ async fn screen_with(
                     }
                     // Wait for the technician's side to acknowledge.
                     while let Ok(Received::Frame(h, b)) = arx.recv().await {
-                        if h.channel == Channel::File {
-                            if let Ok(FileMsg::Ack { received, .. }) =
+                        if h.channel == Channel::File
+                            && let Ok(FileMsg::Ack { received, .. }) =
                                 FileMsg::decode(&b[HEADER_LEN..])
-                            {
-                                out.acked(received);
-                                break;
-                            }
+                        {
+                            out.acked(received);
+                            break;
                         }
                     }
                 }

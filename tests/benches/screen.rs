@@ -345,7 +345,8 @@ async fn latency(broker: &Broker, token: &str, desktop: &Desktop, codec: Codec) 
             Codec::Png => {
                 let decoder = png::Decoder::new(std::io::Cursor::new(frame.data));
                 let mut reader = decoder.read_info().unwrap();
-                let mut buf = vec![0; reader.output_buffer_size()];
+                let mut buf =
+                    vec![0; reader.output_buffer_size().expect("a PNG small enough to decode")];
                 reader.next_frame(&mut buf).unwrap();
             }
             Codec::Tiles => {

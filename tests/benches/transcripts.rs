@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::json;
-use tether_broker::transcript::{Actor, Entry, SigningKey, Transcript};
 use tether_client::{Connection, Incoming};
 use tether_e2e::broker::Broker;
 use tether_e2e::raw;
 use tether_protocol::{Capability, Channel, ClientMessage, Frame, Role};
+use tether_transcript::{Actor, Entry, SigningKey, Transcript};
 
 const RECORDS: usize = 200_000;
 const CHATS: usize = 20_000;
@@ -142,10 +142,10 @@ async fn chat_rate(config: &str) -> f64 {
     });
     let mut received = 0;
     while received < CHATS {
-        if let Incoming::Frame(h, _) = crx.recv().await.unwrap() {
-            if h.channel == Channel::Chat {
-                received += 1;
-            }
+        if let Incoming::Frame(h, _) = crx.recv().await.unwrap()
+            && h.channel == Channel::Chat
+        {
+            received += 1;
         }
     }
     let rate = CHATS as f64 / start.elapsed().as_secs_f64();

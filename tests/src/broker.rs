@@ -19,6 +19,8 @@ pub struct Broker {
     /// Where it listens (an IP address).
     pub host: String,
     netns: Option<String>,
+    /// Environment variables the broker runs with beside the test's own.
+    env: Vec<(String, String)>,
 }
 
 impl Broker {
@@ -38,9 +40,25 @@ impl Broker {
         Broker::start_at_names(config, netns, host, &[])
     }
 
+    /// Starts a broker with `config` and the environment variables `env` (a proxy, say).
+    pub fn start_with_env(config: &str, env: &[(&str, &str)]) -> Broker {
+        let env: Vec<_> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Broker::start_full(config, None, "127.0.0.1", &[], env)
+    }
+
     /// As [`Broker::start_at`], with more names on the certificate (for clients that reach
     /// the broker through a relay at another address).
     pub fn start_at_names(config: &str, netns: Option<&str>, host: &str, more: &[&str]) -> Broker {
+        Broker::start_full(config, netns, host, more, Vec::new())
+    }
+
+    fn start_full(
+        config: &str,
+        netns: Option<&str>,
+        host: &str,
+        more: &[&str],
+        env: Vec<(String, String)>,
+    ) -> Broker {
         tether_certs::install_provider();
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
@@ -57,8 +75,8 @@ impl Broker {
             .expect("running tether-broker init");
         assert!(status.success(), "tether-broker init failed");
         std::fs::write(dir.path().join("broker.toml"), config).expect("writing config");
-        let (child, port) = spawn(dir.path(), netns, host, 0);
-        Broker { child, dir, port, host: host.into(), netns: netns.map(str::to_string) }
+        let (child, port) = spawn(dir.path(), netns, host, 0, &env);
+        Broker { child, dir, port, host: host.into(), netns: netns.map(str::to_string), env }
     }
 
     /// The URL agents and consoles use.
@@ -187,7 +205,8 @@ impl Broker {
         if self.is_running() {
             self.kill();
         }
-        let (child, port) = spawn(self.dir.path(), self.netns.as_deref(), &self.host, self.port);
+        let (child, port) =
+            spawn(self.dir.path(), self.netns.as_deref(), &self.host, self.port, &self.env);
         self.child = child;
         self.port = port;
     }
@@ -199,8 +218,15 @@ impl Broker {
 }
 
 /// Starts `tether-broker run` on the data directory and config in `scratch`, on `port` (0 for
-/// any), appending to its log; returns the process and the port it announced.
-fn spawn(scratch: &Path, netns: Option<&str>, host: &str, port: u16) -> (Child, u16) {
+/// any), with `env` added to its environment, appending to its log; returns the process and
+/// the port it announced.
+fn spawn(
+    scratch: &Path,
+    netns: Option<&str>,
+    host: &str,
+    port: u16,
+    env: &[(String, String)],
+) -> (Child, u16) {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -212,6 +238,16 @@ fn spawn(scratch: &Path, netns: Option<&str>, host: &str, port: u16) -> (Child, 
         .arg("--config")
         .arg(scratch.join("broker.toml"))
         .env("RUST_LOG", "info,tether_broker=debug")
+        // Hermetic: the machine's proxies are not the test's, unless the test names them.
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::piped())
         .stderr(log)
         .spawn()

@@ -4,17 +4,23 @@
 //!
 //! - [`bins`]: locating (and building once) the three binaries.
 //! - [`broker`]: a broker in a temporary data directory.
+//! - [`bystander`]: a session kept chatting while a test attacks the broker.
+//! - [`hooks`]: webhook receivers (HTTP and HTTPS from an operator's CA) and a CONNECT proxy.
 //! - [`proc`]: a running agent or batch console with its event stream.
 //! - [`raw`]: a hand-driven TLS websocket for hostile input.
 //! - [`relay`]: a TCP relay to the broker that a test can cut.
+//! - [`require`]: root and the programs the tests need, checked with one line if missing.
 //! - [`xvfb`]: a virtual X display to capture, inject into and screenshot.
 
 pub mod bins;
 pub mod broker;
+pub mod bystander;
+pub mod hooks;
 pub mod netns;
 pub mod proc;
 pub mod raw;
 pub mod relay;
+pub mod require;
 pub mod xvfb;
 
 use std::time::{Duration, Instant};

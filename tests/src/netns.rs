@@ -3,8 +3,8 @@
 //! `tether-delay-line`, a userspace delay line in the agent's namespace (this machine's kernel
 //! is built without sch_netem). A real slow link on one machine. And [`Island`]s: namespaces
 //! that reach this one (where the broker runs) but, with forwarding off here, not each other.
-//! Needs root (CI runs as root); where namespaces cannot be made, tests say so loudly, and
-//! skip only when told to with `TETHER_SKIP_NETNS=1`.
+//! Needs root (CI runs as root): without it a test binary says so in one line and exits, and
+//! skips only when told to with `TETHER_SKIP_NETNS=1`.
 
 use std::process::Command;
 
@@ -171,13 +171,20 @@ impl Drop for Link {
 /// A link, or `None` after saying loudly that the test is skipped (only when
 /// `TETHER_SKIP_NETNS=1`); otherwise a failure to make one fails the test.
 pub fn link_or_skip(tag: u8) -> Option<Link> {
-    or_skip(Link::create(tag))
+    or_skip(|| Link::create(tag))
 }
 
 /// What was made, or `None` after saying loudly that the test is skipped (only when
 /// `TETHER_SKIP_NETNS=1`); otherwise a failure fails the test.
-fn or_skip<T>(made: Result<T, String>) -> Option<T> {
-    match made {
+fn or_skip<T>(make: impl FnOnce() -> Result<T, String>) -> Option<T> {
+    let skip = std::env::var("TETHER_SKIP_NETNS").as_deref() == Ok("1");
+    if skip && !crate::require::is_root() {
+        eprintln!("SKIPPED: network namespaces need root");
+        return None;
+    }
+    crate::require::root("network namespaces for the customer's and technician's networks");
+    crate::require::programs(&[("ip", "iproute2"), ("tc", "iproute2")]);
+    match make() {
         Ok(made) => Some(made),
         Err(why) if std::env::var("TETHER_SKIP_NETNS").as_deref() == Ok("1") => {
             eprintln!("SKIPPED: network namespaces cannot be made here ({why})");
@@ -313,5 +320,5 @@ impl Drop for Island {
 /// An island, or `None` after saying loudly that the test is skipped (only when
 /// `TETHER_SKIP_NETNS=1`); otherwise a failure to make one fails the test.
 pub fn island_or_skip(tag: u8) -> Option<Island> {
-    or_skip(Island::create(tag))
+    or_skip(|| Island::create(tag))
 }

@@ -29,6 +29,33 @@ pub async fn websocket(port: u16, ca: &Path) -> WsStream {
     tether_client::connect_tls(&addr, tls(ca)).await.expect("websocket connect")
 }
 
+/// A websocket to the broker at 127.0.0.1:`port` from the loopback address `source` (say
+/// 127.0.0.2: another client address as the broker sees it), upgraded but silent.
+pub async fn websocket_from(source: std::net::Ipv4Addr, port: u16, ca: &Path) -> WsStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind((source, 0).into()).expect("binding the source address");
+    let tcp = socket.connect(([127, 0, 0, 1], port).into()).await.expect("connect");
+    tcp.set_nodelay(true).ok();
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
+    let tls = tokio_rustls::TlsConnector::from(tls(ca)).connect(name, tcp).await.expect("TLS");
+    let url = format!("wss://127.0.0.1:{port}/v1/ws");
+    let (ws, _) = tokio_tungstenite::client_async(url, tls).await.expect("websocket upgrade");
+    ws
+}
+
+/// A `hello` as a message.
+pub fn hello(role: tether_protocol::Role, credential: Credential) -> Message {
+    Message::text(
+        ClientMessage::Hello(tether_protocol::Hello {
+            versions: tether_protocol::VersionRange::CURRENT,
+            role,
+            credential,
+            software: "attacker".into(),
+        })
+        .encode(),
+    )
+}
+
 /// What the broker said before closing.
 #[derive(Debug, Default)]
 pub struct Answer {
@@ -56,6 +83,39 @@ pub async fn say(mut ws: WsStream, messages: Vec<Message>) -> Answer {
         }
     }
     read_to_close(ws).await
+}
+
+/// Sends `messages` on `ws`, then reads until the broker welcomes, refuses or closes.
+pub async fn say_until_answered(mut ws: WsStream, messages: Vec<Message>) -> Answer {
+    for m in messages {
+        if ws.send(m).await.is_err() {
+            break;
+        }
+    }
+    let mut answer = Answer::default();
+    let _ = tokio::time::timeout(PATIENCE, async {
+        while let Some(Ok(msg)) = ws.next().await {
+            match msg {
+                Message::Text(t) => {
+                    if let Ok(m) = ServerMessage::decode(&t) {
+                        let done =
+                            matches!(m, ServerMessage::Welcome(_) | ServerMessage::Error { .. });
+                        answer.messages.push(m);
+                        if done {
+                            break;
+                        }
+                    }
+                }
+                Message::Close(frame) => {
+                    answer.close_code = frame.map(|f| u16::from(f.code));
+                    break;
+                }
+                _ => {}
+            }
+        }
+    })
+    .await;
+    answer
 }
 
 /// Reads until the broker closes.

@@ -21,6 +21,14 @@ impl Xvfb {
     /// Starts a `width`×`height` 24-bit display (which keeps what is set on it when a client
     /// leaves: `-noreset`).
     pub fn start(width: u32, height: u32) -> Xvfb {
+        crate::require::programs(&[
+            ("Xvfb", "xvfb"),
+            ("xdotool", "xdotool"),
+            ("import", "imagemagick"),
+            ("xterm", "xterm"),
+            ("xclip", "xclip"),
+            ("xsetroot", "x11-xserver-utils"),
+        ]);
         let mut server = Command::new("Xvfb")
             .args(["-displayfd", "1", "-nolisten", "tcp", "-noreset", "-screen", "0"])
             .arg(format!("{width}x{height}x24"))
@@ -128,7 +136,7 @@ impl Picture {
         let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
         decoder.set_transformations(png::Transformations::normalize_to_color8());
         let mut reader = decoder.read_info().expect("a PNG");
-        let mut buf = vec![0; reader.output_buffer_size()];
+        let mut buf = vec![0; reader.output_buffer_size().expect("a PNG small enough to decode")];
         let info = reader.next_frame(&mut buf).expect("PNG data");
         let channels = info.color_type.samples();
         let rgb = buf[..info.buffer_size()]

@@ -283,12 +283,13 @@ fn unsafe_names_are_refused_and_their_data_is_never_written() {
         }
         let mut refusals = Vec::new();
         while refusals.len() < names.len() {
-            if let Incoming::Frame(header, bytes) = console.recv().await.unwrap() {
-                if header.channel == Channel::File && header.flags == file_flags::CONTROL {
-                    match FileMsg::decode(&bytes[tether_protocol::HEADER_LEN..]).unwrap() {
-                        FileMsg::Refuse { id, reason } => refusals.push((id, reason)),
-                        other => panic!("expected refusals, got {other:?}"),
-                    }
+            if let Incoming::Frame(header, bytes) = console.recv().await.unwrap()
+                && header.channel == Channel::File
+                && header.flags == file_flags::CONTROL
+            {
+                match FileMsg::decode(&bytes[tether_protocol::HEADER_LEN..]).unwrap() {
+                    FileMsg::Refuse { id, reason } => refusals.push((id, reason)),
+                    other => panic!("expected refusals, got {other:?}"),
                 }
             }
         }

@@ -2,41 +2,13 @@
 //! it keeps chatting undisturbed.
 
 use tether_e2e::broker::Broker;
-use tether_e2e::proc::{Agent, BatchConsole};
+use tether_e2e::bystander::Bystander;
+use tether_e2e::proc::Agent;
 use tether_e2e::raw::{self, say};
 use tether_protocol::{
     ClientMessage, Credential, Hello, MAX_MESSAGE_BYTES, Role, Secret, VersionRange,
 };
 use tokio_tungstenite::tungstenite::Message;
-
-/// A paired session that the test keeps chatting over between attacks.
-struct Bystander {
-    console: BatchConsole,
-    agent: Agent,
-    round: u32,
-}
-
-impl Bystander {
-    fn start(broker: &Broker) -> Bystander {
-        let alice = broker.technician("alice");
-        let mut agent = broker.request("bob", "view");
-        let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
-        let mut console = alice.join(&ticket);
-        console.wait_event("paired");
-        agent.wait_event("paired");
-        Bystander { console, agent, round: 0 }
-    }
-
-    /// One chat message each way, each checked on arrival.
-    fn chat(&mut self) {
-        self.round += 1;
-        let n = self.round;
-        self.console.send(&format!("chat ping {n}"));
-        assert_eq!(self.agent.wait_event("chat")["text"], format!("ping {n}"));
-        self.agent.send(&format!("pong {n}"));
-        assert_eq!(self.console.wait_event("chat")["text"], format!("pong {n}"));
-    }
-}
 
 fn hello(role: Role, credential: Credential, versions: VersionRange) -> Message {
     Message::text(
@@ -163,26 +135,6 @@ fn bad_clients_are_refused_while_a_session_keeps_chatting() {
     assert!(bystander.agent.finish().0.success());
     assert!(bystander.console.finish().0.success());
     assert_eq!(alice.queue().len(), 2, "the broker still answers");
-}
-
-#[test]
-fn a_code_is_burned_after_ten_wrong_guesses() {
-    // A high per-source limit, so that the per-code limit is what stops the guessing.
-    let broker = Broker::start_with_config("[codes]\nmax_failures_per_source = 100\n");
-    let alice = broker.technician("alice");
-    let right = alice.invite(None)["code"].as_str().unwrap().to_string();
-    for i in 1..=10u32 {
-        let code = format!("{:09}", (right.parse::<u32>().unwrap() + i * 104_729) % 1_000_000_000);
-        let (status, _) = Agent::join(&broker, &format!("g{i}"), &code, "view").finish();
-        assert!(!status.success());
-    }
-    let (status, events) = Agent::join(&broker, "late", &right, "view").finish();
-    assert!(!status.success(), "a burned code must not pair");
-    assert!(events.iter().any(|e| e["code"] == "code_invalid"), "{events:?}");
-    // A fresh code works: burning is per code, not a lockout of the desk.
-    let fresh = alice.invite(None)["code"].as_str().unwrap().to_string();
-    let mut agent = Agent::join(&broker, "fresh", &fresh, "view");
-    agent.wait_event("waiting");
 }
 
 #[test]

@@ -9,7 +9,7 @@ fn pixel(png_path: &std::path::Path, x: usize, y: usize) -> ([u8; 3], (u32, u32)
     let file = std::fs::File::open(png_path).expect("snapshot file");
     let mut reader =
         png::Decoder::new(std::io::BufReader::new(file)).read_info().expect("a valid PNG");
-    let mut buf = vec![0; reader.output_buffer_size()];
+    let mut buf = vec![0; reader.output_buffer_size().expect("a PNG small enough to decode")];
     let info = reader.next_frame(&mut buf).expect("PNG data");
     assert_eq!(info.color_type, png::ColorType::Rgba);
     let i = (y * info.width as usize + x) * 4;

@@ -193,6 +193,7 @@ fn exports_are_the_tickets_documentation() {
 
 fn chromium_dump_dom(page: &std::path::Path) -> String {
     let profile = tempfile::tempdir().unwrap();
+    tether_e2e::require::programs(&[("chromium", "chromium")]);
     let out = std::process::Command::new("chromium")
         .args([
             "--headless",
@@ -246,6 +247,7 @@ struct Tmpfs(PathBuf);
 
 impl Tmpfs {
     fn mount(path: PathBuf, size: &str) -> Tmpfs {
+        tether_e2e::require::root("to mount a small tmpfs and fill it");
         std::fs::create_dir_all(&path).unwrap();
         let ok = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])

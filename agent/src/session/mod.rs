@@ -32,8 +32,9 @@ use crate::streaming::Stream;
 mod prompts;
 mod services;
 
+use crate::shell::Close;
 use prompts::Prompt;
-use services::{Close, OpenShell, next_copy, next_output};
+use services::{OpenShell, next_copy, next_output};
 
 /// How the agent reaches the broker and behaves.
 pub struct AgentOptions {
@@ -138,11 +139,11 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
     let mut signals = Box::pin(stop_signal());
     let mut shell_out: Option<mpsc::Receiver<ShellOutput>> = None;
     let mut copied = None;
-    if opts.clipboard {
-        if let Some((board, rx)) = Clipboard::open() {
-            agent.clipboard = Some(board);
-            copied = Some(rx);
-        }
+    if opts.clipboard
+        && let Some((board, rx)) = Clipboard::open()
+    {
+        agent.clipboard = Some(board);
+        copied = Some(rx);
     }
 
     let result = loop {
@@ -170,11 +171,10 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
             }
             incoming = receiver.recv() => match incoming {
                 Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs })) => {
-                    if let Some(why) = link.invited(ice_servers, timeout_secs) {
-                        if let Err(e) = agent.path(false, why).await {
+                    if let Some(why) = link.invited(ice_servers, timeout_secs)
+                        && let Err(e) = agent.path(false, why).await {
                             break Err(e.into());
                         }
-                    }
                 }
                 Ok(Incoming::Control(ServerMessage::Signal { signal })) => link.signal(signal).await,
                 Ok(Incoming::Control(ServerMessage::HandedOver { to })) => {

@@ -6,9 +6,9 @@ use tether_client::ClientError;
 use tether_protocol::{Approval, Capability, ClientMessage};
 
 use super::Agent;
-use super::services::Close;
 use crate::files::{Answer, FileQuestion};
 use crate::output::AgentEvent;
+use crate::shell::Close;
 
 /// A question waiting for the customer's y/n.
 #[derive(Debug, Clone, PartialEq, Eq)]

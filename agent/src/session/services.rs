@@ -10,23 +10,12 @@ use super::Agent;
 use super::prompts::Prompt;
 use crate::consent::ConsentPolicy;
 use crate::output::AgentEvent;
-use crate::shell::{self, Shell, ShellOutput};
+use crate::shell::{self, Close, Shell, ShellOutput};
 
 /// A shell the technician opened, and its output until the session loop picks it up.
 pub(super) struct OpenShell {
     pub(super) shell: Shell,
     pub(super) output: Option<mpsc::Receiver<ShellOutput>>,
-}
-
-/// How a shell comes to close.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Close {
-    /// It exited by itself.
-    Exited,
-    /// The technician or the customer closed it.
-    Asked,
-    /// The customer took `shell` back.
-    Withdrawn,
 }
 
 pub(super) async fn next_copy(rx: &mut Option<mpsc::Receiver<String>>) -> Option<String> {
@@ -97,10 +86,9 @@ impl Agent {
     ) -> Result<(), ClientError> {
         if flags == shell_flags::DATA {
             if let (Some(open), true) = (self.shell.as_mut(), self.consent.holds(Capability::Shell))
+                && let Err(err) = open.shell.input(payload)
             {
-                if let Err(err) = open.shell.input(payload) {
-                    tracing::debug!(%err, "shell input failed");
-                }
+                tracing::debug!(%err, "shell input failed");
             }
             return Ok(());
         }

@@ -21,10 +21,12 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 # max_failures_per_source = 5  # failed guesses per address per window before a block
 # failure_window_secs = 60
 # block_secs = 300
-# max_failures_per_code = 10   # failed guesses after which live codes are burned
 
 [limits]
 # max_connections = 10000
+# max_connections_per_source = 64  # connections one address (IPv6: one /64) may hold
+# staff_reserve = 100          # of max_connections, slots only signed-in staff may use
+# customer_wait_secs = 3600    # a customer waits this long for a technician
 # handshake_timeout_secs = 10
 # idle_timeout_secs = 15       # a peer silent this long is gone (vanished, not closed)
 # ping_interval_secs = 5
@@ -38,6 +40,8 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 # pings = 10                   # round trips measured per check
 # max_secs = 2.0               # each direction is measured for this long at most...
 # max_bytes = 8388608          # ...or this many bytes, whichever comes first
+# max_checks_per_source = 20   # checks one address may run unsigned-in per window...
+# check_window_secs = 600      # ...of this many seconds
 # quality_interval_secs = 5    # live round-trip samples during a session
 # quality_warn_after = 3       # samples over the limit before both sides are warned
 
@@ -81,10 +85,12 @@ pub const EXAMPLE: &str = r#"# tether-broker configuration. Every key is optiona
 [p2p]
 # enabled = true               # sessions try a direct (WebRTC) path for screen and input
 # connect_timeout_secs = 5     # ...and stay on the relay if it is not up by then
+# turn_ttl_secs = 43200        # how long a session's TURN credentials work
+#                              # turn_secret = "...": shared with the TURN servers (coturn:
+#                              # use-auth-secret, static-auth-secret); each session's TURN
+#                              # credentials are made from it, never handed out themselves
 # [[p2p.ice_servers]]          # none: host candidates only
 # urls = ["stun:stun.example.com:3478", "turn:turn.example.com:3478"]
-# username = "tether"
-# credential = "secret"
 
 [transcripts]
 # enabled = true               # record every session (off: no documentation; benchmarks only)

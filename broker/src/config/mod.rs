@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+pub use tether_access::{AuthSettings, CodeSettings};
 use tether_certs::TlsVersion;
-use tether_protocol::{DeskEvent, Thresholds};
-
-use crate::desk::calendar::Calendar;
+pub use tether_desk::{DeskSettings, WebhookSettings};
+use tether_protocol::Thresholds;
 
 mod example;
 #[cfg(test)]
@@ -77,109 +77,26 @@ pub struct P2pSettings {
     pub enabled: bool,
     /// Seconds a session waits for the direct path before staying on the relay.
     pub connect_timeout_secs: u64,
-    /// STUN and TURN servers handed to both sides; none means host candidates only.
+    /// STUN and TURN servers handed to both sides; none means host candidates only. TURN
+    /// servers are given without credentials here: each session gets its own, from
+    /// `turn_secret`.
     pub ice_servers: Vec<tether_protocol::IceServer>,
+    /// The secret shared with the TURN servers (coturn's `static-auth-secret`), from which
+    /// each session's TURN credentials are made.
+    pub turn_secret: Option<tether_protocol::Secret<String>>,
+    /// How long a session's TURN credentials work, seconds.
+    pub turn_ttl_secs: u64,
 }
 
 impl Default for P2pSettings {
     fn default() -> Self {
-        P2pSettings { enabled: true, connect_timeout_secs: 5, ice_servers: Vec::new() }
-    }
-}
-
-/// Support desk settings.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DeskSettings {
-    /// IANA time zone of the desk's business hours.
-    pub timezone: String,
-    /// Opening hours, local, `HH:MM-HH:MM`.
-    pub business_hours: String,
-    /// Working days (mon..sun).
-    pub working_days: Vec<String>,
-    /// Days off, `YYYY-MM-DD`.
-    pub holidays: Vec<String>,
-    /// Critical tickets are due this many hours after logging, day and night.
-    pub critical_hours: f64,
-    /// Medium tickets are due after this many business days.
-    pub medium_days: u32,
-    /// Low tickets are due after this many business days.
-    pub low_days: u32,
-    /// Dispatchers are warned when this share of a response window has passed.
-    pub warn_at: f64,
-    /// Offer new tickets to the best available technician at once.
-    pub auto_assign: bool,
-    /// Sessions a technician can be in at once before showing as busy.
-    pub max_sessions: usize,
-    /// Seconds between deadline checks.
-    pub monitor_secs: u64,
-}
-
-impl Default for DeskSettings {
-    fn default() -> Self {
-        DeskSettings {
-            timezone: "UTC".into(),
-            business_hours: "09:00-17:00".into(),
-            working_days: ["mon", "tue", "wed", "thu", "fri"]
-                .iter()
-                .map(|d| d.to_string())
-                .collect(),
-            holidays: Vec::new(),
-            critical_hours: 2.0,
-            medium_days: 2,
-            low_days: 5,
-            warn_at: 0.75,
-            auto_assign: true,
-            max_sessions: 1,
-            monitor_secs: 30,
+        P2pSettings {
+            enabled: true,
+            connect_timeout_secs: 5,
+            ice_servers: Vec::new(),
+            turn_secret: None,
+            turn_ttl_secs: 12 * 3600,
         }
-    }
-}
-
-impl DeskSettings {
-    /// The business calendar these settings describe.
-    pub fn calendar(&self) -> Result<Calendar, ConfigError> {
-        Calendar::new(
-            &self.timezone,
-            &self.business_hours,
-            &self.working_days,
-            &self.holidays,
-            self.critical_hours,
-            self.medium_days,
-            self.low_days,
-        )
-        .map_err(|e| ConfigError::Invalid(e.to_string()))
-    }
-}
-
-/// One outbound webhook.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookSettings {
-    /// `http://` or `https://` URL receiving JSON POSTs.
-    pub url: String,
-    /// Key for the `X-Tether-Signature: sha256=HMAC` header.
-    pub secret: String,
-    /// Event kinds to send; all when empty.
-    #[serde(default)]
-    pub events: Vec<String>,
-    /// Delivery attempts before giving up.
-    #[serde(default = "default_attempts")]
-    pub attempts: u32,
-}
-
-fn default_attempts() -> u32 {
-    5
-}
-
-impl std::fmt::Debug for WebhookSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookSettings")
-            .field("url", &self.url)
-            .field("secret", &"[redacted]")
-            .field("events", &self.events)
-            .field("attempts", &self.attempts)
-            .finish()
     }
 }
 
@@ -203,6 +120,11 @@ pub struct BandwidthSettings {
     pub quality_interval_secs: u64,
     /// Consecutive samples over the round-trip limit before both sides are warned.
     pub quality_warn_after: u32,
+    /// Checks one address may run as a customer (without signing in) within
+    /// `check_window_secs`: each sends up to `max_bytes` both ways.
+    pub max_checks_per_source: u32,
+    /// The window for counting them, seconds.
+    pub check_window_secs: u64,
 }
 
 /// Threshold overrides for one role; each unset key keeps that role's default.
@@ -257,6 +179,8 @@ impl Default for BandwidthSettings {
             console: ThresholdSettings::default(),
             quality_interval_secs: 5,
             quality_warn_after: 3,
+            max_checks_per_source: 20,
+            check_window_secs: 600,
         }
     }
 }
@@ -291,42 +215,19 @@ pub struct TlsSettings {
     pub key: Option<PathBuf>,
 }
 
-/// Technician login settings.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AuthSettings {
-    /// How long a bearer token lives, in seconds.
-    pub token_ttl_secs: u64,
-    /// Failed logins from one address within `failure_window_secs` before it is blocked.
-    pub max_failures_per_source: u32,
-    /// The window for counting failures, seconds.
-    pub failure_window_secs: u64,
-    /// How long a blocked address stays blocked, seconds.
-    pub block_secs: u64,
-}
-
-/// One-time code settings.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CodeSettings {
-    /// How long a code works, seconds.
-    pub ttl_secs: u64,
-    /// Failed guesses from one address within `failure_window_secs` before it is blocked.
-    pub max_failures_per_source: u32,
-    /// The window for counting failures, seconds.
-    pub failure_window_secs: u64,
-    /// How long a blocked address stays blocked, seconds.
-    pub block_secs: u64,
-    /// Failed guesses after which every live code is burned.
-    pub max_failures_per_code: u32,
-}
-
 /// Connection and queue limits.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Connections served at once; further ones wait in the kernel's backlog.
     pub max_connections: usize,
+    /// Connections one address (IPv6: one /64) may hold at once; more are closed at once.
+    pub max_connections_per_source: u32,
+    /// Of `max_connections`, how many only signed-in staff may use: a flood of anonymous
+    /// connections never locks technicians out.
+    pub staff_reserve: usize,
+    /// Seconds a customer waits for a technician before being told to ask again.
+    pub customer_wait_secs: u64,
     /// Seconds allowed for TLS, the websocket upgrade and `hello` together.
     pub handshake_timeout_secs: u64,
     /// Seconds without a single byte from a peer after which it is taken for gone and its
@@ -372,33 +273,13 @@ impl Default for TlsSettings {
     }
 }
 
-impl Default for AuthSettings {
-    fn default() -> Self {
-        AuthSettings {
-            token_ttl_secs: 12 * 3600,
-            max_failures_per_source: 10,
-            failure_window_secs: 60,
-            block_secs: 300,
-        }
-    }
-}
-
-impl Default for CodeSettings {
-    fn default() -> Self {
-        CodeSettings {
-            ttl_secs: 600,
-            max_failures_per_source: 5,
-            failure_window_secs: 60,
-            block_secs: 300,
-            max_failures_per_code: 10,
-        }
-    }
-}
-
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 10_000,
+            max_connections_per_source: 64,
+            staff_reserve: 100,
+            customer_wait_secs: 3600,
             handshake_timeout_secs: 10,
             idle_timeout_secs: 15,
             ping_interval_secs: 5,
@@ -429,55 +310,47 @@ impl Config {
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             return bad("tls.cert and tls.key must be given together");
         }
-        let positive = [
-            ("auth.token_ttl_secs", self.auth.token_ttl_secs),
-            ("auth.failure_window_secs", self.auth.failure_window_secs),
-            ("codes.ttl_secs", self.codes.ttl_secs),
-            ("codes.failure_window_secs", self.codes.failure_window_secs),
+        let limits = [
             ("limits.handshake_timeout_secs", self.limits.handshake_timeout_secs),
             ("limits.idle_timeout_secs", self.limits.idle_timeout_secs),
             ("limits.ping_interval_secs", self.limits.ping_interval_secs),
             ("limits.max_connections", self.limits.max_connections as u64),
+            ("limits.max_connections_per_source", self.limits.max_connections_per_source.into()),
+            ("limits.customer_wait_secs", self.limits.customer_wait_secs),
             ("limits.max_queued_messages", self.limits.max_queued_messages as u64),
             ("limits.stall_timeout_secs", self.limits.stall_timeout_secs),
             ("p2p.connect_timeout_secs", self.p2p.connect_timeout_secs),
-            ("codes.max_failures_per_source", self.codes.max_failures_per_source.into()),
-            ("codes.max_failures_per_code", self.codes.max_failures_per_code.into()),
-            ("auth.max_failures_per_source", self.auth.max_failures_per_source.into()),
+            ("bandwidth.max_checks_per_source", self.bandwidth.max_checks_per_source.into()),
+            ("bandwidth.check_window_secs", self.bandwidth.check_window_secs),
         ];
-        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+        let positive = self.auth.positive().into_iter().chain(self.codes.positive()).chain(limits);
+        if let Some((name, _)) = positive.into_iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{name} must be greater than 0")));
+        }
+        if self.limits.staff_reserve >= self.limits.max_connections {
+            return bad("limits.staff_reserve must be smaller than limits.max_connections");
         }
         if self.limits.max_queued_bytes < tether_protocol::MAX_MESSAGE_BYTES {
             return bad("limits.max_queued_bytes must hold at least one maximum-size message");
         }
-        self.desk.calendar()?;
-        if !(0.0..1.0).contains(&self.desk.warn_at) || self.desk.warn_at == 0.0 {
-            return bad("desk.warn_at must lie between 0 and 1");
-        }
-        if self.desk.max_sessions == 0 || self.desk.monitor_secs == 0 {
-            return bad("desk.max_sessions and desk.monitor_secs must be greater than 0");
-        }
+        self.desk.validate().map_err(ConfigError::Invalid)?;
         for hook in &self.webhooks {
-            if !(hook.url.starts_with("http://") || hook.url.starts_with("https://")) {
-                return Err(ConfigError::Invalid(format!(
-                    "webhook url {:?} is not http(s)",
-                    hook.url
-                )));
+            hook.validate().map_err(ConfigError::Invalid)?;
+        }
+        for server in &self.p2p.ice_servers {
+            if !server.username.is_empty() || server.credential.is_some() {
+                return bad(
+                    "p2p.ice_servers: a static TURN user name or credential would be handed to \
+                     every customer; leave them out and set p2p.turn_secret (the TURN REST \
+                     scheme, coturn's use-auth-secret), from which each session gets its own",
+                );
             }
-            if hook.secret.len() < 16 {
-                return bad("a webhook secret must be at least 16 characters");
+            if crate::ice::is_turn(server) && self.p2p.turn_secret.is_none() {
+                return bad("p2p.ice_servers names a TURN server: set p2p.turn_secret");
             }
-            if let Some(kind) = hook.events.iter().find(|k| !DeskEvent::KINDS.contains(&k.as_str()))
-            {
-                return Err(ConfigError::Invalid(format!(
-                    "webhook event {kind:?} is not one of {:?}",
-                    DeskEvent::KINDS
-                )));
-            }
-            if hook.attempts == 0 {
-                return bad("webhook attempts must be at least 1");
-            }
+        }
+        if self.p2p.turn_ttl_secs < 60 {
+            return bad("p2p.turn_ttl_secs must be at least 60");
         }
         let b = &self.bandwidth;
         if b.pings < 3 || b.pings > 100 {

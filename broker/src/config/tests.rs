@@ -45,15 +45,25 @@ fn the_example_ice_server_parses() {
     let start = EXAMPLE.find("# [[p2p.ice_servers]]").unwrap();
     let block: String = EXAMPLE[start..]
         .lines()
-        .take(4)
+        .take(2)
         .map(|l| l.trim_start_matches("# ").split(" #").next().unwrap_or(l))
         .collect::<Vec<_>>()
         .join("\n");
-    let config: Config = toml::from_str(&block).unwrap();
+    let mut config: Config = toml::from_str(&block).unwrap();
     let server = &config.p2p.ice_servers[0];
     assert_eq!(server.urls.len(), 2);
-    assert_eq!(server.username, "tether");
-    assert_eq!(server.credential.as_ref().map(|c| c.expose().as_str()), Some("secret"));
+    assert!(config.validate().is_err(), "a TURN server needs the secret");
+    config.p2p.turn_secret = Some(tether_protocol::Secret::new("shared".into()));
+    config.validate().unwrap();
+}
+
+#[test]
+fn static_turn_credentials_are_refused() {
+    let text = "[p2p]\nturn_secret = \"s\"\n[[p2p.ice_servers]]\nurls = [\"turn:t.example:3478\"]\n\
+                username = \"tether\"\ncredential = \"secret\"\n";
+    let c: Config = toml::from_str(text).unwrap();
+    let err = c.validate().unwrap_err().to_string();
+    assert!(err.contains("static TURN"), "{err}");
 }
 
 #[test]

@@ -12,10 +12,9 @@ use tether_protocol::{
     probe_window, rtt_stats,
 };
 
+use tether_store::{CheckRecord, unix_now};
+
 use super::{Conn, Inbound, Refusal};
-use crate::bookkeeping::ticket_event;
-use crate::state::unix_now;
-use crate::store::CheckRecord;
 
 /// How long the broker waits for any one answer during a check.
 const ANSWER_WITHIN: Duration = Duration::from_secs(15);
@@ -23,7 +22,23 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(15);
 impl Conn {
     /// Measures this connection and judges it against `role`'s thresholds; tells the client.
     pub(super) async fn run_check(&mut self, role: Role) -> Result<CheckResult, Refusal> {
-        let settings = self.broker.config.bandwidth.clone();
+        // Anyone may connect as a customer, and each check sends megabytes: an address gets a
+        // budget of them. Signed-in staff are not counted.
+        if self.user.is_none() {
+            let (source, now) = (self.peer.ip(), tether_store::unix_now());
+            let mut checks = crate::shared::lock(&self.shared.checks);
+            checks.reserve(source, now).map_err(|b| {
+                Refusal::new(
+                    ErrorCode::RateLimited,
+                    format!(
+                        "too many bandwidth checks from this address; try again in {} s",
+                        b.until - now
+                    ),
+                )
+            })?;
+            checks.settle(source, true, now);
+        }
+        let settings = self.shared.config.bandwidth.clone();
         let limit = Duration::from_secs_f64(settings.max_secs);
         self.phase(ProbePhase::Rtt, settings.max_secs, 0, 0.0)?;
         let mut samples = Vec::with_capacity(settings.pings as usize);
@@ -60,12 +75,7 @@ impl Conn {
     ) {
         let record =
             CheckRecord { ticket, role, name: name.into(), at: unix_now(), result: result.clone() };
-        let detail = format!("{} {}: {}", role.name(), name, result.verdict.name());
-        let event = ticket_event(ticket, name, "bandwidth_checked", &detail);
-        self.broker.store.record(move |s| {
-            s.add_check(&record)?;
-            s.add_ticket_event(&event)
-        });
+        self.shared.desk.check_kept(record);
     }
 
     fn phase(
@@ -128,11 +138,11 @@ impl Conn {
         max_bytes: u64,
         rtt_secs: f64,
     ) -> Result<f64, Refusal> {
-        let chunk = self.broker.probe_data.clone();
+        let chunk = self.shared.probe_data.clone();
         let len = PROBE_CHUNK as u64;
         let start = Instant::now();
         // Never more in flight than half what the outbox may hold, in bytes and in messages.
-        let limits = &self.broker.config.limits;
+        let limits = &self.shared.config.limits;
         let cap =
             (limits.max_queued_bytes as u64 / 2).min(limits.max_queued_messages as u64 / 2 * len);
         let (mut sent, mut acked, mut window) = (0u64, 0u64, probe_window(0.0, rtt_secs).min(cap));

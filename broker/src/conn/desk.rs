@@ -1,75 +1,221 @@
-//! A console's desk requests: answered by [`crate::desk::ops`]; `watch` turns the connection
-//! into a live event stream until the console leaves.
+//! The `desk` phase of a signed-in console: a loop of queue, invite, check, desk, admin and
+//! account requests until the console joins a ticket (then it waits for the customer, or helps in a
+//! running session the customer let it into), starts watching desk events, or leaves. Desk
+//! requests are translated into calls on the desk service and its answers back; the service
+//! and its policy decide what this account may do.
 
+use tether_access::Actor;
+use tether_desk::{Intake, Visit};
 use tether_protocol::{
-    ClientMessage, DeskEvent, DeskReply, DeskRequest, ErrorCode, ServerMessage, UserRole,
+    ClientMessage, DeskReply, DeskRequest, ErrorCode, InvitationInfo, JoinTarget, Role,
+    ServerMessage, TicketId,
 };
-use tokio::sync::broadcast::error::RecvError;
+use tether_store::UserRecord;
 
-use super::{Conn, Inbound, Refusal};
-use crate::desk::ops::DeskError;
-use crate::store::UserRecord;
+use super::{Conn, Inbound, Phase, Refusal};
+use crate::shared::lock;
 
 impl Conn {
-    /// Answers one desk request for `user`; `watch` does not return until the console leaves.
-    pub(super) async fn desk(
-        &mut self,
-        user: &UserRecord,
-        req: DeskRequest,
-    ) -> Result<(), Refusal> {
-        if req == DeskRequest::Watch {
-            return self.watch(user).await;
-        }
-        let broker = self.broker.clone();
-        match broker.desk_request(user, req).await {
-            Ok(reply) => self.outbox.control(&ServerMessage::Desk(reply))?,
-            Err(DeskError::Store(e)) => return Err(e.into()),
-            Err(e) => {
-                let code = match e {
-                    DeskError::NotFound(_) => ErrorCode::NotFound,
-                    DeskError::Forbidden(_) => ErrorCode::Forbidden,
-                    _ => ErrorCode::Malformed,
-                };
-                tracing::info!(%e, "desk request refused");
-                self.complain(code, e.to_string());
+    /// Serves a console at the desk until it joins, watches or leaves.
+    pub(super) async fn desk(&mut self, user: UserRecord) -> Result<Phase, Refusal> {
+        let shared = self.shared.clone();
+        let actor = Actor::Staff(user);
+        loop {
+            let inbound = tokio::select! {
+                _ = shared.shutdown.cancelled() => {
+                    return Err(Refusal::new(ErrorCode::ShuttingDown, "the broker is shutting down"));
+                }
+                inbound = self.recv() => inbound?,
+            };
+            let msg = match inbound {
+                Inbound::Closed => return Ok(Phase::Done),
+                Inbound::Frame(..) => {
+                    self.complain(ErrorCode::Malformed, "binary frames need a session");
+                    continue;
+                }
+                Inbound::Control(msg) => msg,
+            };
+            if let Actor::Staff(user) = &actor {
+                shared.access.recheck(user).await?;
+            }
+            match msg {
+                ClientMessage::Queue => {
+                    let tickets = shared.desk.queue(&actor).await?;
+                    self.outbox.control(&ServerMessage::Queue { tickets })?;
+                }
+                ClientMessage::Invite { ticket } => self.invite(&actor, ticket).await?,
+                ClientMessage::Check => self.check = Some(self.run_check(Role::Console).await?),
+                ClientMessage::Join { .. } if self.check.is_none() => self.complain(
+                    ErrorCode::Malformed,
+                    "run the bandwidth check (send check) before joining",
+                ),
+                ClientMessage::Join { target } => return self.join(actor, target).await,
+                ClientMessage::Admin(req) => self.review(&actor, req).await?,
+                ClientMessage::Account(req) => self.account(&actor, req).await?,
+                ClientMessage::Desk(DeskRequest::Watch) => {
+                    let Actor::Staff(user) = actor else { unreachable!("a console is staff") };
+                    return Ok(Phase::Watch(user));
+                }
+                ClientMessage::Desk(req) => match desk_request(&shared.desk, &actor, req).await {
+                    Ok(reply) => self.outbox.control(&ServerMessage::Desk(reply))?,
+                    Err(tether_desk::DeskError::Store(e)) => return Err(e.into()),
+                    Err(e) => {
+                        if e.is_ours() {
+                            tracing::error!(%e, "desk request failed");
+                        } else {
+                            tracing::info!(%e, "desk request refused");
+                        }
+                        self.complain(e.code(), e.to_string());
+                    }
+                },
+                ClientMessage::Leave { .. } => return Ok(Phase::Done),
+                ClientMessage::Hello(_) => {
+                    return Err(Refusal::new(ErrorCode::Malformed, "hello was already said"));
+                }
+                other => self.complain(
+                    ErrorCode::Malformed,
+                    format!("{} is only meaningful during a session", other.kind()),
+                ),
             }
         }
+    }
+
+    /// Issues a one-time code for `ticket`, or for a new ticket logged on the technician's
+    /// behalf.
+    async fn invite(&mut self, actor: &Actor, ticket: Option<TicketId>) -> Result<(), Refusal> {
+        let ticket = self.shared.desk.invitation_ticket(actor, ticket).await?;
+        let issued = self.shared.access.issue_code(ticket, actor.name()).await?;
+        let info = InvitationInfo { code: issued.code, ticket, expires_at: issued.expires_at };
+        self.outbox.control(&ServerMessage::Invitation(info))?;
         Ok(())
     }
 
-    async fn watch(&mut self, user: &UserRecord) -> Result<(), Refusal> {
-        let broker = self.broker.clone();
-        let mut events = broker.desk.bus.subscribe();
-        self.outbox.control(&ServerMessage::Desk(DeskReply::Watching))?;
-        tracing::info!("watching desk events");
-        loop {
-            tokio::select! {
-                _ = broker.shutdown.cancelled() => {
-                    return Err(Refusal::new(ErrorCode::ShuttingDown, "the broker is shutting down"));
+    /// Resolves and authorises what a console wants to join, and keeps its bandwidth check
+    /// with the ticket: then it waits for the customer, or (let in by the customer) helps in
+    /// the running session.
+    async fn join(&mut self, actor: Actor, target: JoinTarget) -> Result<Phase, Refusal> {
+        let Actor::Staff(user) = &actor else { unreachable!("a console is staff") };
+        let id = match target {
+            JoinTarget::Ticket(id) => id,
+            JoinTarget::Code(code) => {
+                if tether_access::codes::normalize(code.expose()).is_none() {
+                    return Err(Refusal::new(ErrorCode::CodeInvalid, "a code is nine digits"));
                 }
-                event = events.recv() => match event {
-                    Ok(event) if visible(user, &event) => self.outbox.control(&ServerMessage::Event(Box::new(event)))?,
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(missed)) => {
-                        self.complain(ErrorCode::Overflow, format!("{missed} events were missed; run ticket list"))
-                    }
-                    Err(RecvError::Closed) => return Ok(()),
-                },
-                inbound = self.recv() => match inbound? {
-                    Inbound::Closed | Inbound::Control(ClientMessage::Leave { .. }) => return Ok(()),
-                    _ => self.complain(ErrorCode::Malformed, "a watching connection only listens"),
-                },
+                self.shared.access.own_code(user, &code).await?.ok_or_else(|| {
+                    Refusal::new(
+                        ErrorCode::NotFound,
+                        "no live code you issued matches; join by ticket number instead",
+                    )
+                })?
             }
+        };
+        let running = lock(&self.shared.rendezvous).session(id);
+        let mode = running.as_ref().and_then(|s| s.helpers.allowed(&user.name));
+        self.shared.desk.join_ticket(&actor, id, mode.is_some()).await?;
+        tracing::Span::current().record("ticket.id", tracing::field::display(id));
+        if let Some(result) = self.check.clone() {
+            self.keep_check(id, Role::Console, &user.name, &result);
         }
+        let name = user.name.clone();
+        Ok(match (running, mode) {
+            // A technician the customer let into a running session joins it as a helper.
+            (Some(session), Some(mode)) => Phase::Help { session, name, mode },
+            _ => Phase::Wait { role: Role::Console, ticket: id, name },
+        })
     }
 }
 
-/// Dispatchers and admins see everything; technicians see their own tickets and new
-/// unassigned ones.
-fn visible(user: &UserRecord, e: &DeskEvent) -> bool {
-    if user.role != UserRole::Technician {
-        return true;
+/// Answers one desk request for `actor` by calling the desk service.
+async fn desk_request(
+    desk: &tether_desk::Desk,
+    actor: &Actor,
+    req: DeskRequest,
+) -> Result<DeskReply, tether_desk::DeskError> {
+    let done = |message: String| Ok(DeskReply::Done { message });
+    match req {
+        DeskRequest::TicketNew { channel, client, contact, issue, priority, skills } => {
+            let intake = Intake { channel, client, contact, issue, priority, skills };
+            Ok(DeskReply::Ticket(Box::new(desk.log_ticket(actor, intake).await?)))
+        }
+        DeskRequest::TicketShow { ticket } => {
+            Ok(DeskReply::Ticket(Box::new(desk.show(actor, ticket).await?)))
+        }
+        DeskRequest::TicketList { filter } => {
+            Ok(DeskReply::Tickets { tickets: desk.list(actor, &filter).await? })
+        }
+        DeskRequest::Assign { ticket, to } => {
+            desk.assign(actor, ticket, &to).await?;
+            done(format!("{ticket} assigned to {to}"))
+        }
+        DeskRequest::Claim { ticket } => {
+            desk.claim(actor, ticket).await?;
+            done(format!("{ticket} is yours"))
+        }
+        DeskRequest::Ack { ticket } => done(if desk.acknowledge(actor, ticket).await? {
+            format!("{ticket} acknowledged")
+        } else {
+            format!("{ticket} was already answered")
+        }),
+        DeskRequest::SetPriority { ticket, priority, reason } => {
+            let deadline = desk.set_priority(actor, ticket, priority, &reason).await?;
+            done(format!("{ticket} is now {}; due {deadline}", priority.name()))
+        }
+        DeskRequest::Escalate { ticket, to, reason } => {
+            let manager = desk.escalate(actor, ticket, to.as_deref(), &reason).await?;
+            done(format!("{ticket} escalated to {manager}"))
+        }
+        DeskRequest::Close { ticket, reason } => {
+            desk.close(actor, ticket, &reason).await?;
+            done(format!("{ticket} closed"))
+        }
+        DeskRequest::FollowUp { ticket, due, note } => {
+            desk.follow_up(actor, ticket, due, &note).await?;
+            done(format!("{ticket} marked for follow-up"))
+        }
+        DeskRequest::SetAvailability { availability } => {
+            desk.set_availability(actor, availability).await?;
+            done(format!("you are {}", availability.name()))
+        }
+        DeskRequest::SetLocation { lat, lon } => {
+            desk.set_location(actor, lat, lon).await?;
+            done(format!("location set to {lat:.5}, {lon:.5}"))
+        }
+        DeskRequest::Report { from, to } => {
+            Ok(DeskReply::Report(desk.sla_report(actor, from, to).await?))
+        }
+        DeskRequest::Onsite {
+            ticket,
+            window_start,
+            window_end,
+            address,
+            lat,
+            lon,
+            access,
+            contact_confirmed,
+        } => {
+            let visit =
+                Visit { window_start, window_end, address, lat, lon, access, contact_confirmed };
+            desk.schedule_visit(actor, ticket, visit).await?;
+            done(format!("{ticket} scheduled for an onsite visit"))
+        }
+        DeskRequest::Dispatch { ticket, to } => {
+            let (name, how) = desk.dispatch(actor, ticket, to.as_deref()).await?;
+            done(format!("{name} goes to {ticket} ({how})"))
+        }
+        DeskRequest::Eta { ticket, eta, delay_reason } => {
+            desk.set_eta(actor, ticket, eta, delay_reason.as_deref()).await?;
+            done(format!("{ticket} arrival set"))
+        }
+        DeskRequest::OnsiteLog { ticket, kind, text, attachment } => {
+            let kind = desk.log_onsite(actor, ticket, kind, &text, attachment).await?;
+            done(format!("{kind} recorded on {ticket}"))
+        }
+        DeskRequest::SignOff { ticket, name, solved } => {
+            let name = desk.sign_off(actor, ticket, &name, solved).await?;
+            done(format!("{ticket} signed off by {name}"))
+        }
+        DeskRequest::Watch => {
+            Err(tether_desk::DeskError::Invalid("watch is handled by the connection".into()))
+        }
     }
-    let owner = e.summary.as_ref().and_then(|s| s.assigned_to.as_deref());
-    owner == Some(user.name.as_str()) || (owner.is_none() && e.kind == "created")
 }

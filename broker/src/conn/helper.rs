@@ -12,19 +12,20 @@ use tether_protocol::{
     ScreenRequest, ServerMessage, SessionInfo, screen_flags,
 };
 
-use super::{Conn, Inbound, Refusal};
-use crate::helpers::Helper;
-use crate::session::{Admission, Session};
-use crate::transcript::{Actor, Entry};
+use tether_transcript::{Actor, Entry};
+
+use super::{Conn, Inbound, Phase, Refusal};
+use crate::session::{Admission, Helper, Session};
 
 impl Conn {
-    /// Joins `session` as a helper until the helper leaves or the session ends.
+    /// The `help` phase: joins `session` as a helper until the helper leaves or the session
+    /// ends.
     pub(super) async fn help(
         &mut self,
         session: &Arc<Session>,
         name: &str,
         mode: HelperMode,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Phase, Refusal> {
         tracing::Span::current().record("session.id", session.id.as_str());
         let info = SessionInfo {
             id: session.id.clone(),
@@ -40,7 +41,7 @@ impl Conn {
         if let Some(gone) = session.helpers.leave(self.id) {
             self.announce(session, &gone.name, gone.mode, false).await;
         }
-        result
+        result.map(|()| Phase::Done)
     }
 
     async fn announce(&self, session: &Arc<Session>, name: &str, mode: HelperMode, joined: bool) {

@@ -1,97 +1,104 @@
-//! One connection's life: TLS, the websocket upgrade, `hello`, authentication, then the
-//! agent's or console's phases, each a function that returns only when the phase is over.
+//! One connection's life, from accept to close, in this file: TLS and the websocket upgrade
+//! ([`serve`]), then a loop over [`Phase`]s, each a method that does its work and returns the
+//! next phase. The phases' work lives beside this file, one file each.
+//!
+//! ```text
+//!            ┌────────── Request ──┐ (support request)
+//!  Hello ────┼─ (code) ──────────── Check ── Wait ── Relay ──┐ (handed over: Wait again)
+//!            ├─ (resume token) ── Resume ───────────── Relay │
+//!            └─ (staff) ── Desk ─┬─ (join) ─ Wait ── Relay   └── Done
+//!                                ├─ (join, invited) ─ Help
+//!                                └─ (watch) ─ Watch
+//! ```
 //!
 //! Every failure is classified once, here at the boundary, into a [`Refusal`]: an error code
 //! the peer is told (with the matching close code) and a log level (the peer's doing at
 //! debug/info, ours at error).
 
-mod agent;
+mod account;
 mod check;
-mod console;
-mod credentials;
+mod control;
 mod desk;
-mod direct;
+mod hello;
 mod helper;
-mod in_session;
 mod liveness;
-mod paired;
 mod quality;
+mod relay;
+mod request;
 mod resume;
 mod review;
+mod signalling;
+mod wait;
+mod watch;
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use tether_access::AccessError;
+use tether_desk::DeskError;
 use tether_protocol::{
-    ClientMessage, Credential, ErrorCode, FrameHeader, Hello, MAX_MESSAGE_BYTES, Role,
-    ServerMessage, VersionRange, Welcome, negotiate,
+    ClientMessage, ErrorCode, FrameHeader, HelperMode, MAX_MESSAGE_BYTES, Role, ServerMessage,
+    TicketId,
 };
+use tether_store::{StoreError, UserRecord};
 use tokio::io::ReadHalf;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
-use tracing::{Instrument, Span};
+use tracing::Instrument;
 
 use self::liveness::{Heard, Watched};
+use crate::admission::Slot;
 use crate::outbox::{Outbox, Overflow, write_loop};
-use crate::state::Broker;
-use crate::store::StoreError;
+use crate::session::Session;
+use crate::shared::{Revocation, Shared};
 use crate::ws::{Message, WsError, WsReader};
 
 /// The reading half of a connection's websocket.
 type Reader = WsReader<ReadHalf<Watched<TlsStream<TcpStream>>>>;
 
-/// Why a connection ends with an error: what the peer is told.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Refusal {
-    pub(crate) code: ErrorCode,
-    pub(crate) message: String,
-}
+/// The largest message a connection may send before it signs in as staff or pairs: enough
+/// for `hello`, a support request and the bandwidth check's probes, so that an anonymous
+/// connection cannot make the broker buffer a megabyte.
+const BEFORE_TRUST: usize = 64 * 1024;
 
-impl Refusal {
-    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Refusal {
-        Refusal { code, message: message.into() }
-    }
-}
-
-impl From<StoreError> for Refusal {
-    fn from(err: StoreError) -> Refusal {
-        tracing::error!(%err, "store failed");
-        Refusal::new(ErrorCode::Internal, "the broker could not reach its database")
-    }
-}
-
-impl From<Overflow> for Refusal {
-    fn from(o: Overflow) -> Refusal {
-        Refusal::new(ErrorCode::Overflow, o.to_string())
-    }
-}
-
-/// A bearer token just issued by a password login.
+/// Where a connection is in its life.
 #[derive(Debug)]
-pub(crate) struct IssuedToken {
-    pub(crate) token: tether_protocol::Secret<String>,
-    pub(crate) expires_at: i64,
-}
-
-/// What arrived from the peer.
-#[derive(Debug)]
-pub(crate) enum Inbound {
-    Control(ClientMessage),
-    Frame(FrameHeader, Bytes),
-    Closed,
+enum Phase {
+    /// The websocket is up; `hello` (version, role, credential) comes next.
+    Hello,
+    /// A customer without a code: a support request, or only a bandwidth check.
+    Request,
+    /// A customer at a ticket runs the bandwidth check every session needs.
+    Check { ticket: TicketId, client: String },
+    /// A side waits at its ticket for the other.
+    Wait { role: Role, ticket: TicketId, name: String },
+    /// A customer whose connection dropped takes its session back.
+    Resume(Arc<Session>),
+    /// Relaying a session between the two sides.
+    Relay { role: Role, session: Arc<Session> },
+    /// Staff at the desk: queue, invite, join, desk and admin requests.
+    Desk(UserRecord),
+    /// Staff watching desk events as they happen.
+    Watch(UserRecord),
+    /// A second technician in another technician's session.
+    Help { session: Arc<Session>, name: String, mode: HelperMode },
+    /// The connection is over.
+    Done,
 }
 
 /// Serves one accepted TCP connection to its end.
 pub(crate) async fn serve(
-    broker: Arc<Broker>,
+    shared: Arc<Shared>,
     acceptor: TlsAcceptor,
     tcp: TcpStream,
     peer: SocketAddr,
+    slot: Slot,
 ) {
-    let id = broker.next_conn_id();
+    let id = shared.next_conn_id();
     let span = tracing::info_span!(
         "conn",
         conn.id = id,
@@ -103,7 +110,7 @@ pub(crate) async fn serve(
     );
     async move {
         tcp.set_nodelay(true).ok();
-        let deadline = broker.config.handshake_timeout();
+        let deadline = shared.config.handshake_timeout();
         let upgrade = async {
             let tls =
                 acceptor.accept(tcp).await.map_err(|e| format!("TLS handshake failed: {e}"))?;
@@ -119,25 +126,34 @@ pub(crate) async fn serve(
             }
             Err(_) => return tracing::debug!("handshake timed out"),
         };
-        // One constant bounds both frames and messages.
-        let (stream, sink) = crate::ws::split(upgraded.stream, &upgraded.read, MAX_MESSAGE_BYTES);
-        let outbox = Arc::new(Outbox::new(broker.queue_limits()));
-        let ping = Duration::from_secs(broker.config.limits.ping_interval_secs);
-        let writer = broker.tracker.spawn({
+        // One constant bounds both frames and messages: a small one until the peer is trusted.
+        let (stream, sink) = crate::ws::split(upgraded.stream, &upgraded.read, BEFORE_TRUST);
+        let outbox = Arc::new(Outbox::new(shared.queue_limits()));
+        let ping = Duration::from_secs(shared.config.limits.ping_interval_secs);
+        let writer = shared.tracker.spawn({
             let outbox = outbox.clone();
             async move { write_loop(&outbox, sink, ping).await }.in_current_span()
         });
+        let idle = Duration::from_secs(shared.config.limits.idle_timeout_secs);
         let mut conn = Conn {
-            broker: broker.clone(),
+            shared: shared.clone(),
             id,
             peer,
             stream,
             heard,
+            idle,
+            silence: Box::pin(tokio::time::sleep(idle)),
+            slot,
+            user: None,
+            token_hash: None,
+            revocation: Revocation::default(),
+            revoked: Box::pin(Revocation::default().revoked()),
             outbox: outbox.clone(),
             check: None,
             pending: None,
         };
         let result = conn.run().await;
+        shared.deregister_staff(id);
         match &result {
             Ok(()) => outbox.close(1000, "goodbye"),
             Err(r) if r.code == ErrorCode::PeerGone => outbox.close(1000, "goodbye"),
@@ -169,12 +185,27 @@ pub(crate) async fn serve(
 
 /// A connection after the websocket upgrade.
 pub(crate) struct Conn {
-    broker: Arc<Broker>,
+    shared: Arc<Shared>,
     id: u64,
     peer: SocketAddr,
     stream: Reader,
     /// When the peer last sent a byte.
     heard: Heard,
+    /// How long the peer may stay silent.
+    idle: Duration,
+    /// Fires when the peer may have been silent for `idle`: one timer for the connection's
+    /// life, moved on only when it fires, not armed anew for every message.
+    silence: Pin<Box<tokio::time::Sleep>>,
+    /// Its connection slot.
+    slot: Slot,
+    /// The account this connection signed in as, for staff.
+    user: Option<UserRecord>,
+    /// The hash of the token it signed in with (or was issued), so that it can sign out.
+    token_hash: Option<Vec<u8>>,
+    /// A signed-in account's right to stay, revoked when it is disabled or its role changes.
+    revocation: Revocation,
+    /// Resolves when `revocation` is revoked (never, for a connection that is not staff).
+    revoked: Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>,
     outbox: Arc<Outbox>,
     /// This connection's bandwidth check, once run.
     check: Option<tether_protocol::CheckResult>,
@@ -184,93 +215,26 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
+    /// Runs the phases from `hello` to the end.
     async fn run(&mut self) -> Result<(), Refusal> {
-        let hello = self.hello().await?;
-        let version = negotiate(hello.versions, VersionRange::CURRENT)
-            .map_err(|e| Refusal::new(ErrorCode::UnsupportedVersion, e.to_string()))?;
-        Span::current().record("role", hello.role.name());
-        tracing::debug!(version, software = %hello.software.chars().take(64).collect::<String>(), "hello");
-        match (hello.role, hello.credential) {
-            (Role::Agent, Credential::None) => {
-                self.welcome(version, None, None)?;
-                agent::request_or_check(self).await
-            }
-            (Role::Agent, Credential::Code { code }) => {
-                let ticket = self.redeem_code(&code).await?;
-                Span::current().record("ticket.id", tracing::field::display(ticket.id));
-                self.welcome(version, None, None)?;
-                agent::check_and_wait(self, ticket).await
-            }
-            (Role::Agent, Credential::Resume { token }) => {
-                let session = self.resume(&token)?;
-                self.welcome(version, None, None)?;
-                agent::resumed(self, session).await
-            }
-            (Role::Console, Credential::Password { user, password }) => {
-                let (user, token) = self.login(&user, &password).await?;
-                self.welcome(version, Some(&user), Some(token))?;
-                console::serve(self, user).await
-            }
-            (Role::Console, Credential::Token { token }) => {
-                let user = self.authenticate_token(&token).await?;
-                self.welcome(version, Some(&user), None)?;
-                console::serve(self, user).await
-            }
-            (Role::Agent, _) => Err(Refusal::new(
-                ErrorCode::Unauthenticated,
-                "an agent connects with a one-time code or with a support request",
-            )),
-            (Role::Console, _) => Err(Refusal::new(
-                ErrorCode::Unauthenticated,
-                "a console must log in with a password or a token",
-            )),
+        let mut phase = Phase::Hello;
+        loop {
+            tracing::trace!(?phase, "phase");
+            phase = match phase {
+                Phase::Hello => self.hello().await?,
+                Phase::Request => self.request().await?,
+                Phase::Check { ticket, client } => {
+                    self.check_before_session(ticket, client).await?
+                }
+                Phase::Wait { role, ticket, name } => self.wait(role, ticket, name).await?,
+                Phase::Resume(session) => self.resume(session).await?,
+                Phase::Relay { role, session } => self.relay(role, session).await?,
+                Phase::Desk(user) => self.desk(user).await?,
+                Phase::Watch(user) => self.watch(&user).await?,
+                Phase::Help { session, name, mode } => self.help(&session, &name, mode).await?,
+                Phase::Done => return Ok(()),
+            };
         }
-    }
-
-    /// Reads the first message, which must be `hello`, within the handshake timeout.
-    async fn hello(&mut self) -> Result<Hello, Refusal> {
-        let limit = self.broker.config.handshake_timeout();
-        match tokio::time::timeout(limit, self.recv()).await {
-            Err(_) => {
-                Err(Refusal::new(ErrorCode::Timeout, "no hello within the handshake timeout"))
-            }
-            Ok(Ok(Inbound::Control(ClientMessage::Hello(hello)))) => Ok(hello),
-            Ok(Ok(Inbound::Control(other))) => Err(Refusal::new(
-                ErrorCode::Unauthenticated,
-                format!("the first message must be hello, not {}", other.kind()),
-            )),
-            Ok(Ok(Inbound::Frame(..))) => Err(Refusal::new(
-                ErrorCode::Unauthenticated,
-                "the first message must be hello, not a binary frame",
-            )),
-            Ok(Ok(Inbound::Closed)) => {
-                Err(Refusal::new(ErrorCode::PeerGone, "closed before hello"))
-            }
-            Ok(Err(r)) => Err(r),
-        }
-    }
-
-    fn welcome(
-        &self,
-        version: u16,
-        user: Option<&crate::store::UserRecord>,
-        token: Option<IssuedToken>,
-    ) -> Result<(), Refusal> {
-        if let Some(u) = user {
-            Span::current().record("user", u.name.as_str());
-        }
-        let (token, token_expires_at) = match token {
-            Some(t) => (Some(t.token), Some(t.expires_at)),
-            None => (None, None),
-        };
-        self.outbox.control(&ServerMessage::Welcome(Welcome {
-            version,
-            user: user.map(|u| tether_protocol::UserInfo { name: u.name.clone(), role: u.role }),
-            token,
-            token_expires_at,
-            max_message_bytes: MAX_MESSAGE_BYTES,
-        }))?;
-        Ok(())
     }
 
     /// Receives the next message, answering nothing itself. Silence (not one byte) longer than
@@ -280,18 +244,26 @@ impl Conn {
         if let Some(inbound) = self.pending.take() {
             return Ok(inbound);
         }
-        let idle = Duration::from_secs(self.broker.config.limits.idle_timeout_secs);
         loop {
-            // Wait out what is left of the timeout since the last byte heard.
-            let left = idle.saturating_sub(self.heard.silent_for());
-            let next = match tokio::time::timeout(left, self.stream.next()).await {
-                Ok(next) => next,
-                Err(_) if self.heard.silent_for() < idle => continue,
-                Err(_) => {
-                    return Err(Refusal::new(
-                        ErrorCode::Timeout,
-                        format!("nothing heard for {} s", idle.as_secs()),
-                    ));
+            let next = tokio::select! {
+                biased;
+                () = &mut self.revoked => {
+                    let reason = self.revocation.reason();
+                    return Err(Refusal::new(ErrorCode::Unauthenticated, reason));
+                }
+                next = self.stream.next() => next,
+                () = &mut self.silence => {
+                    let silent = self.heard.silent_for();
+                    if silent >= self.idle {
+                        return Err(Refusal::new(
+                            ErrorCode::Timeout,
+                            format!("nothing heard for {} s", self.idle.as_secs()),
+                        ));
+                    }
+                    // Heard from meanwhile: wait out what is left since the last byte.
+                    let at = tokio::time::Instant::now() + (self.idle - silent);
+                    self.silence.as_mut().reset(at);
+                    continue;
                 }
             };
             let msg = match next {
@@ -319,9 +291,93 @@ impl Conn {
         }
     }
 
+    /// The next control message, within the handshake timeout (`expected` names it).
+    async fn next_control(&mut self, expected: &str) -> Result<ClientMessage, Refusal> {
+        let limit = self.shared.config.handshake_timeout();
+        match tokio::time::timeout(limit, self.recv()).await {
+            Err(_) => {
+                Err(Refusal::new(ErrorCode::Timeout, format!("waited in vain for {expected}")))
+            }
+            Ok(Ok(Inbound::Control(msg))) => Ok(msg),
+            Ok(Ok(Inbound::Closed)) => Err(Refusal::new(ErrorCode::PeerGone, "left early")),
+            Ok(Ok(Inbound::Frame(..))) => Err(Refusal::new(
+                ErrorCode::Malformed,
+                format!("expected {expected}, got a binary frame"),
+            )),
+            Ok(Err(r)) => Err(r),
+        }
+    }
+
+    /// This connection is signed in as `user`: it ends when the account is disabled or its
+    /// role changes.
+    fn signed_in(&mut self, user: &UserRecord) {
+        self.slot.staff();
+        self.trusted();
+        self.user = Some(user.clone());
+        self.revocation = self.shared.register_staff(self.id, user);
+        self.revoked = Box::pin(self.revocation.revoked());
+    }
+
+    /// The peer signed in as staff or paired: it may send messages of the full size.
+    fn trusted(&mut self) {
+        self.stream.set_max_message(MAX_MESSAGE_BYTES);
+    }
+
     /// Tells the peer about a mistake that does not end the connection.
     fn complain(&self, code: ErrorCode, message: impl Into<String>) {
         self.outbox.notice(&ServerMessage::error(code, message, false));
+    }
+}
+
+/// What arrived from the peer.
+#[derive(Debug)]
+pub(crate) enum Inbound {
+    Control(ClientMessage),
+    Frame(FrameHeader, Bytes),
+    Closed,
+}
+
+/// Why a connection ends with an error: what the peer is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) code: ErrorCode,
+    pub(crate) message: String,
+}
+
+impl Refusal {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Refusal {
+        Refusal { code, message: message.into() }
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(err: StoreError) -> Refusal {
+        tracing::error!(%err, "store failed");
+        Refusal::new(ErrorCode::Internal, "the broker could not reach its database")
+    }
+}
+
+impl From<DeskError> for Refusal {
+    fn from(err: DeskError) -> Refusal {
+        match err {
+            DeskError::Store(e) => e.into(),
+            other => Refusal::new(other.code(), other.to_string()),
+        }
+    }
+}
+
+impl From<AccessError> for Refusal {
+    fn from(err: AccessError) -> Refusal {
+        match err {
+            AccessError::Store(e) => e.into(),
+            other => Refusal::new(other.code(), other.to_string()),
+        }
+    }
+}
+
+impl From<Overflow> for Refusal {
+    fn from(o: Overflow) -> Refusal {
+        Refusal::new(ErrorCode::Overflow, o.to_string())
     }
 }
 

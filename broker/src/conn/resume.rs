@@ -10,22 +10,23 @@ use std::time::Duration;
 use serde_json::json;
 use tether_protocol::{ErrorCode, Role, Secret, ServerMessage};
 
-use super::{Conn, Refusal};
+use tether_transcript::Entry;
+
+use super::{Conn, Phase, Refusal};
 use crate::session::{Attachment, Session};
-use crate::state::{lock, unix_now};
-use crate::transcript::Entry;
+use crate::shared::lock;
 
 impl Conn {
     /// Gives the customer's connection a token to resume `session` with, if resuming is on.
     pub(super) fn offer_resume(&self, session: &Arc<Session>) -> Result<(), Refusal> {
-        let grace_secs = self.broker.config.limits.resume_grace_secs;
+        let grace_secs = self.shared.config.limits.resume_grace_secs;
         if grace_secs == 0 {
             return Ok(());
         }
-        let (token, digest) = crate::auth::new_token()
+        let (token, digest) = tether_access::credentials::new_token()
             .map_err(|e| Refusal::new(ErrorCode::Internal, e.to_string()))?;
         let digest: [u8; 32] = digest.try_into().expect("SHA-256 is 32 bytes");
-        lock(&self.broker.rendezvous).offer_resume(digest, session.ticket);
+        lock(&self.shared.rendezvous).offer_resume(digest, session.ticket);
         self.outbox.control(&ServerMessage::Resumable { token, grace_secs })?;
         Ok(())
     }
@@ -39,11 +40,11 @@ impl Conn {
         attached: Attachment,
         why: &str,
     ) -> bool {
-        let grace_secs = self.broker.config.limits.resume_grace_secs;
+        let grace_secs = self.shared.config.limits.resume_grace_secs;
         if grace_secs == 0 || session.is_over() {
             return false;
         }
-        let Some(away) = session.detach(attached.generation, self.broker.queue_limits()) else {
+        let Some(away) = session.detach(attached.generation, self.shared.queue_limits()) else {
             // A resumed connection already took this one's place: nothing to do.
             return true;
         };
@@ -52,8 +53,8 @@ impl Conn {
         let entry = Entry::now(session.actor(Role::Agent), "connection_lost", data);
         session.transcript.record(entry).await;
         session.outbox(Role::Console).notice(&ServerMessage::PeerAway { grace_secs });
-        let (broker, session) = (self.broker.clone(), session.clone());
-        self.broker.tracker.spawn(async move {
+        let (shared, session) = (self.shared.clone(), session.clone());
+        self.shared.tracker.spawn(async move {
             let mut watch = session.watch_attachment();
             let gone = async {
                 // Wait the grace period out unless the customer comes back first.
@@ -68,29 +69,24 @@ impl Conn {
                 let reason = format!(
                     "the customer's connection was lost and did not come back within {grace_secs} s"
                 );
-                broker.end_session(&session, reason, Some(ErrorCode::PeerGone));
+                shared.end_session(&session, reason, Some(ErrorCode::PeerGone));
             }
         });
         true
     }
 
     /// An agent presenting a resume token: the session it takes back, or a refusal. Nothing
-    /// is attached yet: the caller welcomes the connection, then calls [`Conn::rejoin`].
-    pub(super) fn resume(&mut self, token: &Secret<String>) -> Result<Arc<Session>, Refusal> {
-        let ip = self.peer.ip();
-        let now = unix_now();
-        if let Err(block) = lock(&self.broker.login_failures).check(ip, now) {
-            let wait = block.until - now;
-            return Err(Refusal::new(
-                ErrorCode::RateLimited,
-                format!("too many failed attempts from this address; try again in {wait} s"),
-            ));
-        }
-        let digest: [u8; 32] =
-            crate::auth::token_hash(token.expose()).try_into().expect("SHA-256 is 32 bytes");
-        let session = lock(&self.broker.rendezvous).take_resume(&digest);
-        let Some(session) = session.filter(|s| !s.is_over()) else {
-            lock(&self.broker.login_failures).record_failure(ip, now);
+    /// is attached yet: the connection is welcomed first, then [`Conn::resume`] attaches it.
+    pub(super) fn take_resume(&mut self, token: &Secret<String>) -> Result<Arc<Session>, Refusal> {
+        let source = self.peer.ip();
+        self.shared.access.may_try_resume(source)?;
+        let digest: [u8; 32] = tether_access::credentials::token_hash(token.expose())
+            .try_into()
+            .expect("SHA-256 is 32 bytes");
+        let session = lock(&self.shared.rendezvous).take_resume(&digest);
+        let session = session.filter(|s| !s.is_over());
+        self.shared.access.resume_settled(source, session.is_none());
+        let Some(session) = session else {
             tracing::info!("resume refused: no such session");
             return Err(Refusal::new(
                 ErrorCode::Unauthenticated,
@@ -101,9 +97,15 @@ impl Conn {
         Ok(session)
     }
 
-    /// Attaches this (welcomed) connection to `session` as the customer's: it hears whatever
-    /// waited for it, then gets a fresh resume token.
-    pub(super) async fn rejoin(&mut self, session: &Arc<Session>) -> Result<(), Refusal> {
+    /// The `resume` phase: attaches this (welcomed) connection to `session` as the
+    /// customer's; it hears whatever waited for it, gets a fresh resume token, and relays.
+    pub(super) async fn resume(&mut self, session: Arc<Session>) -> Result<Phase, Refusal> {
+        self.trusted();
+        self.rejoin(&session).await?;
+        Ok(Phase::Relay { role: Role::Agent, session })
+    }
+
+    async fn rejoin(&mut self, session: &Arc<Session>) -> Result<(), Refusal> {
         tracing::Span::current().record("session.id", session.id.as_str());
         let was_away = session.attachment().away;
         session.attach(self.outbox.clone());

@@ -1,63 +1,34 @@
-//! A console's `admin` requests: transcript review through [`crate::admin::Review`], which
-//! decides what this user may read. Long documents go back in several parts.
+//! A console's `admin` requests: session review by the desk, which asks the policy what this
+//! account may read. Long documents go back in several parts.
 
-use tether_protocol::{AdminReply, AdminRequest, ErrorCode, ServerMessage};
+use tether_access::Actor;
+use tether_desk::DeskError;
+use tether_protocol::{AdminAnswer, AdminReply, AdminRequest, ServerMessage};
 
 use super::{Conn, Refusal};
-use crate::admin::{Review, ReviewError, Viewer};
-use crate::store::{SessionFilter, UserRecord};
 
 /// The largest document part per message, in bytes (well under the message limit).
 const PART: usize = 256 * 1024;
 
 impl Conn {
-    /// Answers one admin request for `user`.
-    pub(super) async fn review(
-        &mut self,
-        user: &UserRecord,
-        req: AdminRequest,
-    ) -> Result<(), Refusal> {
-        let dir = self.broker.transcripts.dir.clone();
-        let key = self.broker.transcripts.key.verifying_key();
-        let who = user.clone();
+    /// Answers one admin request for `actor`.
+    pub(super) async fn review(&mut self, actor: &Actor, req: AdminRequest) -> Result<(), Refusal> {
         tracing::info!(request = ?req, "admin request");
-        let answer = self
-            .broker
-            .store
-            .call(move |s| {
-                let review = Review::new(s, &dir, key);
-                let viewer = Viewer::User(&who);
-                Ok(match req {
-                    AdminRequest::Sessions { since, ticket, technician } => review
-                        .sessions(viewer, SessionFilter { since, ticket, technician })
-                        .map(|sessions| vec![AdminReply::Sessions { sessions }]),
-                    AdminRequest::Show { session } => review.show(viewer, &session).map(parts),
-                    AdminRequest::Verify { session } => review
-                        .verify(viewer, session.as_deref())
-                        .map(|reports| vec![AdminReply::Verified { reports }]),
-                    AdminRequest::Export { session, format } => {
-                        review.export(viewer, &session, format).map(parts)
-                    }
-                })
-            })
-            .await?;
-        match answer {
-            Ok(replies) => {
-                for reply in replies {
-                    self.outbox.control(&ServerMessage::Admin(reply))?;
+        match self.shared.desk.admin(actor, req).await {
+            Ok(AdminAnswer::Reply(reply)) => self.outbox.control(&ServerMessage::Admin(reply))?,
+            Ok(AdminAnswer::Document(text)) => {
+                for part in parts(text) {
+                    self.outbox.control(&ServerMessage::Admin(part))?;
                 }
             }
-            Err(ReviewError::Store(e)) => return Err(e.into()),
-            Err(e @ ReviewError::Forbidden(_)) => {
-                tracing::info!(%e, "admin request refused");
-                self.complain(ErrorCode::Forbidden, e.to_string());
-            }
-            Err(e @ (ReviewError::NotFound(_) | ReviewError::Unrecorded(_))) => {
-                self.complain(ErrorCode::NotFound, e.to_string())
-            }
+            Err(DeskError::Store(e)) => return Err(e.into()),
             Err(e) => {
-                tracing::error!(%e, "admin request failed");
-                self.complain(ErrorCode::Internal, e.to_string());
+                if e.is_ours() {
+                    tracing::error!(%e, "admin request failed");
+                } else {
+                    tracing::info!(%e, "admin request refused");
+                }
+                self.complain(e.code(), e.to_string());
             }
         }
         Ok(())

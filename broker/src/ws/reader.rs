@@ -45,6 +45,11 @@ impl<R: AsyncRead + Unpin> WsReader<R> {
         WsReader { io, buf: BytesMut::from(read), partial: None, max_message, done: false, hint: 0 }
     }
 
+    /// Changes the largest frame and message accepted from now on.
+    pub fn set_max_message(&mut self, max_message: usize) {
+        self.max_message = max_message;
+    }
+
     /// The next message; `None` once a close has arrived or reading has failed.
     pub async fn next(&mut self) -> Option<Result<Message, WsError>> {
         poll_fn(|cx| self.poll_next(cx)).await

@@ -189,11 +189,11 @@ impl ViewerApp {
         for event in events {
             match event {
                 egui::Event::PointerMoved(pos) => {
-                    if let Some(p) = keys::remote_point(pos, rect, width, height) {
-                        if self.last_pointer != Some(p) {
-                            self.last_pointer = Some(p);
-                            out.push(InputEvent::MouseMove { x: p.0, y: p.1 });
-                        }
+                    if let Some(p) = keys::remote_point(pos, rect, width, height)
+                        && self.last_pointer != Some(p)
+                    {
+                        self.last_pointer = Some(p);
+                        out.push(InputEvent::MouseMove { x: p.0, y: p.1 });
                     }
                 }
                 egui::Event::PointerButton { pos, button, pressed, .. } => {

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{DecodeError, HelperMode, decode};
 use crate::{
-    AdminRequest, Capability, DeskRequest, Priority, Role, Secret, Signal, TicketId, VersionRange,
+    AccountRequest, AdminRequest, Capability, DeskRequest, Priority, Role, Secret, Signal,
+    TicketId, VersionRange,
 };
 
 /// The first message on every connection.
@@ -143,6 +144,8 @@ pub enum ClientMessage {
     },
     /// Console: transcript review.
     Admin(AdminRequest),
+    /// Console: its account's sign-in: sign out, list and revoke tokens.
+    Account(AccountRequest),
     /// Either side, before pairing: measure this connection's bandwidth now.
     Check,
     /// Console, in a session: allow screen sharing despite a failed bandwidth check.
@@ -230,6 +233,7 @@ impl ClientMessage {
             ClientMessage::Resolve { .. } => "resolve",
             ClientMessage::Confirm { .. } => "confirm",
             ClientMessage::Admin(_) => "admin",
+            ClientMessage::Account(_) => "account",
             ClientMessage::Check => "check",
             ClientMessage::OverrideBandwidth { .. } => "override_bandwidth",
             ClientMessage::Desk(_) => "desk",

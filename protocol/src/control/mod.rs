@@ -16,7 +16,7 @@ mod server;
 mod tests;
 
 pub use client::{ClientMessage, Credential, Hello, JoinTarget, SupportRequest};
-pub use server::{Approval, HelperMode, ServerMessage, Welcome};
+pub use server::{Approval, FailedSignIns, HelperMode, ServerMessage, Welcome};
 
 /// Why a control message was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{DecodeError, decode};
 use crate::{
-    AdminReply, Capability, CheckResult, DeskEvent, DeskReply, ErrorCode, IceServer,
+    AccountReply, AdminReply, Capability, CheckResult, DeskEvent, DeskReply, ErrorCode, IceServer,
     InvitationInfo, ProbePhase, Secret, SessionInfo, Signal, TicketId, TicketSummary, UserInfo,
 };
 
@@ -23,6 +23,34 @@ pub struct Welcome {
     pub token_expires_at: Option<i64>,
     /// The largest message the broker accepts.
     pub max_message_bytes: usize,
+    /// After a password login: the failed sign-ins of this account since its last one, for
+    /// its owner to know someone tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_sign_ins: Option<FailedSignIns>,
+}
+
+/// Failed sign-ins of an account since its last sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedSignIns {
+    /// How many.
+    pub count: u32,
+    /// The last, Unix seconds.
+    pub last_at: Option<i64>,
+    /// The address the last came from.
+    pub last_from: Option<String>,
+}
+
+impl std::fmt::Display for FailedSignIns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = if self.count == 1 { "" } else { "s" };
+        write!(f, "{} failed sign-in{s} to your account since your last sign-in", self.count)?;
+        match (&self.last_from, self.last_at) {
+            (Some(from), Some(at)) => {
+                write!(f, " (the last from {from} at {})", crate::rfc3339(at))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A message from the broker.
@@ -101,6 +129,8 @@ pub enum ServerMessage {
     },
     /// An answer to an admin request.
     Admin(AdminReply),
+    /// An answer to an account request.
+    Account(AccountReply),
     /// A bandwidth check moves to its next phase (for progress displays).
     CheckPhase {
         /// The phase starting.

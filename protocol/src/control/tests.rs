@@ -80,6 +80,11 @@ fn server_samples() -> Vec<ServerMessage> {
             token: Some(Secret::new("t".into())),
             token_expires_at: Some(1),
             max_message_bytes: MAX_MESSAGE_BYTES,
+            failed_sign_ins: Some(crate::FailedSignIns {
+                count: 3,
+                last_at: Some(1_700_000_000),
+                last_from: Some("192.0.2.7".into()),
+            }),
         }),
         ServerMessage::TicketCreated { ticket: ticket.clone() },
         ServerMessage::Queue { tickets: vec![ticket] },
