@@ -3,7 +3,9 @@
 //! one (it asks when it has drawn the last), at most at the configured rate and slower when the
 //! live round trip says the link is struggling. Each update holds only the tiles that changed
 //! since the picture the console holds; a keyframe goes out at the start, on a resize, on
-//! request, and whenever the console's picture is not the one this side last sent.
+//! request, and whenever the console's picture is not the one this side last sent. Updates take
+//! the direct path while it is up, except while other technicians are in the session: they see
+//! the screen as it passes through the broker, so then it goes through the broker.
 
 use std::time::Duration;
 
@@ -26,6 +28,8 @@ pub struct Stream {
     allowed: watch::Sender<bool>,
     fps: watch::Sender<u32>,
     request: watch::Sender<Option<ScreenRequest>>,
+    /// Updates go through the broker whatever the path (other technicians watch there).
+    relayed: watch::Sender<bool>,
     max_fps: u32,
 }
 
@@ -37,8 +41,15 @@ impl Stream {
             allowed: watch::channel(false).0,
             fps: watch::channel(max_fps).0,
             request: watch::channel(None).0,
+            relayed: watch::channel(false).0,
             max_fps,
         }
+    }
+
+    /// Sends updates through the broker even while a direct path is up (other technicians
+    /// watch the screen there), or lets them take the path again.
+    pub fn through_broker(&self, relayed: bool) {
+        self.relayed.send_replace(relayed);
     }
 
     /// Starts or stops streaming. Starting sends a keyframe without waiting to be asked.
@@ -75,6 +86,7 @@ impl Stream {
             allowed: self.allowed.subscribe(),
             fps: self.fps.subscribe(),
             request: self.request.subscribe(),
+            relayed: self.relayed.subscribe(),
         };
         screen_loop(source, sender, route, watches, self.request.clone())
     }
@@ -96,6 +108,7 @@ struct Watches {
     allowed: watch::Receiver<bool>,
     fps: watch::Receiver<u32>,
     request: watch::Receiver<Option<ScreenRequest>>,
+    relayed: watch::Receiver<bool>,
 }
 
 /// What one capture produced.
@@ -153,7 +166,8 @@ async fn screen_loop(
                 else {
                     continue;
                 };
-                if !route.send(&frame).await && !sender.frame_if_room(frame) {
+                let direct = !*w.relayed.borrow() && route.send(&frame).await;
+                if !direct && !sender.frame_if_room(frame) {
                     return;
                 }
                 seq = seq.wrapping_add(1);

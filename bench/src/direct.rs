@@ -1,7 +1,11 @@
 //! The direct path against the relay, in the same run: 64-byte round trips (an input event
 //! and its echo) and one-way throughput of 32 KiB frames (screen-update sized), through a
 //! release broker between a real agent and console pair, and over a WebRTC direct path on
-//! loopback made with `tether-direct` as agent and console make it.
+//! loopback made with `tether-direct` as agent and console make it. Then [`session`]: whole
+//! sessions of the real agent and console, for how much of the screen goes direct and how
+//! soon the path is back after a cut.
+
+mod session;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -22,6 +26,12 @@ pub(crate) struct DirectRun {
     pub(crate) round_trips: usize,
     /// MiB to move one way.
     pub(crate) mib: u64,
+    /// Seconds of the loopback session whose screen updates are counted (0: none).
+    pub(crate) session_secs: u64,
+    /// Cuts of the private link (0: none), each `cut_secs` long, `between_secs` apart.
+    pub(crate) cuts: usize,
+    pub(crate) cut_secs: u64,
+    pub(crate) between_secs: u64,
 }
 
 const FRAME: usize = 32 * 1024;
@@ -187,5 +197,57 @@ pub(crate) async fn run(run: DirectRun) -> anyhow::Result<()> {
     println!(
         "\ndirect path set-up on loopback: {setup_ms:.0} ms (the session runs on the relay meanwhile)"
     );
+    sessions(run).await
+}
+
+/// The whole-session figures, each when asked for.
+async fn sessions(run: DirectRun) -> anyhow::Result<()> {
+    if run.session_secs > 0 {
+        eprintln!("direct: a {} s loopback session", run.session_secs);
+        let secs = run.session_secs;
+        let s = tokio::task::spawn_blocking(move || session::share(secs)).await??;
+        let all = (s.relayed + s.direct).max(1);
+        println!(
+            "\nscreen updates in a {} s loopback session (agent and console, release)\n",
+            s.secs
+        );
+        println!(
+            "| updates | direct | through the broker | of those, before the path was up | \
+             direct share | path changes after it was up |"
+        );
+        println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+        println!(
+            "| {all} | {} | {} | {} | {:.2} % | {} |",
+            s.direct,
+            s.relayed,
+            s.relayed_before_up,
+            s.direct as f64 * 100.0 / all as f64,
+            s.changes
+        );
+    }
+    if run.cuts > 0 {
+        eprintln!("direct: {} cuts of {} s across network namespaces", run.cuts, run.cut_secs);
+        let (n, cut, between) = (run.cuts, run.cut_secs, run.between_secs);
+        let c = tokio::task::spawn_blocking(move || session::cuts(n, cut, between)).await??;
+        println!(
+            "\n{n} cuts of {cut} s of the link between customer and technician, the path held \
+             {between} s before each (seconds)\n"
+        );
+        println!("| from | to | p50 | max |");
+        println!("| --- | --- | ---: | ---: |");
+        let row = |from: &str, to: &str, v: &[f64]| {
+            let mut v = v.to_vec();
+            v.sort_by(f64::total_cmp);
+            let p50 = v.get(v.len().saturating_sub(1) / 2).copied().unwrap_or(f64::NAN);
+            let max = v.last().copied().unwrap_or(f64::NAN);
+            println!("| {from} | {to} | {p50:.2} | {max:.2} |");
+        };
+        row("the cut", "the console on the relay", &c.fallback);
+        row("the link back", "the console direct again", &c.back);
+        println!(
+            "\nscreen updates through the broker during the cuts: {}; path changes while held: {}",
+            c.relayed_in_cuts, c.changes_between
+        );
+    }
     Ok(())
 }

@@ -63,7 +63,9 @@ enum Cmd {
         #[arg(long, default_value_t = 5000)]
         round_trips: usize,
     },
-    /// The direct path against the relay: round trips and one-way throughput.
+    /// The direct path against the relay: round trips and one-way throughput; then in whole
+    /// sessions of the real agent and console, the share of screen updates that went direct
+    /// and how soon the path is back after a cut link returns (network namespaces: root).
     Direct {
         /// Round trips to time.
         #[arg(long, default_value_t = 5000)]
@@ -71,6 +73,18 @@ enum Cmd {
         /// MiB to move one way.
         #[arg(long, default_value_t = 256)]
         mib: u64,
+        /// Seconds of the loopback session whose screen updates are counted (0: none).
+        #[arg(long, default_value_t = 300)]
+        session_secs: u64,
+        /// Cuts of the link between customer and technician (0: none).
+        #[arg(long, default_value_t = 10)]
+        cuts: usize,
+        /// Seconds each cut lasts.
+        #[arg(long, default_value_t = 10)]
+        cut_secs: u64,
+        /// Seconds the path is held before each cut.
+        #[arg(long, default_value_t = 35)]
+        between_secs: u64,
     },
     /// Endurance: sessions exchanging chat and screen updates for a bounded time.
     Soak {
@@ -122,8 +136,10 @@ fn main() -> anyhow::Result<()> {
             raise_file_limit();
             return runtime.block_on(slow::run(slow::SlowRun { stalled, pairs, mib, round_trips }));
         }
-        Some(Cmd::Direct { round_trips, mib }) => {
-            return runtime.block_on(direct::run(direct::DirectRun { round_trips, mib }));
+        Some(Cmd::Direct { round_trips, mib, session_secs, cuts, cut_secs, between_secs }) => {
+            let run =
+                direct::DirectRun { round_trips, mib, session_secs, cuts, cut_secs, between_secs };
+            return runtime.block_on(direct::run(run));
         }
         Some(Cmd::Soak { secs, sessions, every }) => {
             raise_file_limit();

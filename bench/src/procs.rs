@@ -55,7 +55,7 @@ fn broker_log() -> anyhow::Result<(&'static str, Stdio)> {
 /// The benchmark technician's password.
 pub(crate) const BENCH_PASSWORD: &str = "bench-password-1";
 
-fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     let me = std::env::current_exe()?;
     let path = me.parent().context("no directory")?.join(name);
     if !path.exists() {
@@ -94,11 +94,16 @@ impl Relay {
 
     /// The same, with `limits` (lines of `key = value`) added to its `[limits]`.
     pub(crate) fn broker_with(limits: &str) -> anyhow::Result<Relay> {
+        Relay::broker_on("127.0.0.1", limits)
+    }
+
+    /// The same, listening on `host` (an IP address of this machine, named by its certificate).
+    pub(crate) fn broker_on(host: &str, limits: &str) -> anyhow::Result<Relay> {
         let exe = sibling("tether-broker")?;
         let dir = tempfile::tempdir()?;
         let data = dir.path().join("data");
         let status = Command::new(&exe)
-            .args(["init", "--hostname", "127.0.0.1", "--data-dir"])
+            .args(["init", "--hostname", host, "--data-dir"])
             .arg(&data)
             .stdout(Stdio::null())
             .status()?;
@@ -123,7 +128,7 @@ impl Relay {
         std::fs::write(&config, format!("{BROKER_CONFIG}{limits}\n"))?;
         let (level, log) = broker_log()?;
         let mut child = Command::new(&exe)
-            .args(["run", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["run", "--listen", &format!("{host}:0"), "--data-dir"])
             .arg(&data)
             .arg("--config")
             .arg(&config)

@@ -22,4 +22,6 @@ pub use addr::{BrokerAddr, DEFAULT_PORT};
 pub use connection::{Connection, Incoming, Receiver, WsStream, connect, connect_tls};
 pub use error::ClientError;
 pub use sender::{Sender, Writer};
-pub use terminal::{Printer, Sentence, init_logging, stdin_chunks, stdin_lines};
+pub use terminal::{
+    DEFAULT_LOG_FILTER, Printer, Sentence, init_logging, stdin_chunks, stdin_lines,
+};

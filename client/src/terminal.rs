@@ -4,10 +4,18 @@
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-/// Logs to standard error, filtered by `RUST_LOG` (default: warnings), coloured on a terminal.
+/// What is logged without `RUST_LOG`: tether's own warnings, and only errors from the crates
+/// underneath. webrtc-rs warns about ordinary moments of setting up a connection
+/// (`WARN rtc_ice::agent: pingAllCandidates called with no candidate pairs…`), which a person
+/// at the terminal cannot act on; `RUST_LOG` still opens any of them.
+pub const DEFAULT_LOG_FILTER: &str = "error,tether_agent=warn,tether_console=warn,\
+    tether_client=warn,tether_direct=warn,tether_protocol=warn,tether_certs=warn";
+
+/// Logs to standard error, filtered by `RUST_LOG` (default: [`DEFAULT_LOG_FILTER`]), coloured
+/// on a terminal.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -82,6 +90,51 @@ impl Printer {
             println!("{}", serde_json::to_string(event).unwrap_or_default());
         } else {
             println!("{}", event.sentence());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Log lines written under the default filter.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn by_default_tether_warns_and_libraries_only_report_errors() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER))
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(target: "tether_direct::link", "ours-warn");
+            tracing::info!(target: "tether_console::session", "ours-info");
+            tracing::warn!(target: "rtc_ice::agent", "ice-warn");
+            tracing::warn!(target: "rtc_dtls::config", "dtls-warn");
+            tracing::error!(target: "webrtc::peer_connection::driver", "driver-error");
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("ours-warn") && text.contains("driver-error"), "{text}");
+        for hidden in ["ours-info", "ice-warn", "dtls-warn"] {
+            assert!(!text.contains(hidden), "{hidden} shown: {text}");
         }
     }
 }

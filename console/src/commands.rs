@@ -40,6 +40,8 @@ pub enum Command {
     ShellSend(String),
     /// Close the shell.
     ShellClose,
+    /// Tell how many screen updates came through the broker and how many direct.
+    Path,
     /// End the session.
     Quit,
 }
@@ -50,7 +52,7 @@ pub const USAGE: &str = "commands: chat TEXT | request view|control|files|shell 
                          type TEXT | clipboard TEXT | snapshot FILE.png | note TEXT | resolve TEXT | \
                          override bandwidth REASON | invite-tech NAME watch|help | \
                          transfer NAME | send-file LOCAL | get-file REMOTE [LOCAL_DIR] | \
-                         shell [open|send TEXT|close] | quit";
+                         shell [open|send TEXT|close] | path | quit";
 
 /// `type TEXT`: a key click per character.
 fn typing(text: &str) -> Result<Vec<InputEvent>, String> {
@@ -136,6 +138,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             ("close", _) => Command::ShellClose,
             _ => return Err("usage: shell [open|send TEXT|close]".into()),
         },
+        "path" => Command::Path,
         "quit" | "exit" => Command::Quit,
         other => return Err(format!("unknown command {other:?}; {USAGE}")),
     };
@@ -250,6 +253,7 @@ mod tests {
         assert_eq!(keys, ["H", "i", "space", "t", "h", "e", "r", "e"]);
         assert_eq!(parse("clipboard a b").unwrap(), Some(Command::Clipboard("a b".into())));
         assert_eq!(parse("quit").unwrap(), Some(Command::Quit));
+        assert_eq!(parse("path").unwrap(), Some(Command::Path));
         assert_eq!(parse("   ").unwrap(), None);
     }
 

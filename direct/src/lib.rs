@@ -7,6 +7,10 @@
 //! the broker. Frames keep the relay's wire format (two-byte header, payload), so a session
 //! handles a frame the same whichever path brought it.
 //!
+//! A path that goes down sends everything back to the relay at once; once a path has been up
+//! in a session, the [`Link`] sets up a fresh one (a new offer through the broker) with growing
+//! pauses, so the path returns when the network between the two sides does.
+//!
 //! Sessions drive a [`Link`] and send through its [`Route`]; behind them is the
 //! [`DirectPath`] trait, of which [`webrtc_path`] is the one implementation (webrtc-rs with
 //! ring crypto).
@@ -22,7 +26,7 @@ use tokio::sync::mpsc;
 mod link;
 pub mod webrtc_path;
 
-pub use link::{Link, News, Route};
+pub use link::{FIRST_RETRY, Link, MAX_RETRY, News, Route};
 
 /// The largest frame the direct path carries; larger ones go on the relay.
 pub const MAX_DIRECT_FRAME: usize = 64 * 1024;
@@ -34,6 +38,9 @@ pub enum DirectEvent {
     Up,
     /// The path failed or closed: everything goes on the relay again.
     Down(String),
+    /// The other side closed the path because its session is over: everything goes on the
+    /// relay, with nothing to report and nothing to try again.
+    Ended,
     /// A frame from the other side, in the relay's wire format.
     Frame(Bytes),
 }
@@ -65,6 +72,11 @@ pub trait DirectPath: Debug + Send + Sync {
     async fn send(&self, frame: Bytes) -> bool;
     /// Closes the path.
     async fn close(&self);
+    /// Tells the other side that the session is over (so that it does not take the path's end
+    /// for a failure), waits briefly until it has heard, and closes the path.
+    async fn finish(&self) {
+        self.close().await;
+    }
 }
 
 /// Opens a direct path: signals for the other side go to `signals`, news to `events`.

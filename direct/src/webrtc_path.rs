@@ -1,7 +1,9 @@
 //! The direct path over WebRTC (webrtc-rs, ring crypto): one peer connection bound to one
 //! explicit local address, trickled ICE, and two data channels — `screen` (unordered, no
 //! retransmits) and `input` (reliable, ordered) — created by the offering side. The path is
-//! up once both channels are open, and down when the connection fails or closes.
+//! up once both channels are open, and down when the other side has been silent for
+//! [`SILENCE`] (ICE `disconnected`), when the connection fails or closes, or when a channel
+//! closes. A path that went down is not revived: the session's [`crate::Link`] makes a new one.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,32 @@ const RECEIVE_WINDOW: u32 = 192 * 1024;
 /// Bytes a data channel may have unacknowledged before input sends wait and screen frames
 /// are left to the relay.
 const SEND_LIMIT: usize = 1024 * 1024;
+/// Sent on the input channel by a side that closes the path because its session is over:
+/// one byte, so never a frame (a frame's header alone is two).
+const BYE: &[u8] = &[0xff];
+/// How long closing waits for the other side to have the goodbye.
+const BYE_WAIT: Duration = Duration::from_millis(500);
+/// How often each side checks that the other still consents to receive (RFC 7675: a STUN
+/// binding request on the selected pair; the answer, and the other side's own checks, are what
+/// keeps the path alive).
+///
+/// webrtc-rs 0.21 counts only STUN as a sign of life, never the data flowing on the path, and
+/// by default checks every 2 s. With a silence limit of 2 s as well, every check found the last
+/// answer a few milliseconds more than 2 s old and declared the path disconnected: the path
+/// went down about 2 s after ICE connected, on every healthy link (issue 22). Checks must come
+/// several times within the silence limit.
+const KEEPALIVE: Duration = Duration::from_millis(500);
+/// How long a path may be silent (no STUN from the other side) before it counts as down and
+/// everything goes back on the relay: six missed checks, and room for a queue on a slow link.
+pub const SILENCE: Duration = Duration::from_secs(3);
+/// How long after that ICE calls the connection failed (an attempt that never connects fails
+/// after both together; the session gives up on it sooner, by its own timeout).
+const FAILED_AFTER: Duration = Duration::from_secs(3);
+/// Connectivity checks per candidate pair while connecting, 200 ms apart: for as long as ICE
+/// keeps connecting (`SILENCE + FAILED_AFTER`), so that an attempt begun while the network
+/// between the two sides is down still comes up when it returns (webrtc-rs gives a pair up
+/// after 7, 1.4 s, by default).
+const CHECKS: u16 = 30;
 
 fn error(e: impl std::fmt::Display) -> DirectError {
     DirectError(e.to_string())
@@ -56,6 +84,14 @@ impl Shared {
         }
     }
 
+    /// The other side said goodbye: whatever follows (its channels closing) is no failure.
+    fn ended(&self) {
+        self.up.store(false, Ordering::Release);
+        if !self.down.swap(true, Ordering::AcqRel) {
+            let _ = self.events.send(DirectEvent::Ended);
+        }
+    }
+
     /// Reads one channel's events until it closes: frames to the session, and the path up
     /// once both channels are open. Every channel must be read continuously: undelivered
     /// messages hold back the whole association's receive window.
@@ -71,6 +107,7 @@ impl Shared {
                             let _ = shared.events.send(DirectEvent::Up);
                         }
                     }
+                    DataChannelEvent::OnMessage(m) if m.data[..] == *BYE => shared.ended(),
                     DataChannelEvent::OnMessage(m) => {
                         let _ = shared.events.send(DirectEvent::Frame(m.data.freeze()));
                     }
@@ -175,8 +212,10 @@ impl WebRtcPath {
             // No multicast DNS: candidates carry plain addresses, and no extra socket on 5353.
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
             .with_sctp_max_receive_buffer_size(RECEIVE_WINDOW)
-            // A path that stops answering is given up in seconds, not half a minute.
-            .with_ice_timeouts(Some(Duration::from_secs(2)), Some(Duration::from_secs(3)), None)
+            // A path that stops answering is given up in seconds, not half a minute; one that
+            // answers is never given up.
+            .with_ice_timeouts(Some(SILENCE), Some(FAILED_AFTER), Some(KEEPALIVE))
+            .with_ice_connection_attempts(None, Some(CHECKS))
             .build();
         let pc = PeerConnectionBuilder::new()
             .with_configuration(
@@ -287,6 +326,22 @@ impl DirectPath for WebRtcPath {
         self.shared.went_down("closed".into());
         let _ = self.pc.close().await;
     }
+
+    async fn finish(&self) {
+        let input = self.shared.channels.lock().unwrap_or_else(|p| p.into_inner()).input.clone();
+        if let (true, Some(dc)) = (self.shared.up.load(Ordering::Acquire), input)
+            && dc.send(BytesMut::from(BYE)).await.is_ok()
+        {
+            // Until it is acknowledged: closing at once could overtake it.
+            let _ = tokio::time::timeout(BYE_WAIT, async {
+                while dc.outstanding_bytes().await.is_ok_and(|n| n > 0) {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+            .await;
+        }
+        self.close().await;
+    }
 }
 
 #[cfg(test)]
@@ -370,6 +425,43 @@ mod tests {
         assert!(!a.send(frame(Channel::Chat, 1, 8)).await, "chat stays on the broker");
         assert!(!a.send(frame(Channel::Screen, 1, MAX_DIRECT_FRAME)).await, "too large");
         a.close().await;
+        b.close().await;
+    }
+
+    /// No event but frames for `wait`: the path neither went down nor closed.
+    async fn holds(events: &mut mpsc::UnboundedReceiver<DirectEvent>, wait: Duration) {
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(until, events.recv()).await {
+                Err(_) => return,
+                Ok(Some(DirectEvent::Frame(_))) => {}
+                Ok(other) => panic!("the path changed: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_idle_path_stays_up_through_several_consent_checks() {
+        let (a, mut a_events, b, mut b_events) = pair(false).await;
+        until_up(&mut a_events).await;
+        until_up(&mut b_events).await;
+        // Nothing is sent for three times the silence limit: the consent checks alone keep
+        // the path up (before issue 22's fix it went down 2 s after connecting).
+        let wait = SILENCE * 3;
+        tokio::join!(holds(&mut a_events, wait), holds(&mut b_events, wait));
+        a.close().await;
+        b.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_side_that_finishes_says_so_and_the_other_does_not_see_a_failure() {
+        let (a, mut a_events, b, mut b_events) = pair(false).await;
+        until_up(&mut a_events).await;
+        until_up(&mut b_events).await;
+        a.finish().await;
+        let heard = tokio::time::timeout(Duration::from_secs(10), b_events.recv()).await.unwrap();
+        assert_eq!(heard, Some(DirectEvent::Ended));
+        assert!(!b.send(frame(Channel::Screen, 1, 8)).await, "frames go on the relay");
         b.close().await;
     }
 

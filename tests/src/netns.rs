@@ -257,38 +257,50 @@ impl Island {
 }
 
 /// A private veth link between two islands, routed so that each reaches the other's address
-/// on it rather than through this namespace; dropping (or [`Bridge::cut`]) removes it.
+/// on it rather than through this namespace; [`Bridge::cut`] removes it, [`Bridge::restore`]
+/// makes it again as it was, and dropping removes it.
 #[derive(Debug)]
 pub struct Bridge {
-    ns: String,
-    dev: String,
+    /// (namespace, interface, address on the link, the other island's address) for each end.
+    ends: [(String, String, String, String); 2],
 }
 
 impl Island {
     /// Joins this island and `other` directly (10.79.N.1 and 10.79.N.2).
     pub fn bridge(&self, other: &Island, tag: u8) -> Result<Bridge, String> {
         let id = format!("{}{tag}", std::process::id() % 100_000);
-        let (a_if, b_if) = (format!("ba{id}"), format!("bb{id}"));
-        let (a_ip, b_ip) = (format!("10.79.{tag}.1"), format!("10.79.{tag}.2"));
-        run_all(&[
-            &["ip", "link", "add", &a_if, "type", "veth", "peer", "name", &b_if],
-            &["ip", "link", "set", &a_if, "netns", &self.ns],
-            &["ip", "link", "set", &b_if, "netns", &other.ns],
-            &["ip", "-n", &self.ns, "addr", "add", &format!("{a_ip}/24"), "dev", &a_if],
-            &["ip", "-n", &other.ns, "addr", "add", &format!("{b_ip}/24"), "dev", &b_if],
-            &["ip", "-n", &self.ns, "link", "set", &a_if, "up"],
-            &["ip", "-n", &other.ns, "link", "set", &b_if, "up"],
-            &["ip", "-n", &self.ns, "route", "add", &format!("{}/32", other.ip), "via", &b_ip],
-            &["ip", "-n", &other.ns, "route", "add", &format!("{}/32", self.ip), "via", &a_ip],
-        ])?;
-        Ok(Bridge { ns: self.ns.clone(), dev: a_if })
+        let bridge = Bridge {
+            ends: [
+                (self.ns.clone(), format!("ba{id}"), format!("10.79.{tag}.1"), other.ip.clone()),
+                (other.ns.clone(), format!("bb{id}"), format!("10.79.{tag}.2"), self.ip.clone()),
+            ],
+        };
+        bridge.restore()?;
+        Ok(bridge)
     }
 }
 
 impl Bridge {
     /// Removes the link: the islands reach each other no more.
     pub fn cut(&self) {
-        let _ = run(&["ip", "-n", &self.ns, "link", "del", &self.dev]);
+        let (ns, dev, ..) = &self.ends[0];
+        let _ = run(&["ip", "-n", ns, "link", "del", dev]);
+    }
+
+    /// Makes the link (again), with the same addresses and routes.
+    pub fn restore(&self) -> Result<(), String> {
+        let [(a_ns, a_if, a_ip, b_island), (b_ns, b_if, b_ip, a_island)] = &self.ends;
+        run_all(&[
+            &["ip", "link", "add", a_if, "type", "veth", "peer", "name", b_if],
+            &["ip", "link", "set", a_if, "netns", a_ns],
+            &["ip", "link", "set", b_if, "netns", b_ns],
+            &["ip", "-n", a_ns, "addr", "add", &format!("{a_ip}/24"), "dev", a_if],
+            &["ip", "-n", b_ns, "addr", "add", &format!("{b_ip}/24"), "dev", b_if],
+            &["ip", "-n", a_ns, "link", "set", a_if, "up"],
+            &["ip", "-n", b_ns, "link", "set", b_if, "up"],
+            &["ip", "-n", a_ns, "route", "add", &format!("{b_island}/32"), "via", b_ip],
+            &["ip", "-n", b_ns, "route", "add", &format!("{a_island}/32"), "via", a_ip],
+        ])
     }
 }
 

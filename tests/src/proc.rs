@@ -179,6 +179,22 @@ impl Agent {
         Agent::requesting(broker, Some(netns), name, consent, &broker.url(), Desktop::Pattern)
     }
 
+    /// [`Agent::request`] with `RUST_LOG` set to `rust_log`, or unset (the agent's default).
+    pub fn request_with_log(
+        broker: &Broker,
+        name: &str,
+        consent: &str,
+        rust_log: Option<&str>,
+    ) -> Agent {
+        let mut cmd = request_command(broker, None, name, consent, &broker.url(), Desktop::Pattern);
+        set_log(&mut cmd, rust_log);
+        Running::spawn(
+            &format!("agent {name}"),
+            cmd,
+            broker.scratch().join(format!("agent-{name}.err")),
+        )
+    }
+
     fn requesting(
         broker: &Broker,
         netns: Option<&str>,
@@ -187,10 +203,7 @@ impl Agent {
         url: &str,
         desk: Desktop<'_>,
     ) -> Agent {
-        let mut cmd = crate::bins::command_in(netns, "tether-agent");
-        cmd.args(["request", "--name", name, "--contact", "555-0100", "--issue"])
-            .arg(format!("{name}'s printer is on fire"));
-        agent_args(&mut cmd, broker, name, consent, url, desk);
+        let cmd = request_command(broker, netns, name, consent, url, desk);
         Running::spawn(
             &format!("agent {name}"),
             cmd,
@@ -209,6 +222,29 @@ impl Agent {
             broker.scratch().join(format!("agent-{name}.err")),
         )
     }
+}
+
+fn request_command(
+    broker: &Broker,
+    netns: Option<&str>,
+    name: &str,
+    consent: &str,
+    url: &str,
+    desk: Desktop<'_>,
+) -> Command {
+    let mut cmd = crate::bins::command_in(netns, "tether-agent");
+    cmd.args(["request", "--name", name, "--contact", "555-0100", "--issue"])
+        .arg(format!("{name}'s printer is on fire"));
+    agent_args(&mut cmd, broker, name, consent, url, desk);
+    cmd
+}
+
+/// Sets `RUST_LOG` to `rust_log`, or unsets it.
+fn set_log(cmd: &mut Command, rust_log: Option<&str>) {
+    match rust_log {
+        Some(filter) => cmd.env("RUST_LOG", filter),
+        None => cmd.env_remove("RUST_LOG"),
+    };
 }
 
 /// The technician quits a batch session: both programs end, successfully.
@@ -364,6 +400,18 @@ impl Console {
             &format!("console {} (window)", self.name),
             cmd,
             self.scratch.join(format!("console-{}-{target}-window.err", self.name)),
+        )
+    }
+
+    /// [`Console::join`] with `RUST_LOG` set to `rust_log`, or unset (the console's default).
+    pub fn join_with_log(&self, target: &str, rust_log: Option<&str>) -> BatchConsole {
+        let mut cmd = self.command();
+        cmd.args(["join", target, "--batch"]);
+        set_log(&mut cmd, rust_log);
+        Running::spawn(
+            &format!("console {}", self.name),
+            cmd,
+            self.scratch.join(format!("console-{}-{target}.err", self.name)),
         )
     }
 

@@ -3,6 +3,7 @@
 //! input only while control is held, and chat, until either side ends it. [`prompts`] holds
 //! the customer's questions and answers, [`services`] the file, shell and clipboard services.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -132,6 +133,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
         shell: None,
         clipboard: None,
         technician: String::from("the technician"),
+        helpers: BTreeSet::new(),
         prompts: Vec::new(),
         stdin_open: true,
         resume: None,
@@ -173,7 +175,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
             }
             incoming = receiver.recv() => match incoming {
                 Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs })) => {
-                    if let Some(why) = link.invited(ice_servers, timeout_secs).await
+                    if let Some(why) = link.invited(ice_servers, timeout_secs)
                         && let Err(e) = agent.path(false, why).await {
                             break Err(e.into());
                         }
@@ -181,7 +183,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
                 Ok(Incoming::Control(ServerMessage::Signal { signal })) => link.signal(signal).await,
                 Ok(Incoming::Control(ServerMessage::HandedOver { to })) => {
                     // That session is over, and its direct path with it.
-                    link.close();
+                    link.finish().await;
                     if let Err(e) = agent.control(ServerMessage::HandedOver { to }).await {
                         break Err(e.into());
                     }
@@ -235,7 +237,7 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
             }
         }
     };
-    link.close();
+    link.finish().await;
     screen.abort();
     drop(agent);
     writer.finish().await;
@@ -288,6 +290,8 @@ struct Agent {
     shell: Option<OpenShell>,
     clipboard: Option<Clipboard>,
     technician: String,
+    /// Other technicians in the session, who see the screen through the broker.
+    helpers: BTreeSet<String>,
     /// Requests waiting for the customer's y/n, oldest first.
     prompts: Vec<Prompt>,
     stdin_open: bool,
@@ -354,6 +358,13 @@ impl Agent {
                 None => self.prompt(Prompt::Approval { id, what }),
             },
             ServerMessage::Helper { name, mode, joined } => {
+                if joined {
+                    self.helpers.insert(name.clone());
+                } else {
+                    self.helpers.remove(&name);
+                }
+                // They see the screen as it passes through the broker.
+                self.stream.through_broker(!self.helpers.is_empty());
                 self.out.emit(&AgentEvent::Helper { name, mode, joined })
             }
             ServerMessage::HandedOver { to } => {
@@ -361,6 +372,8 @@ impl Agent {
                 self.resume = None;
                 // A new session begins with nothing allowed: the customer decides afresh.
                 self.consent = LocalConsent::default();
+                self.helpers.clear();
+                self.stream.through_broker(false);
                 self.prompts.clear();
                 self.update_stream();
                 self.withdrawn().await?;
@@ -389,7 +402,7 @@ impl Agent {
     async fn direct(&mut self, news: News) -> Result<(), ClientError> {
         match news {
             News::Signal(signal) => self.sender.control(&ClientMessage::Signal { signal }).await,
-            News::Up => self.path(true, "the direct path is up".into()).await,
+            News::Up(why) => self.path(true, why).await,
             News::Down(why) => self.path(false, why).await,
             // The technician's requests for the screen and input: nothing else comes this way.
             News::Frame(bytes) => match tether_protocol::FrameHeader::decode(&bytes) {

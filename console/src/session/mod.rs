@@ -98,8 +98,17 @@ pub async fn join(
             }
             incoming = receiver.recv() => match incoming {
                 Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs })) => {
-                    if let Some(why) = link.invited(ice_servers, timeout_secs).await {
+                    if let Some(why) = link.invited(ice_servers, timeout_secs) {
                         s.emit(&Event::Path { direct: false, reason: why });
+                    }
+                }
+                Ok(Incoming::Control(ServerMessage::Signal {
+                    signal: tether_protocol::Signal::Path { direct: false, .. },
+                })) => {
+                    // The customer's side went back to the relay, perhaps before this side
+                    // noticed: an update it sent on the path that went down is lost.
+                    if let Err(e) = s.ask_again().await {
+                        break Err(e);
                     }
                 }
                 Ok(Incoming::Control(ServerMessage::Signal { signal })) => link.signal(signal).await,
@@ -166,7 +175,7 @@ pub async fn join(
             }
         }
     };
-    link.close();
+    link.finish().await;
     s.emit_updates();
     drop(s);
     writer.finish().await;
@@ -266,7 +275,7 @@ impl Console {
                     _ => Ok(()),
                 };
             }
-            News::Up => (true, "the direct path is up".to_string()),
+            News::Up(why) => (true, why),
             News::Down(why) => (false, why),
         };
         self.emit(&Event::Path { direct, reason: reason.clone() });
@@ -533,6 +542,7 @@ impl Console {
                     self.sender.frame(shell::control(&close)).await?
                 }
             }
+            Command::Path => self.emit_updates(),
             Command::Quit => {
                 if !self.quitting {
                     self.quitting = true;
