@@ -99,6 +99,15 @@ impl Relay {
 
     /// The same, listening on `host` (an IP address of this machine, named by its certificate).
     pub(crate) fn broker_on(host: &str, limits: &str) -> anyhow::Result<Relay> {
+        Relay::broker_under(&[], host, limits)
+    }
+
+    /// The same, run under `wrapper` (a program and its arguments, such as valgrind's).
+    pub(crate) fn broker_under(
+        wrapper: &[String],
+        host: &str,
+        limits: &str,
+    ) -> anyhow::Result<Relay> {
         let exe = sibling("tether-broker")?;
         let dir = tempfile::tempdir()?;
         let data = dir.path().join("data");
@@ -127,7 +136,7 @@ impl Relay {
         let config = dir.path().join("broker.toml");
         std::fs::write(&config, format!("{BROKER_CONFIG}{limits}\n"))?;
         let (level, log) = broker_log()?;
-        let mut child = Command::new(&exe)
+        let mut child = wrapped(wrapper, &exe)
             .args(["run", "--listen", &format!("{host}:0"), "--data-dir"])
             .arg(&data)
             .arg("--config")
@@ -142,16 +151,22 @@ impl Relay {
 
     /// The baseline relay, on certificates made for it.
     pub(crate) fn baseline() -> anyhow::Result<Relay> {
+        Relay::baseline_under(&[])
+    }
+
+    /// The same, run under `wrapper`.
+    pub(crate) fn baseline_under(wrapper: &[String]) -> anyhow::Result<Relay> {
         let dir = tempfile::tempdir()?;
         let certs = tether_certs::DataDirCerts::in_dir(dir.path());
         tether_certs::generate(&certs, &["127.0.0.1".to_string()])?;
-        let mut child = Command::new(std::env::current_exe()?)
+        let mut child = wrapped(wrapper, &std::env::current_exe()?)
             .args(["baseline-relay", "--cert"])
             .arg(&certs.server_cert)
             .arg("--key")
             .arg(&certs.server_key)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            // A wrapper such as valgrind talks on stderr; the relay itself only on failure.
+            .stderr(if wrapper.is_empty() { Stdio::inherit() } else { Stdio::null() })
             .spawn()?;
         let url = wait_url(&mut child)?;
         Ok(Relay { child, url, ca: certs.ca_cert.clone(), data: None, _dir: dir })
@@ -193,15 +208,33 @@ impl Drop for Relay {
     }
 }
 
+/// A command running `exe` under `wrapper` (none: `exe` itself).
+fn wrapped(wrapper: &[String], exe: &Path) -> Command {
+    match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(args).arg(exe);
+            cmd
+        }
+        None => Command::new(exe),
+    }
+}
+
 /// CPU seconds (user and system) the process has used.
 pub(crate) fn cpu_secs(pid: u32) -> f64 {
+    let (user, system) = cpu_split(pid);
+    user + system
+}
+
+/// CPU seconds the process has used, in user space and in the kernel.
+pub(crate) fn cpu_split(pid: u32) -> (f64, f64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // utime and stime are fields 14 and 15 of stat: 12 and 13 after the state field.
-    (ticks(11) + ticks(12)) / clock_ticks()
+    (ticks(11) / clock_ticks(), ticks(12) / clock_ticks())
 }
 
 fn clock_ticks() -> f64 {
@@ -226,3 +259,4 @@ pub(crate) fn rss_kib(pid: u32) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
+
