@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use tether_client::Printer;
 use tether_client::progress::TransferProgress;
 use tether_client::transfer::{Incoming, Outgoing, control_frame};
+use tether_client::{Printer, shown};
 use tether_protocol::{Direction, FileMsg, decode_data, safe_file_name};
 
 /// What the customer is asked about a transfer.
@@ -172,7 +172,10 @@ impl FileService {
                 }
                 let verdict = if ok { "arrived intact" } else { "failed" };
                 Step {
-                    notices: vec![format!("The file the technician asked for {verdict}: {detail}")],
+                    notices: vec![format!(
+                        "The file the technician asked for {verdict}: {}",
+                        shown(&detail)
+                    )],
                     ..Step::default()
                 }
             }
@@ -215,8 +218,10 @@ impl FileService {
                         self.incoming.insert(*id, (incoming, progress));
                         let mut step = Step::send(FileMsg::Accept { id: *id, offset });
                         if offset > 0 {
-                            step.notices
-                                .push(format!("Resuming {} at {offset} bytes.", offer.name));
+                            step.notices.push(format!(
+                                "Resuming {} at {offset} bytes.",
+                                shown(&offer.name)
+                            ));
                         }
                         step
                     }
@@ -263,7 +268,11 @@ impl FileService {
                             sha256: sha,
                             detail: detail.clone(),
                         }));
-                        step.notices.push(format!("Received {name}, saved as {detail}."));
+                        step.notices.push(format!(
+                            "Received {}, saved as {}.",
+                            shown(&name),
+                            shown(&detail)
+                        ));
                         step
                     }
                     Err(e) => Step::send(FileMsg::Result {
@@ -311,7 +320,7 @@ impl FileService {
         let ids: Vec<u32> = self.incoming.keys().chain(self.outgoing.keys()).copied().collect();
         let mut step = Step::default();
         if !ids.is_empty() {
-            step.notices.push(format!("File transfers stopped: {reason}."));
+            step.notices.push(format!("File transfers stopped: {}.", shown(reason)));
         }
         for id in ids {
             step.frames.extend(self.cancel(id, reason.into()).frames);
@@ -340,7 +349,7 @@ impl FileService {
 }
 
 fn percent(doing: &str, name: &str, done: u64, size: u64) -> String {
-    format!("{doing} {name}: {}% ({done} of {size} bytes)", done * 100 / size.max(1))
+    format!("{doing} {}: {}% ({done} of {size} bytes)", shown(name), done * 100 / size.max(1))
 }
 
 /// The customer's answer to a file question.

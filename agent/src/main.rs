@@ -160,7 +160,7 @@ fn main() -> ExitCode {
                 })
                 .map_or("agent", |c| c.name());
             if json {
-                let event = AgentEvent::Error { code: code.into(), message: format!("{err:#}") };
+                let event = AgentEvent::error(code, format!("{err:#}"));
                 Printer::new(true).emit(&event);
             }
             eprintln!("tether-agent: {err:#}");
@@ -171,7 +171,7 @@ fn main() -> ExitCode {
 
 fn start_agent(common: Common, start: Start) -> anyhow::Result<()> {
     let printer = Printer::new(common.json);
-    let notice = |message: String| printer.emit(&AgentEvent::Notice { message });
+    let notice = |message: String| printer.emit(&AgentEvent::notice(message));
     // The screen first: injection works in the captured monitor's coordinates.
     let use_display = match common.screen {
         ScreenChoice::Display => true,
@@ -273,8 +273,7 @@ fn check(endpoint: Endpoint, json: bool) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(err) => {
             if json {
-                printer
-                    .emit(&AgentEvent::Error { code: "agent".into(), message: format!("{err:#}") });
+                printer.emit(&AgentEvent::error("agent", format!("{err:#}")));
             }
             eprintln!("tether-agent: {err:#}");
             ExitCode::FAILURE

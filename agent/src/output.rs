@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::files::FileQuestion;
-use tether_client::Sentence;
-use tether_protocol::{Approval, Capability, ErrorCode, HelperMode};
+use tether_client::{Sentence, SessionEvent, shown};
+use tether_protocol::{Approval, Capability, HelperMode, Role};
 
 /// Something worth telling the customer.
 #[derive(Debug, Clone, Serialize)]
@@ -13,11 +13,6 @@ use tether_protocol::{Approval, Capability, ErrorCode, HelperMode};
 pub enum AgentEvent {
     /// The request became a ticket.
     Ticket {
-        /// e.g. T12.
-        ticket: String,
-    },
-    /// Waiting for a technician.
-    Waiting {
         /// e.g. T12.
         ticket: String,
     },
@@ -49,15 +44,6 @@ pub enum AgentEvent {
         /// What.
         what: Approval,
     },
-    /// A second technician joined or left.
-    Helper {
-        /// Who.
-        name: String,
-        /// Watching or helping.
-        mode: HelperMode,
-        /// Joined or left.
-        joined: bool,
-    },
     /// This session ended; the next technician will join shortly.
     HandedOver {
         /// Who.
@@ -72,13 +58,6 @@ pub enum AgentEvent {
     },
     /// The connection is back and the session goes on.
     Reconnected,
-    /// Screen and input go direct to the technician, or through the support server.
-    Path {
-        /// Direct?
-        direct: bool,
-        /// Why.
-        reason: String,
-    },
     /// The customer is asked about a file.
     FileAsked {
         /// Who asks.
@@ -97,11 +76,6 @@ pub enum AgentEvent {
     RatingAsked,
     /// The customer is asked for a comment.
     CommentAsked,
-    /// The customer answered the resolution.
-    Confirmed {
-        /// Whether the problem is solved.
-        solved: bool,
-    },
     /// Both sides' bandwidth checks are in: whether screen sharing waits.
     Bandwidth {
         /// Whether screen frames are held back.
@@ -109,56 +83,42 @@ pub enum AgentEvent {
         /// Why.
         reason: String,
     },
-    /// A capability is now held or not.
-    Consent {
-        /// Which.
-        capability: Capability,
-        /// Held?
-        granted: bool,
-    },
-    /// A chat message from the technician.
-    Chat {
-        /// Who wrote it.
-        from: String,
-        /// The text.
-        text: String,
-    },
-    /// Something went wrong.
-    Error {
-        /// The broker's code, or `agent` for local problems.
-        code: String,
-        /// In words.
-        message: String,
-    },
-    /// Information for the customer.
-    Notice {
-        /// In words.
-        message: String,
-    },
     /// The session is over.
     Ended {
         /// Why.
         reason: String,
     },
+    /// What the technician's side is told too, in the customer's words.
+    #[serde(untagged)]
+    Session(SessionEvent),
+}
+
+impl From<SessionEvent> for AgentEvent {
+    fn from(event: SessionEvent) -> AgentEvent {
+        AgentEvent::Session(event)
+    }
 }
 
 impl AgentEvent {
-    /// An error from the broker.
-    pub fn broker_error(code: ErrorCode, message: String) -> AgentEvent {
-        AgentEvent::Error { code: code.name().into(), message }
+    /// Information for the customer.
+    pub fn notice(message: impl Into<String>) -> AgentEvent {
+        SessionEvent::notice(message).into()
+    }
+
+    /// Something went wrong: `code` is the broker's, or `agent` for local problems.
+    pub fn error(code: impl Into<String>, message: impl Into<String>) -> AgentEvent {
+        SessionEvent::error(code, message).into()
     }
 }
 
 impl Sentence for AgentEvent {
     fn sentence(&self) -> String {
         match self {
-            AgentEvent::Ticket { ticket } => format!("Your request is ticket {ticket}."),
-            AgentEvent::Waiting { ticket } => {
-                format!("Waiting for a technician to join {ticket}... (Ctrl-C to cancel)")
-            }
+            AgentEvent::Ticket { ticket } => format!("Your request is ticket {}.", shown(ticket)),
             AgentEvent::Paired { technician, .. } => format!(
-                "Technician {technician} has joined. Type to chat; 'revoke' takes back control \
-                 (or view); 'quit' ends the session."
+                "Technician {} has joined. Type to chat; 'revoke' takes back control \
+                 (or view); 'quit' ends the session.",
+                shown(technician)
             ),
             AgentEvent::ConsentAsked { capability, technician } => {
                 let what = match capability {
@@ -167,59 +127,58 @@ impl Sentence for AgentEvent {
                     Capability::Files => "transfer files",
                     Capability::Shell => "open a command shell",
                 };
-                format!("{technician} asks to {what}. Allow? [y/N]")
+                format!("{} asks to {what}. Allow? [y/N]", shown(technician))
             }
-            AgentEvent::ResolutionProposed { technician, text } => {
-                format!(
-                    "{technician} says the problem is resolved: {text}\nIs your problem solved? [y/N]"
-                )
+            AgentEvent::ResolutionProposed { technician, text } => format!(
+                "{} says the problem is resolved: {}\nIs your problem solved? [y/N]",
+                shown(technician),
+                shown(text)
+            ),
+            AgentEvent::ApprovalAsked { technician, what } => {
+                let technician = shown(technician);
+                match what {
+                    Approval::SecondTechnician { name, mode: HelperMode::Watch } => format!(
+                        "{technician} invites {} to watch your screen (view only). Allow? [y/N]",
+                        shown(name)
+                    ),
+                    Approval::SecondTechnician { name, mode: HelperMode::Help } => format!(
+                        "{technician} invites {} to help (chat, and control while you allow \
+                         it). Allow? [y/N]",
+                        shown(name)
+                    ),
+                    Approval::Transfer { to } => format!(
+                        "{technician} wants to hand you over to {}. Allow? [y/N]",
+                        shown(to)
+                    ),
+                }
             }
-            AgentEvent::ApprovalAsked { technician, what } => match what {
-                Approval::SecondTechnician { name, mode: HelperMode::Watch } => {
-                    format!(
-                        "{technician} invites {name} to watch your screen (view only). Allow? [y/N]"
-                    )
-                }
-                Approval::SecondTechnician { name, mode: HelperMode::Help } => format!(
-                    "{technician} invites {name} to help (chat, and control while you allow it). Allow? [y/N]"
-                ),
-                Approval::Transfer { to } => {
-                    format!("{technician} wants to hand you over to {to}. Allow? [y/N]")
-                }
-            },
-            AgentEvent::Helper { name, mode, joined: true } => match mode {
-                HelperMode::Watch => format!("{name} is now watching."),
-                HelperMode::Help => format!("{name} is now helping."),
-            },
-            AgentEvent::Helper { name, joined: false, .. } => format!("{name} has left."),
             AgentEvent::HandedOver { to } => {
-                format!("You are being handed over to {to}. Please stay connected.")
+                format!("You are being handed over to {}. Please stay connected.", shown(to))
             }
             AgentEvent::Reconnecting { within_secs, reason } => format!(
-                "The connection to the support server was lost ({reason}); reconnecting (up to {within_secs} s)..."
+                "The connection to the support server was lost ({}); reconnecting (up to \
+                 {within_secs} s)...",
+                shown(reason)
             ),
             AgentEvent::Reconnected => "Reconnected; the session goes on.".into(),
-            AgentEvent::Path { direct: true, .. } => {
-                "The screen goes straight to the technician now.".into()
-            }
-            AgentEvent::Path { direct: false, reason } => {
-                format!("The screen goes through the support server ({reason}).")
-            }
             AgentEvent::FileAsked {
                 technician,
                 question: FileQuestion::Offer { name, size, .. },
-            } => {
-                format!(
-                    "{technician} sends you {name} ({size} bytes). Accept? [y]es/[n]o/[a]ll for this session"
-                )
-            }
+            } => format!(
+                "{} sends you {} ({size} bytes). Accept? [y]es/[n]o/[a]ll for this session",
+                shown(technician),
+                shown(name)
+            ),
             AgentEvent::FileAsked { technician, question: FileQuestion::Request { path, .. } } => {
                 format!(
-                    "{technician} asks for a copy of {path}. Send it? [y]es/[n]o/[a]ll for this session"
+                    "{} asks for a copy of {}. Send it? [y]es/[n]o/[a]ll for this session",
+                    shown(technician),
+                    shown(path)
                 )
             }
             AgentEvent::Shell { technician, open: true } => format!(
-                "{technician} opened a command shell on this computer. Type 'close shell' to close it."
+                "{} opened a command shell on this computer. Type 'close shell' to close it.",
+                shown(technician)
             ),
             AgentEvent::Shell { open: false, .. } => "The command shell is closed.".into(),
             AgentEvent::RatingAsked => {
@@ -227,28 +186,14 @@ impl Sentence for AgentEvent {
                     .into()
             }
             AgentEvent::CommentAsked => "Any comment for the help desk? (Enter to skip)".into(),
-            AgentEvent::Confirmed { solved: true } => {
-                "Thank you; the ticket will be closed.".into()
-            }
-            AgentEvent::Confirmed { solved: false } => {
-                "Thank you; the ticket stays open and the technician is told.".into()
-            }
             AgentEvent::Bandwidth { screen_blocked: true, reason } => {
-                format!("Screen sharing waits: {reason}. Chat still works.")
+                format!("Screen sharing waits: {}. Chat still works.", shown(reason))
             }
             AgentEvent::Bandwidth { screen_blocked: false, reason } => {
-                format!("Bandwidth: {reason}.")
+                format!("Bandwidth: {}.", shown(reason))
             }
-            AgentEvent::Consent { capability, granted: true } => {
-                format!("You allowed {capability}.")
-            }
-            AgentEvent::Consent { capability, granted: false } => {
-                format!("{capability} is not allowed.")
-            }
-            AgentEvent::Chat { from, text } => format!("[{from}] {text}"),
-            AgentEvent::Error { code, message } => format!("error ({code}): {message}"),
-            AgentEvent::Notice { message } => message.clone(),
-            AgentEvent::Ended { reason } => format!("Session ended: {reason}."),
+            AgentEvent::Ended { reason } => format!("Session ended: {}.", shown(reason)),
+            AgentEvent::Session(event) => event.sentence_for(Role::Agent),
         }
     }
 }
@@ -259,11 +204,19 @@ mod tests {
 
     #[test]
     fn json_events_are_tagged() {
-        let e = AgentEvent::Consent { capability: Capability::Control, granted: false };
+        let e = AgentEvent::from(SessionEvent::Consent {
+            capability: Capability::Control,
+            granted: false,
+        });
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
             r#"{"event":"consent","capability":"control","granted":false}"#
         );
-        assert!(e.sentence().contains("control"));
+        assert_eq!(e.sentence(), "control is not allowed.");
+        let e = AgentEvent::Ended { reason: "the technician left".into() };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"event":"ended","reason":"the technician left"}"#
+        );
     }
 }

@@ -259,4 +259,3 @@ pub(crate) fn rss_kib(pid: u32) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
-

@@ -11,6 +11,7 @@ pub mod check;
 pub mod check_ui;
 mod connection;
 mod error;
+mod event;
 pub mod progress;
 pub mod report;
 mod sender;
@@ -21,6 +22,7 @@ pub mod window;
 pub use addr::{BrokerAddr, DEFAULT_PORT};
 pub use connection::{Connection, Incoming, Receiver, WsStream, connect, connect_tls};
 pub use error::ClientError;
+pub use event::{SessionEvent, shown};
 pub use sender::{Sender, Writer};
 pub use terminal::{
     DEFAULT_LOG_FILTER, Printer, Sentence, init_logging, stdin_chunks, stdin_lines,

@@ -83,13 +83,15 @@ impl Printer {
         self.json
     }
 
-    /// Prints one event.
+    /// Prints one event. A sentence's control characters are shown, never sent to the
+    /// terminal as they are (each event also keeps its peer's text on one line: see
+    /// [`crate::shown`]); JSON escapes them itself.
     pub fn emit(&self, event: &impl Sentence) {
         if self.json {
             // Events are plain data with string keys: serialisation cannot fail.
             println!("{}", serde_json::to_string(event).unwrap_or_default());
         } else {
-            println!("{}", event.sentence());
+            println!("{}", tether_protocol::visible(&event.sentence(), true));
         }
     }
 }

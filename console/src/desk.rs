@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tether_client::{BrokerAddr, ClientError, Connection};
+use tether_client::{BrokerAddr, ClientError, Connection, shown};
 use tether_protocol::{
     AccountReply, AccountRequest, ClientMessage, Credential, InvitationInfo, Role, Secret,
     ServerMessage, TicketId, TicketSummary, Welcome, format_duration,
@@ -156,8 +156,10 @@ pub fn queue_table(tickets: &[TicketSummary], now: i64) -> String {
             (Some(d), None) => format!("-{}", format_duration(now - d)),
             (None, None) => "-".into(),
         };
+        // Customers' words: one line, their control characters shown (see `shown`).
         let issue: String = t.issue.lines().next().unwrap_or("").chars().take(40).collect();
         let client: String = t.client.chars().take(18).collect();
+        let (issue, client) = (shown(&issue), shown(&client));
         out.push_str(&format!(
             "{:<7} {:<9} {:<16} {:<10} {:<8} {:<5} {:<10} {:<18} {}\n",
             t.id.to_string(),
@@ -166,7 +168,7 @@ pub fn queue_table(tickets: &[TicketSummary], now: i64) -> String {
             due,
             if t.customer_waiting { "waiting" } else { "-" },
             t.bandwidth.map_or("-", |v| v.name()),
-            t.assigned_to.as_deref().unwrap_or("-"),
+            shown(t.assigned_to.as_deref().unwrap_or("-")),
             client,
             issue
         ));

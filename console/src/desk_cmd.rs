@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use clap::{Args, Subcommand, ValueEnum};
-use tether_client::{ClientError, Printer, Sentence};
+use tether_client::{ClientError, Printer, Sentence, shown};
 use tether_protocol::{
     Attachment, Availability, ClientMessage, DeskEvent, DeskReply, DeskRequest, OnsiteEntryKind,
     Priority, ServerMessage, SlaReport, TicketDetail, TicketFilter, TicketId, TicketStatus,
@@ -436,7 +436,14 @@ struct Watched(DeskEvent);
 impl Sentence for Watched {
     fn sentence(&self) -> String {
         let e = &self.0;
-        format!("{} {} {} ({}): {}", format_time(e.at), e.ticket, e.kind, e.actor, e.detail)
+        format!(
+            "{} {} {} ({}): {}",
+            format_time(e.at),
+            e.ticket,
+            shown(&e.kind),
+            shown(&e.actor),
+            shown(&e.detail)
+        )
     }
 }
 
@@ -445,13 +452,16 @@ fn print_reply(reply: DeskReply, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&reply)?);
         return Ok(());
     }
-    match reply {
-        DeskReply::Done { message } => println!("{message}"),
-        DeskReply::Tickets { tickets } => print!("{}", queue_table(&tickets, now())),
-        DeskReply::Ticket(detail) => print!("{}", show(&detail)),
-        DeskReply::Report(r) => print!("{}", tether_client::report::table(&r)),
-        DeskReply::Watching => {}
-    }
+    // Whatever a customer wrote is in these; none of its control characters reach the
+    // terminal as they are.
+    let text = match reply {
+        DeskReply::Done { message } => format!("{message}\n"),
+        DeskReply::Tickets { tickets } => queue_table(&tickets, now()),
+        DeskReply::Ticket(detail) => show(&detail),
+        DeskReply::Report(r) => tether_client::report::table(&r),
+        DeskReply::Watching => String::new(),
+    };
+    print!("{}", tether_protocol::visible(&text, true));
     Ok(())
 }
 
@@ -462,11 +472,11 @@ fn show(d: &TicketDetail) -> String {
         s.id,
         s.priority.name(),
         s.status.name(),
-        s.issue,
-        s.client,
-        if s.contact.is_empty() { "no contact" } else { &s.contact },
-        s.channel,
-        s.assigned_to.as_deref().unwrap_or("nobody"),
+        shown(&s.issue),
+        shown(&s.client),
+        if s.contact.is_empty() { "no contact".into() } else { shown(&s.contact) },
+        shown(&s.channel),
+        shown(s.assigned_to.as_deref().unwrap_or("nobody")),
     );
     let t = |v: Option<i64>| v.map(format_time).unwrap_or_else(|| "-".into());
     out.push_str(&format!(
@@ -479,33 +489,36 @@ fn show(d: &TicketDetail) -> String {
         out.push_str(&format!("  claimed    {} (by the customer)\n", claim.name()));
     }
     if !d.skills.is_empty() {
-        out.push_str(&format!("  skills     {}\n", d.skills.join(", ")));
+        out.push_str(&format!("  skills     {}\n", shown(&d.skills.join(", "))));
     }
     if let Some(r) = &d.resolution {
-        out.push_str(&format!("  resolution {r}\n"));
+        out.push_str(&format!("  resolution {}\n", shown(r)));
     }
     if let Some(rating) = d.rating {
-        out.push_str(&format!("  rating     {rating}/5 {}\n", d.comment.as_deref().unwrap_or("")));
+        out.push_str(&format!(
+            "  rating     {rating}/5 {}\n",
+            shown(d.comment.as_deref().unwrap_or(""))
+        ));
     }
     if let Some(reason) = &d.close_reason {
-        out.push_str(&format!("  closed     without confirmation: {reason}\n"));
+        out.push_str(&format!("  closed     without confirmation: {}\n", shown(reason)));
     }
     if let Some((due, note)) = &d.follow_up {
-        out.push_str(&format!("  follow up  {} — {note}\n", format_time(*due)));
+        out.push_str(&format!("  follow up  {} — {}\n", format_time(*due), shown(note)));
     }
     if let Some(v) = &d.onsite {
         out.push_str(&format!(
             "  onsite     {} ({:.5}, {:.5}), {}..{}, technician {}, eta {}{}\n",
-            v.address,
+            shown(&v.address),
             v.lat,
             v.lon,
             format_time(v.window_start),
             format_time(v.window_end),
-            v.technician.as_deref().unwrap_or("-"),
+            shown(v.technician.as_deref().unwrap_or("-")),
             t(v.eta),
             v.signed_off
                 .as_ref()
-                .map(|(n, at)| format!(", signed off by {n} at {}", format_time(*at)))
+                .map(|(n, at)| format!(", signed off by {} at {}", shown(n), format_time(*at)))
                 .unwrap_or_default(),
         ));
     }
@@ -514,9 +527,9 @@ fn show(d: &TicketDetail) -> String {
         out.push_str(&format!(
             "    {} {:<18} {:<12} {}\n",
             format_time(h.at),
-            h.kind,
-            h.actor,
-            h.detail
+            shown(&h.kind),
+            shown(&h.actor),
+            shown(&h.detail)
         ));
     }
     out

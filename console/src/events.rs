@@ -2,8 +2,8 @@
 //! mode (for scripts) or as sentences for a person.
 
 use serde::Serialize;
-use tether_client::Sentence;
-use tether_protocol::{Approval, Capability, ErrorCode, HelperMode, Verdict};
+use tether_client::{Sentence, SessionEvent, shown};
+use tether_protocol::{Approval, ErrorCode, Role, Verdict};
 
 /// Something that happened in a console session.
 #[derive(Debug, Clone, Serialize)]
@@ -14,11 +14,6 @@ pub enum Event {
         /// Account name.
         user: String,
     },
-    /// Waiting for the customer.
-    Waiting {
-        /// e.g. T3.
-        ticket: String,
-    },
     /// The customer is here.
     Paired {
         /// Session id.
@@ -27,20 +22,6 @@ pub enum Event {
         ticket: String,
         /// The customer's name.
         customer: String,
-    },
-    /// A capability was granted, refused or revoked.
-    Consent {
-        /// Which.
-        capability: Capability,
-        /// Held now?
-        granted: bool,
-    },
-    /// A chat message from the customer.
-    Chat {
-        /// Who wrote it.
-        from: String,
-        /// The text.
-        text: String,
     },
     /// The customer's clipboard changed while control was held.
     Clipboard {
@@ -65,22 +46,10 @@ pub enum Event {
         /// The frame's sequence number.
         seq: u32,
     },
-    /// Something went wrong.
-    Error {
-        /// The broker's error code, or `bad_command` / `console` for local problems.
-        code: String,
-        /// In words.
-        message: String,
-    },
     /// The broker wrote a note or the resolution to the transcript.
     Recorded {
         /// note or resolution.
         what: String,
-    },
-    /// The customer answered the resolution.
-    Confirmed {
-        /// Whether the problem is solved.
-        solved: bool,
     },
     /// Both sides' bandwidth checks, and whether screen sharing waits for an override.
     Bandwidth {
@@ -121,28 +90,12 @@ pub enum Event {
         /// On the direct path.
         direct: u64,
     },
-    /// Screen and input go direct between customer and technician, or through the broker.
-    Path {
-        /// Direct?
-        direct: bool,
-        /// Why.
-        reason: String,
-    },
     /// The customer answered an approval request.
     Approval {
         /// What was asked.
         what: Approval,
         /// The answer.
         allowed: bool,
-    },
-    /// A second technician joined or left.
-    Helper {
-        /// Who.
-        name: String,
-        /// Watching or helping.
-        mode: HelperMode,
-        /// Joined or left.
-        joined: bool,
     },
     /// The shell on the customer's machine is open.
     ShellOpened {
@@ -161,11 +114,6 @@ pub enum Event {
         /// Why.
         reason: String,
     },
-    /// Information.
-    Notice {
-        /// In words.
-        message: String,
-    },
     /// The session is over.
     Ended {
         /// Why.
@@ -173,57 +121,56 @@ pub enum Event {
         /// The error that ended it, if any.
         code: Option<ErrorCode>,
     },
+    /// What the customer's side is told too, in the technician's words.
+    #[serde(untagged)]
+    Session(SessionEvent),
+}
+
+impl From<SessionEvent> for Event {
+    fn from(event: SessionEvent) -> Event {
+        Event::Session(event)
+    }
 }
 
 impl Event {
     /// An error event.
     pub fn error(code: impl Into<String>, message: impl Into<String>) -> Event {
-        Event::Error { code: code.into(), message: message.into() }
+        SessionEvent::error(code, message).into()
+    }
+
+    /// Information.
+    pub fn notice(message: impl Into<String>) -> Event {
+        SessionEvent::notice(message).into()
     }
 }
 
 impl Sentence for Event {
     fn sentence(&self) -> String {
         match self {
-            Event::Connected { user } => format!("Logged in as {user}."),
-            Event::Waiting { ticket } => format!("Waiting for the customer on {ticket}..."),
-            Event::Paired { customer, ticket, .. } => {
-                format!("{customer} is connected ({ticket}). Type 'help' for commands.")
-            }
-            Event::Consent { capability, granted: true } => {
-                format!("Customer allowed {capability}.")
-            }
-            Event::Consent { capability, granted: false } => {
-                format!("You do not have {capability}.")
-            }
-            Event::Chat { from, text } => format!("[{from}] {text}"),
+            Event::Connected { user } => format!("Logged in as {}.", shown(user)),
+            Event::Paired { customer, ticket, .. } => format!(
+                "{} is connected ({}). Type 'help' for commands.",
+                shown(customer),
+                shown(ticket)
+            ),
             Event::Screen { width, height } => format!("Remote screen is {width}x{height}."),
             Event::Clipboard { text } => {
-                format!("The customer's clipboard: {}", text.chars().take(200).collect::<String>())
+                let start: String = text.chars().take(200).collect();
+                format!("The customer's clipboard: {}", shown(&start))
             }
             Event::Snapshot { path, width, height, .. } => {
-                format!("Saved {width}x{height} snapshot to {path}.")
+                format!("Saved {width}x{height} snapshot to {}.", shown(path))
             }
-            Event::Error { code, message } => format!("error ({code}): {message}"),
-            Event::Recorded { what } => format!("The {what} is recorded."),
-            Event::Confirmed { solved: true } => {
-                "The customer confirmed the problem is solved.".into()
-            }
-            Event::Confirmed { solved: false } => {
-                "The customer says the problem is not solved.".into()
-            }
-            Event::Bandwidth { screen_blocked: true, reason, .. } => {
-                format!(
-                    "Screen sharing waits: {reason}. Type 'override bandwidth REASON' to share anyway."
-                )
-            }
-            Event::Bandwidth { reason, .. } => format!("Bandwidth: {reason}."),
-            Event::Quality { rtt_ms, received_kbps, sent_kbps } => {
-                format!(
-                    "[status] rtt {rtt_ms:.0} ms, in {received_kbps:.0} kbit/s, out {sent_kbps:.0} kbit/s"
-                )
-            }
-            Event::QualityWarning { message } => format!("warning: {message}"),
+            Event::Recorded { what } => format!("The {} is recorded.", shown(what)),
+            Event::Bandwidth { screen_blocked: true, reason, .. } => format!(
+                "Screen sharing waits: {}. Type 'override bandwidth REASON' to share anyway.",
+                shown(reason)
+            ),
+            Event::Bandwidth { reason, .. } => format!("Bandwidth: {}.", shown(reason)),
+            Event::Quality { rtt_ms, received_kbps, sent_kbps } => format!(
+                "[status] rtt {rtt_ms:.0} ms, in {received_kbps:.0} kbit/s, out {sent_kbps:.0} kbit/s"
+            ),
+            Event::QualityWarning { message } => format!("warning: {}", shown(message)),
             Event::PeerAway { grace_secs } => format!(
                 "The customer's connection dropped; waiting up to {grace_secs} s for it to come back."
             ),
@@ -231,37 +178,37 @@ impl Sentence for Event {
             Event::Updates { relayed, direct } => {
                 format!("[path] screen updates: {relayed} through the broker, {direct} direct")
             }
-            Event::Path { direct: true, .. } => "[path] direct to the customer".into(),
-            Event::Path { direct: false, reason } => format!("[path] through the broker: {reason}"),
             Event::Approval { what, allowed } => {
                 let what = match what {
-                    Approval::SecondTechnician { name, .. } => format!("{name} joining"),
-                    Approval::Transfer { to } => format!("being handed over to {to}"),
+                    Approval::SecondTechnician { name, .. } => format!("{} joining", shown(name)),
+                    Approval::Transfer { to } => format!("being handed over to {}", shown(to)),
                 };
                 format!("The customer {} {what}.", if *allowed { "allowed" } else { "refused" })
             }
-            Event::Helper { name, joined: true, mode } => format!("{name} joined ({mode:?})."),
-            Event::Helper { name, joined: false, .. } => format!("{name} left."),
-            Event::ShellOpened { shell } => format!("Shell open ({shell})."),
+            Event::ShellOpened { shell } => format!("Shell open ({}).", shown(shell)),
+            // Only ever printed as JSON: a terminal gets the shell's bytes as they are.
             Event::ShellOutput { data } => data.clone(),
-            Event::ShellClosed { reason, .. } => format!("Shell closed: {reason}."),
-            Event::Notice { message } => message.clone(),
-            Event::Ended { reason, .. } => format!("Session ended: {reason}."),
+            Event::ShellClosed { reason, .. } => format!("Shell closed: {}.", shown(reason)),
+            Event::Ended { reason, .. } => format!("Session ended: {}.", shown(reason)),
+            Event::Session(event) => event.sentence_for(Role::Console),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tether_protocol::Capability;
+
     use super::*;
 
     #[test]
     fn events_serialise_with_an_event_tag() {
-        let e = Event::Consent { capability: Capability::View, granted: true };
+        let e = Event::from(SessionEvent::Consent { capability: Capability::View, granted: true });
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
             r#"{"event":"consent","capability":"view","granted":true}"#
         );
+        assert_eq!(e.sentence(), "Customer allowed view.");
         let e = Event::Ended { reason: "bye".into(), code: Some(ErrorCode::PeerGone) };
         assert_eq!(
             serde_json::to_string(&e).unwrap(),

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use serde::Serialize;
-use tether_client::Printer;
 use tether_client::progress::TransferProgress;
 use tether_client::transfer::{Incoming, Outgoing, control_frame};
+use tether_client::{Printer, Sentence, shown};
 use tether_protocol::{Direction, FileMsg, decode_data, safe_file_name};
 
 /// What a transfer reports.
@@ -295,13 +295,15 @@ impl Transfers {
     }
 }
 
-impl tether_client::Sentence for FileEvent {
+impl Sentence for FileEvent {
     fn sentence(&self) -> String {
         match self {
             FileEvent::FileStarted { name, direction: Direction::ToAgent, .. } => {
-                format!("Offering {name} to the customer...")
+                format!("Offering {} to the customer...", shown(name))
             }
-            FileEvent::FileStarted { name, .. } => format!("Asking the customer for {name}..."),
+            FileEvent::FileStarted { name, .. } => {
+                format!("Asking the customer for {}...", shown(name))
+            }
             FileEvent::FileAccepted { offset: 0, size, .. } => {
                 format!("Accepted; {size} bytes to go.")
             }
@@ -312,10 +314,12 @@ impl tether_client::Sentence for FileEvent {
                 format!("{}% ({bytes} of {size} bytes)", bytes * 100 / (*size).max(1))
             }
             FileEvent::FileDone { name, ok: true, detail, .. } => {
-                format!("{name} arrived intact ({detail}).")
+                format!("{} arrived intact ({}).", shown(name), shown(detail))
             }
-            FileEvent::FileDone { name, detail, .. } => format!("{name} failed: {detail}"),
-            FileEvent::FileFailed { reason, .. } => format!("Transfer stopped: {reason}"),
+            FileEvent::FileDone { name, detail, .. } => {
+                format!("{} failed: {}", shown(name), shown(detail))
+            }
+            FileEvent::FileFailed { reason, .. } => format!("Transfer stopped: {}", shown(reason)),
         }
     }
 }

@@ -211,6 +211,25 @@ impl Agent {
         )
     }
 
+    /// [`Agent::request`] without `--json`: what a customer reads, each sentence read as a
+    /// `text` event (a line the agent printed).
+    pub fn request_in_words(broker: &Broker, name: &str, consent: &str) -> Agent {
+        let mut cmd = crate::bins::command_in(None, "tether-agent");
+        cmd.args(["request", "--name", name, "--issue", "in words"]);
+        cmd.args(["--broker", &broker.url(), "--consent", consent, "--ca"])
+            .arg(broker.ca())
+            .args(["--screen", "test-pattern", "--input-log"])
+            .arg(input_log(broker, name))
+            .env("RUST_LOG", "debug")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY");
+        Running::spawn(
+            &format!("agent {name} (words)"),
+            cmd,
+            broker.scratch().join(format!("agent-{name}-words.err")),
+        )
+    }
+
     /// `tether-agent join CODE --consent consent --json`.
     pub fn join(broker: &Broker, name: &str, code: &str, consent: &str) -> Agent {
         let mut cmd = Command::new(bin("tether-agent"));
@@ -412,6 +431,18 @@ impl Console {
             &format!("console {}", self.name),
             cmd,
             self.scratch.join(format!("console-{}-{target}.err", self.name)),
+        )
+    }
+
+    /// `join TARGET` without `--batch` and without a window: what a technician reads in a
+    /// terminal, each sentence read as a `text` event.
+    pub fn join_in_words(&self, target: &str) -> Running {
+        let mut cmd = self.command();
+        cmd.args(["join", target]).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+        Running::spawn(
+            &format!("console {} (words)", self.name),
+            cmd,
+            self.scratch.join(format!("console-{}-{target}-words.err", self.name)),
         )
     }
 

@@ -11,7 +11,8 @@ use bytes::Bytes;
 use tether_client::check::pong;
 use tether_client::check_ui::check_with_progress;
 use tether_client::{
-    BrokerAddr, ClientError, Incoming, Printer, Receiver, Sender, Writer, stdin_lines,
+    BrokerAddr, ClientError, Incoming, Printer, Receiver, Sender, SessionEvent, Writer, shown,
+    stdin_lines,
 };
 use tether_direct::{Link, News};
 use tether_protocol::{
@@ -316,9 +317,9 @@ impl Agent {
             ServerMessage::TicketCreated { ticket } => {
                 self.out.emit(&AgentEvent::Ticket { ticket: ticket.id.to_string() })
             }
-            ServerMessage::Waiting { ticket } => {
-                self.out.emit(&AgentEvent::Waiting { ticket: ticket.to_string() })
-            }
+            ServerMessage::Waiting { ticket } => self
+                .out
+                .emit(&AgentEvent::from(SessionEvent::Waiting { ticket: ticket.to_string() })),
             ServerMessage::Paired(info) => {
                 self.technician = info.peer.name.clone();
                 self.out.emit(&AgentEvent::Paired { session: info.id, technician: info.peer.name });
@@ -333,7 +334,7 @@ impl Agent {
                 }
             }
             ServerMessage::Error { code, message, fatal } => {
-                self.out.emit(&AgentEvent::broker_error(code, message.clone()));
+                self.out.emit(&AgentEvent::from(SessionEvent::broker_error(code, message.clone())));
                 if fatal {
                     return Err(ClientError::Refused { code, message });
                 }
@@ -349,9 +350,9 @@ impl Agent {
             ServerMessage::ResolutionProposed { text } if self.stdin_open => {
                 self.prompt(Prompt::Resolution(text))
             }
-            ServerMessage::ResolutionProposed { text } => self.out.emit(&AgentEvent::Notice {
-                message: format!("The technician resolved the ticket: {text}"),
-            }),
+            ServerMessage::ResolutionProposed { text } => self.out.emit(&AgentEvent::notice(
+                format!("The technician resolved the ticket: {}", shown(&text)),
+            )),
             ServerMessage::ApprovalRequested { id, what } => match self.policy.approve(&what) {
                 Some(answer) => self.approve(id, answer).await?,
                 None if !self.stdin_open => self.approve(id, false).await?,
@@ -365,7 +366,7 @@ impl Agent {
                 }
                 // They see the screen as it passes through the broker.
                 self.stream.through_broker(!self.helpers.is_empty());
-                self.out.emit(&AgentEvent::Helper { name, mode, joined })
+                self.out.emit(&AgentEvent::from(SessionEvent::Helper { name, mode, joined }))
             }
             ServerMessage::HandedOver { to } => {
                 // That session is over: nothing to resume until the next one.
@@ -386,13 +387,11 @@ impl Agent {
             }
             ServerMessage::Quality { rtt_ms, .. } => self.stream.adapt(rtt_ms),
             ServerMessage::QualityWarning { message } => {
-                self.out.emit(&AgentEvent::Notice { message })
+                self.out.emit(&AgentEvent::notice(message))
             }
-            ServerMessage::ShuttingDown { grace_secs } => self.out.emit(&AgentEvent::Notice {
-                message: format!(
-                    "The support server is restarting; the session ends in {grace_secs} s."
-                ),
-            }),
+            ServerMessage::ShuttingDown { grace_secs } => self.out.emit(&AgentEvent::notice(
+                format!("The support server is restarting; the session ends in {grace_secs} s."),
+            )),
             other => tracing::debug!(?other, "ignored"),
         }
         Ok(true)
@@ -416,7 +415,7 @@ impl Agent {
 
     /// Tells the customer and the technician which path screen and input take.
     async fn path(&mut self, direct: bool, reason: String) -> Result<(), ClientError> {
-        self.out.emit(&AgentEvent::Path { direct, reason: reason.clone() });
+        self.out.emit(&AgentEvent::from(SessionEvent::Path { direct, reason: reason.clone() }));
         self.sender
             .control(&ClientMessage::Signal { signal: Signal::Path { direct, reason } })
             .await
@@ -433,7 +432,10 @@ impl Agent {
             Channel::Probe if flags == probe_flags::PING => self.sender.frame(pong(bytes)).await?,
             Channel::Chat => {
                 let text = String::from_utf8_lossy(payload).into_owned();
-                self.out.emit(&AgentEvent::Chat { from: self.technician.clone(), text });
+                self.out.emit(&AgentEvent::from(SessionEvent::Chat {
+                    from: self.technician.clone(),
+                    text,
+                }));
             }
             // The agent is authoritative: whatever the broker let through, no control, no input.
             Channel::Input => self.input.handle(self.consent, payload),
@@ -449,9 +451,10 @@ impl Agent {
             Channel::Clipboard if self.consent.holds(Capability::Control) => {
                 if let (Some(board), Ok(text)) = (&self.clipboard, std::str::from_utf8(payload)) {
                     board.set(text.to_string());
-                    self.out.emit(&AgentEvent::Notice {
-                        message: format!("{} put text on your clipboard.", self.technician),
-                    });
+                    self.out.emit(&AgentEvent::notice(format!(
+                        "{} put text on your clipboard.",
+                        shown(&self.technician)
+                    )));
                 }
             }
             Channel::Shell => self.shell_frame(flags, payload).await?,
@@ -480,7 +483,7 @@ impl Agent {
                     match rest.trim().parse::<Capability>() {
                         Ok(cap) => Some(cap),
                         Err(e) => {
-                            self.out.emit(&AgentEvent::Error { code: "agent".into(), message: e });
+                            self.out.emit(&AgentEvent::error("agent", e));
                             return Ok(());
                         }
                     }
@@ -488,9 +491,7 @@ impl Agent {
                 match cap {
                     // Revoking view takes control too, here and at the broker.
                     Some(cap) => self.decide(cap, false).await?,
-                    None => {
-                        self.out.emit(&AgentEvent::Notice { message: "Nothing to revoke.".into() })
-                    }
+                    None => self.out.emit(&AgentEvent::notice("Nothing to revoke.")),
                 }
             }
             "quit" | "exit" => self.leave("the customer ended the session").await,
@@ -501,9 +502,7 @@ impl Agent {
                 let frame = Frame::encode(Channel::Chat, 0, line.as_bytes());
                 match frame {
                     Ok(frame) => self.sender.frame(frame).await?,
-                    Err(e) => self
-                        .out
-                        .emit(&AgentEvent::Error { code: "agent".into(), message: e.to_string() }),
+                    Err(e) => self.out.emit(&AgentEvent::error("agent", e.to_string())),
                 }
             }
         }

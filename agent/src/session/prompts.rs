@@ -2,7 +2,7 @@
 //! terminal one at a time, approvals of second technicians and hand-overs, the confirmation of
 //! the resolution with rating and comment, and what stops when a capability is taken back.
 
-use tether_client::ClientError;
+use tether_client::{ClientError, SessionEvent};
 use tether_protocol::{Approval, Capability, ClientMessage};
 
 use super::Agent;
@@ -33,9 +33,9 @@ impl Agent {
             return self.send_consent(cap, true).await;
         }
         if cap == Capability::Control && !self.input.can_inject() {
-            self.out.emit(&AgentEvent::Notice {
-                message: "Remote control is not available on this computer; refused.".into(),
-            });
+            self.out.emit(&AgentEvent::notice(
+                "Remote control is not available on this computer; refused.",
+            ));
             return self.send_consent(cap, false).await;
         }
         match self.policy.preset(cap) {
@@ -119,7 +119,7 @@ impl Agent {
         rating: Option<u8>,
         comment: Option<String>,
     ) -> Result<(), ClientError> {
-        self.out.emit(&AgentEvent::Confirmed { solved });
+        self.out.emit(&AgentEvent::from(SessionEvent::Confirmed { solved }));
         self.sender.control(&ClientMessage::Confirm { solved, rating, comment }).await
     }
 
@@ -141,7 +141,7 @@ impl Agent {
         if !self.consent.holds(Capability::Files) {
             let step = self.files.cancel_all("the customer withdrew permission for file transfers");
             for message in step.notices {
-                self.out.emit(&AgentEvent::Notice { message });
+                self.out.emit(&AgentEvent::notice(message));
             }
         }
         if !self.consent.holds(Capability::Shell) {
@@ -167,8 +167,10 @@ impl Agent {
     pub(super) fn consent_changed(&mut self, cap: Capability, announce: bool) {
         self.update_stream();
         if announce || !self.consent.holds(cap) {
-            self.out
-                .emit(&AgentEvent::Consent { capability: cap, granted: self.consent.holds(cap) });
+            self.out.emit(&AgentEvent::from(SessionEvent::Consent {
+                capability: cap,
+                granted: self.consent.holds(cap),
+            }));
         }
     }
 }

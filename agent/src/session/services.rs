@@ -39,7 +39,7 @@ impl Agent {
             self.sender.frame(frame).await?;
         }
         for message in step.notices {
-            self.out.emit(&AgentEvent::Notice { message });
+            self.out.emit(&AgentEvent::notice(message));
         }
         if let Some(q) = step.ask {
             self.prompt(Prompt::File(q));

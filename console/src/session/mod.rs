@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tether_client::check::pong;
 use tether_client::check_ui::check_with_progress;
-use tether_client::{ClientError, Incoming, Printer, Sender, stdin_chunks};
+use tether_client::{ClientError, Incoming, Printer, Sender, SessionEvent, stdin_chunks};
 use tether_direct::{Link, News, Route};
 use tether_protocol::{
     Capability, Channel, ClientMessage, ErrorCode, Frame, HEADER_LEN, JoinTarget, ServerMessage,
@@ -99,7 +99,7 @@ pub async fn join(
             incoming = receiver.recv() => match incoming {
                 Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs })) => {
                     if let Some(why) = link.invited(ice_servers, timeout_secs) {
-                        s.emit(&Event::Path { direct: false, reason: why });
+                        s.emit(SessionEvent::Path { direct: false, reason: why });
                     }
                 }
                 Ok(Incoming::Control(ServerMessage::Signal {
@@ -124,7 +124,7 @@ pub async fn join(
                 Err(ClientError::Closed { reason, .. }) => {
                     let reason = reason.unwrap_or_else(|| "the broker closed the connection".into());
                     if s.quitting {
-                        s.emit(&Event::Ended { reason, code: None });
+                        s.emit(Event::Ended { reason, code: None });
                         break Ok(());
                     }
                     break Err(ClientError::Closed { code: None, reason: Some(reason) });
@@ -240,7 +240,7 @@ impl Console {
     /// How many screen updates came which way so far.
     fn emit_updates(&self) {
         let (relayed, direct) = self.updates;
-        self.emit(&Event::Updates { relayed, direct });
+        self.emit(Event::Updates { relayed, direct });
     }
 
     /// Asks for the screen again, without waiting for an update that may have been lost on
@@ -278,7 +278,7 @@ impl Console {
             News::Up(why) => (true, why),
             News::Down(why) => (false, why),
         };
-        self.emit(&Event::Path { direct, reason: reason.clone() });
+        self.emit(SessionEvent::Path { direct, reason: reason.clone() });
         self.emit_updates();
         let signal = tether_protocol::Signal::Path { direct, reason };
         self.sender.control(&ClientMessage::Signal { signal }).await?;
@@ -290,7 +290,8 @@ impl Console {
     }
 
     /// Reports an event: printed, and shown in the window if there is one.
-    fn emit(&self, event: &Event) {
+    fn emit(&self, event: impl Into<Event>) {
+        let event = &event.into();
         self.printer.emit(event);
         if let Some(viewer) = &self.viewer {
             viewer.state().record(event);
@@ -322,7 +323,7 @@ impl Console {
             }
             ViewerMsg::Failed(why) => {
                 self.viewer = None;
-                self.emit(&Event::Notice { message: format!("No window ({why}).") });
+                self.emit(SessionEvent::Notice { message: format!("No window ({why}).") });
                 match self.awaiting_draw.take() {
                     Some(_) => self.ask_screen(false).await,
                     None => Ok(()),
@@ -338,7 +339,7 @@ impl Console {
             Incoming::Frame(header, bytes) => match header.channel {
                 Channel::Chat => {
                     let text = String::from_utf8_lossy(&bytes[HEADER_LEN..]).into_owned();
-                    self.emit(&Event::Chat { from: self.customer.clone(), text });
+                    self.emit(SessionEvent::Chat { from: self.customer.clone(), text });
                 }
                 Channel::Probe if header.flags == probe_flags::PING => {
                     self.sender.frame(pong(&bytes)).await?
@@ -350,7 +351,7 @@ impl Console {
                 Channel::File => self.file_frame(header.flags, &bytes[HEADER_LEN..]).await?,
                 Channel::Clipboard => {
                     let text = String::from_utf8_lossy(&bytes[HEADER_LEN..]).into_owned();
-                    self.emit(&Event::Clipboard { text });
+                    self.emit(Event::Clipboard { text });
                 }
                 Channel::Shell => self.shell_frame(header.flags, &bytes[HEADER_LEN..]),
                 other => tracing::debug!(channel = other.name(), "frame ignored"),
@@ -362,11 +363,11 @@ impl Console {
     async fn control(&mut self, msg: ServerMessage) -> Result<bool, ClientError> {
         match msg {
             ServerMessage::Waiting { ticket } => {
-                self.emit(&Event::Waiting { ticket: ticket.to_string() })
+                self.emit(SessionEvent::Waiting { ticket: ticket.to_string() })
             }
             ServerMessage::Paired(info) => {
                 self.customer = info.peer.name.clone();
-                self.emit(&Event::Paired {
+                self.emit(Event::Paired {
                     session: info.id,
                     ticket: info.ticket.to_string(),
                     customer: info.peer.name,
@@ -381,7 +382,7 @@ impl Console {
                 if granted {
                     self.held.push(capability);
                 }
-                self.emit(&Event::Consent { capability, granted });
+                self.emit(SessionEvent::Consent { capability, granted });
                 if !granted {
                     self.lost(capability);
                 }
@@ -390,7 +391,7 @@ impl Console {
                 if fatal {
                     return Err(ClientError::Refused { code, message });
                 }
-                self.emit(&Event::error(code.name(), message));
+                self.emit(Event::error(code.name(), message));
                 // A shell or transfer the broker refused for want of consent is over.
                 if code == ErrorCode::ConsentRequired {
                     for cap in [Capability::Files, Capability::Shell] {
@@ -405,13 +406,13 @@ impl Console {
                 for event in self.transfers.drop_all("the session ended") {
                     self.emit_file(&event);
                 }
-                self.emit(&Event::Ended { reason, code });
+                self.emit(Event::Ended { reason, code });
                 return Ok(false);
             }
-            ServerMessage::Recorded { what } => self.emit(&Event::Recorded { what }),
+            ServerMessage::Recorded { what } => self.emit(Event::Recorded { what }),
             ServerMessage::BandwidthGate { agent, console, screen_blocked, reason } => {
                 self.screen_blocked = screen_blocked;
-                self.emit(&Event::Bandwidth {
+                self.emit(Event::Bandwidth {
                     agent: agent.map(|c| c.verdict),
                     console: console.map(|c| c.verdict),
                     screen_blocked,
@@ -419,25 +420,25 @@ impl Console {
                 })
             }
             ServerMessage::Quality { rtt_ms, received_kbps, sent_kbps } => {
-                self.emit(&Event::Quality { rtt_ms, received_kbps, sent_kbps })
+                self.emit(Event::Quality { rtt_ms, received_kbps, sent_kbps })
             }
             ServerMessage::ApprovalDecided { what, allowed } => {
-                self.emit(&Event::Approval { what, allowed })
+                self.emit(Event::Approval { what, allowed })
             }
             ServerMessage::Helper { name, mode, joined } => {
-                self.emit(&Event::Helper { name, mode, joined })
+                self.emit(SessionEvent::Helper { name, mode, joined })
             }
             ServerMessage::QualityWarning { message } => {
-                self.emit(&Event::QualityWarning { message })
+                self.emit(Event::QualityWarning { message })
             }
-            ServerMessage::PeerAway { grace_secs } => self.emit(&Event::PeerAway { grace_secs }),
+            ServerMessage::PeerAway { grace_secs } => self.emit(Event::PeerAway { grace_secs }),
             ServerMessage::PeerBack => {
-                self.emit(&Event::PeerBack);
+                self.emit(Event::PeerBack);
                 // An update or request may have been lost with the connection.
                 self.ask_again().await?;
             }
-            ServerMessage::Confirmed { solved } => self.emit(&Event::Confirmed { solved }),
-            ServerMessage::ShuttingDown { grace_secs } => self.emit(&Event::Notice {
+            ServerMessage::Confirmed { solved } => self.emit(SessionEvent::Confirmed { solved }),
+            ServerMessage::ShuttingDown { grace_secs } => self.emit(SessionEvent::Notice {
                 message: format!("the broker is shutting down; the session ends in {grace_secs} s"),
             }),
             other => tracing::debug!(?other, "ignored"),
@@ -448,14 +449,14 @@ impl Console {
     async fn typed(&mut self, line: &str) -> Result<(), ClientError> {
         match line.trim() {
             "help" | "?" => {
-                self.emit(&Event::Notice { message: commands::USAGE.into() });
+                self.emit(SessionEvent::Notice { message: commands::USAGE.into() });
                 Ok(())
             }
             _ => match commands::parse(line) {
                 Ok(Some(cmd)) => self.run(cmd).await,
                 Ok(None) => Ok(()),
                 Err(message) => {
-                    self.emit(&Event::error("bad_command", message));
+                    self.emit(Event::error("bad_command", message));
                     Ok(())
                 }
             },
@@ -468,7 +469,7 @@ impl Console {
                 Ok(frame) if frame.len() <= Channel::Chat.max_frame_bytes() => {
                     self.sender.frame(frame).await?
                 }
-                _ => self.emit(&Event::error("bad_command", "chat message too long")),
+                _ => self.emit(Event::error("bad_command", "chat message too long")),
             },
             Command::Request(capability) => {
                 self.sender.control(&ClientMessage::ConsentRequest { capability }).await?
@@ -496,7 +497,7 @@ impl Console {
                     Ok(frame) if frame.len() <= Channel::Clipboard.max_frame_bytes() => {
                         self.sender.frame(frame).await?
                     }
-                    _ => self.emit(&Event::error("bad_command", "clipboard text too long")),
+                    _ => self.emit(Event::error("bad_command", "clipboard text too long")),
                 }
             }
             Command::Note(text) => self.sender.control(&ClientMessage::Note { text }).await?,
@@ -518,7 +519,7 @@ impl Console {
             }
             Command::ShellOpen => {
                 if self.shell != ShellState::Closed {
-                    self.emit(&Event::error("bad_command", "a shell is already open"));
+                    self.emit(Event::error("bad_command", "a shell is already open"));
                 } else {
                     let (cols, rows) = shell::terminal_size();
                     self.shell = ShellState::Opening;

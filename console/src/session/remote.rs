@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use tether_client::ClientError;
+use tether_client::{ClientError, SessionEvent};
 use tether_protocol::{Capability, FileMsg, ShellMsg, file_flags, shell_flags};
 
 use super::Console;
@@ -51,7 +51,7 @@ impl Console {
         if flags == shell_flags::DATA {
             if self.printer.is_json() {
                 let data = String::from_utf8_lossy(payload).into_owned();
-                self.emit(&Event::ShellOutput { data });
+                self.emit(Event::ShellOutput { data });
             } else {
                 // A terminal (or a person's pipe) gets the bytes as the shell wrote them.
                 let mut out = std::io::stdout().lock();
@@ -62,9 +62,9 @@ impl Console {
         match ShellMsg::decode(payload) {
             Ok(ShellMsg::Opened { shell }) => {
                 self.shell = ShellState::Open;
-                self.emit(&Event::ShellOpened { shell });
+                self.emit(Event::ShellOpened { shell });
                 if self.interactive && !self.input_ended {
-                    self.emit(&Event::Notice {
+                    self.emit(SessionEvent::Notice {
                         message: "You are typing into the customer's shell; Ctrl-] closes it."
                             .into(),
                     });
@@ -74,7 +74,7 @@ impl Console {
             Ok(ShellMsg::Exited { code, reason }) => {
                 self.shell = ShellState::Closed;
                 self.raw = None;
-                self.emit(&Event::ShellClosed { code, reason });
+                self.emit(Event::ShellClosed { code, reason });
             }
             Ok(other) => tracing::debug!(?other, "ignored shell message"),
             Err(e) => tracing::debug!(%e, "bad shell message"),
@@ -94,7 +94,7 @@ impl Console {
             Capability::Shell if self.shell != ShellState::Closed => {
                 self.shell = ShellState::Closed;
                 self.raw = None;
-                self.emit(&Event::ShellClosed {
+                self.emit(Event::ShellClosed {
                     code: None,
                     reason: "the customer has not allowed the shell".into(),
                 });
@@ -110,7 +110,7 @@ impl Console {
         match self.screen.draw(message) {
             Ok(resized) => {
                 if let Some((width, height)) = resized {
-                    self.emit(&Event::Screen { width, height });
+                    self.emit(Event::Screen { width, height });
                 }
                 for written in self.screen.drawn() {
                     self.snapshot_written(written);
@@ -137,7 +137,7 @@ impl Console {
     pub(super) async fn tick(&mut self) -> Result<(), ClientError> {
         let now = Instant::now();
         for path in self.screen.expired(now) {
-            self.emit(&Event::error(
+            self.emit(Event::error(
                 "console",
                 format!(
                     "no new screen frame for {} within {} s (has the customer allowed view?)",
@@ -157,13 +157,13 @@ impl Console {
 
     pub(super) fn snapshot_written(&self, written: Result<Snapshot, String>) {
         match written {
-            Ok(s) => self.emit(&Event::Snapshot {
+            Ok(s) => self.emit(Event::Snapshot {
                 path: s.path.display().to_string(),
                 width: s.width,
                 height: s.height,
                 seq: s.seq,
             }),
-            Err(message) => self.emit(&Event::error("console", message)),
+            Err(message) => self.emit(Event::error("console", message)),
         }
     }
 }

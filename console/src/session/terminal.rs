@@ -37,7 +37,7 @@ impl Console {
         }
         if self.line.len() > MAX_LINE {
             self.line.clear();
-            self.emit(&Event::error("bad_command", "line too long; discarded"));
+            self.emit(Event::error("bad_command", "line too long; discarded"));
         }
         Ok(())
     }

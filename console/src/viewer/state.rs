@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use eframe::egui;
-use tether_client::Sentence;
+use tether_client::{Sentence, SessionEvent};
 use tether_protocol::Capability;
 use tokio::sync::mpsc;
 
@@ -65,10 +65,15 @@ pub struct ViewState {
 }
 
 impl ViewState {
+    /// Adds a line; its control characters show rather than act, as in the terminal.
     fn push(&mut self, kind: LineKind, text: String) {
         if self.lines.len() == MAX_LINES {
             self.lines.pop_front();
         }
+        let text = match tether_protocol::visible(&text, true) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(shown) => shown,
+        };
         self.lines.push_back(Line { kind, text });
     }
 
@@ -79,7 +84,7 @@ impl ViewState {
                 self.customer = customer.clone();
                 self.push(LineKind::Notice, event.sentence());
             }
-            Event::Consent { capability, granted } => {
+            Event::Session(SessionEvent::Consent { capability, granted }) => {
                 match capability {
                     Capability::View => self.view = *granted,
                     Capability::Control => self.control = *granted,
@@ -88,7 +93,9 @@ impl ViewState {
                 }
                 self.push(LineKind::Notice, event.sentence());
             }
-            Event::Chat { .. } => self.push(LineKind::Customer, event.sentence()),
+            Event::Session(SessionEvent::Chat { .. }) => {
+                self.push(LineKind::Customer, event.sentence())
+            }
             Event::Quality { rtt_ms, received_kbps, .. } => {
                 self.rtt_ms = Some(*rtt_ms);
                 self.received_kbps = Some(*received_kbps);
@@ -97,8 +104,10 @@ impl ViewState {
                 self.clipboard = Some(text.clone());
                 self.push(LineKind::Notice, "The customer's clipboard was copied to yours.".into());
             }
-            Event::Error { .. } => self.push(LineKind::Error, event.sentence()),
-            Event::Path { direct, .. } => {
+            Event::Session(SessionEvent::Error { .. }) => {
+                self.push(LineKind::Error, event.sentence())
+            }
+            Event::Session(SessionEvent::Path { direct, .. }) => {
                 self.direct = *direct;
                 self.push(LineKind::Notice, event.sentence());
             }
@@ -209,12 +218,15 @@ mod tests {
     #[test]
     fn events_update_what_the_window_shows() {
         let mut s = ViewState::default();
-        s.record(&Event::Consent { capability: Capability::Control, granted: true });
+        s.record(&SessionEvent::Consent { capability: Capability::Control, granted: true }.into());
         assert!(s.control && !s.view);
-        s.record(&Event::Chat { from: "bob".into(), text: "hi".into() });
+        s.record(&SessionEvent::Chat { from: "bob".into(), text: "hi".into() }.into());
         s.record(&Event::Quality { rtt_ms: 12.0, received_kbps: 800.0, sent_kbps: 5.0 });
         assert_eq!(s.rtt_ms, Some(12.0));
         assert_eq!(s.lines.back().unwrap().kind, LineKind::Customer);
+        let trick = SessionEvent::Chat { from: "eve".into(), text: "\x1b[2J\n[broker] ok".into() };
+        s.record(&trick.into());
+        assert_eq!(s.lines.back().unwrap().text, "[eve] ␛[2J␊[broker] ok", "shown, not acted on");
         for i in 0..MAX_LINES + 10 {
             s.notice(format!("{i}"));
         }
