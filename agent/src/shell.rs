@@ -1,7 +1,8 @@
 //! The remote shell on the customer's machine: a PTY running the user's login shell
 //! (portable-pty), opened only while the customer grants `shell`, closed when they revoke it,
 //! when the technician closes it, or when it exits. Output is read on a plain thread and comes
-//! back to the session loop through a channel.
+//! back to the session loop through a channel. The session watches the terminal's modes, so
+//! that what is typed at a password prompt is recorded masked.
 
 use std::io::{Read, Write};
 
@@ -88,6 +89,16 @@ impl Shell {
     /// The program running.
     pub fn program(&self) -> &str {
         &self.program
+    }
+
+    /// Whether the terminal reads a secret now: echo off while reading line by line, as
+    /// `read -s`, `sudo` and `passwd` do. A line editor such as bash's readline also turns
+    /// echo off, but reads key by key and echoes itself, so it does not count.
+    pub fn input_hidden(&self) -> bool {
+        use nix::sys::termios::LocalFlags;
+        self.master.get_termios().is_some_and(|t| {
+            !t.local_flags.contains(LocalFlags::ECHO) && t.local_flags.contains(LocalFlags::ICANON)
+        })
     }
 
     /// Types `bytes` into the shell.

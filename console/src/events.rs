@@ -107,6 +107,12 @@ pub enum Event {
         /// The text (invalid UTF-8 replaced).
         data: String,
     },
+    /// The customer's terminal reads a secret (a password prompt), or no longer does: what
+    /// is typed meanwhile is recorded masked (in `--batch`; a terminal simply echoes nothing).
+    ShellInputHidden {
+        /// Hidden now?
+        hidden: bool,
+    },
     /// The shell is closed.
     ShellClosed {
         /// Its exit code, if it exited by itself.
@@ -188,6 +194,12 @@ impl Sentence for Event {
             Event::ShellOpened { shell } => format!("Shell open ({}).", shown(shell)),
             // Only ever printed as JSON: a terminal gets the shell's bytes as they are.
             Event::ShellOutput { data } => data.clone(),
+            Event::ShellInputHidden { hidden: true } => {
+                "The customer's terminal reads a secret: what you type is not recorded.".into()
+            }
+            Event::ShellInputHidden { hidden: false } => {
+                "The customer's terminal no longer reads a secret.".into()
+            }
             Event::ShellClosed { reason, .. } => format!("Shell closed: {}.", shown(reason)),
             Event::Ended { reason, .. } => format!("Session ended: {}.", shown(reason)),
             Event::Session(event) => event.sentence_for(Role::Console),

@@ -1,5 +1,5 @@
 //! The remote shell over the `shell` channel. Flags say what a frame carries: a JSON
-//! [`ShellMsg`] (open, resize, close, exited) or raw terminal bytes — keystrokes from the
+//! [`ShellMsg`] (open, resize, close, input hidden, exited) or raw terminal bytes — keystrokes from the
 //! console, output from the customer's machine.
 
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,14 @@ pub enum ShellMsg {
         /// Why.
         reason: String,
     },
+    /// Agent: the terminal now reads a secret, or no longer does. A program reading a
+    /// password turns echo off and keeps reading line by line (a line editor or full-screen
+    /// program turns both off and echoes itself); what the technician types meanwhile is
+    /// recorded masked.
+    InputHidden {
+        /// Whether typing is hidden now.
+        hidden: bool,
+    },
     /// Agent: the shell ended (or could not start).
     Exited {
         /// Its exit code, if it had one.
@@ -73,6 +81,7 @@ mod tests {
             ShellMsg::Opened { shell: "/bin/bash".into() },
             ShellMsg::Resize { cols: 100, rows: 30 },
             ShellMsg::Close { reason: "done".into() },
+            ShellMsg::InputHidden { hidden: true },
             ShellMsg::Exited { code: Some(0), reason: "exit".into() },
         ] {
             assert_eq!(ShellMsg::decode(&m.encode()).unwrap(), m);

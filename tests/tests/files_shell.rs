@@ -1,7 +1,8 @@
 //! Files and the remote shell through a real broker: a 200 MiB file verified end to end with
 //! the broker's memory bounded, files both ways, a transfer cut mid-way that resumes, unsafe
 //! names and missing consent refused with nothing written, and a batch shell that runs a
-//! command and is documented in the transcript and its asciicast.
+//! command and is documented in the transcript and its asciicast, except a password typed at a
+//! prompt that hides it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -385,6 +386,58 @@ fn a_batch_shell_runs_a_command_the_customer_can_close_and_the_transcript_replay
     let output: String =
         lines[1..].iter().filter(|e| e[1] == "o").filter_map(|e| e[2].as_str()).collect();
     assert!(output.contains("42\r\n") && output.contains("second-5\r\n"));
+}
+
+#[test]
+fn a_password_typed_at_read_s_is_recorded_masked() {
+    let broker = Broker::start();
+    broker.technician("alice");
+    let (agent, mut console, session) =
+        session(&broker, broker.request("gina", "all"), Some("shell"));
+    console.send("shell");
+    console.wait_event("shell_opened");
+    console.send(
+        r#"shell send bash -c 'read -s -p "Password: " secret; echo "got ${#secret} characters"'"#,
+    );
+    // As a person would, the technician waits for the prompt; the customer's terminal has
+    // said by then that it reads a secret.
+    let hidden =
+        |on: bool| move |e: &Value| e["event"] == "shell_input_hidden" && e["hidden"] == on;
+    console.wait_for("typing hidden", hidden(true));
+    console.send("shell send hunter2-secret");
+    shell_output_until(&mut console, "got 14 characters");
+    console.wait_for("typing shown again", hidden(false));
+    console.send("shell send echo visible-again");
+    shell_output_until(&mut console, "visible-again\r\n");
+    quit_session(agent, console);
+
+    let records = records(&broker, &session);
+    let all = serde_json::to_string(&records).unwrap();
+    assert!(!all.contains("hunter2"), "the secret is nowhere in the transcript");
+    let inputs: Vec<&Value> = records.iter().filter(|r| r["event"] == "shell_input").collect();
+    assert!(
+        inputs.iter().any(|r| r["data"] == serde_json::json!({ "hidden": true })),
+        "that something was typed is recorded: {inputs:?}"
+    );
+    assert!(
+        inputs.iter().any(|r| r["data"]["data"] == "echo visible-again\n"),
+        "typing is recorded in full again afterwards: {inputs:?}"
+    );
+    let flips: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["event"] == "shell_input_hidden")
+        .map(|r| &r["data"]["hidden"])
+        .collect();
+    assert_eq!(flips, [true, false], "the prompt's start and end are documented");
+    for format in ["markdown", "asciicast"] {
+        let out = broker.admin(&["export", &session, "--format", format]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("hunter2"), "{format}: {text}");
+        if format == "markdown" {
+            assert!(text.contains("typed at a hidden prompt (not recorded)"), "{text}");
+        }
+    }
 }
 
 #[test]

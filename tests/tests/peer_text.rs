@@ -100,10 +100,7 @@ fn what_a_customer_types_reaches_the_technician_shown_not_acted_on() {
     line_with(&mut words, "Customer allowed control");
     let clip = Frame::encode(Channel::Clipboard, 0, TRICK.as_bytes()).expect("clipboard frame");
     rt.block_on(customer.send_frame(clip)).expect("clipboard");
-    assert_eq!(
-        line_with(&mut words, "clipboard:"),
-        format!("The customer's clipboard: {SHOWN}")
-    );
+    assert_eq!(line_with(&mut words, "clipboard:"), format!("The customer's clipboard: {SHOWN}"));
 
     // The reason the customer gives for leaving.
     let leave = ClientMessage::Leave { reason: Some(TRICK.into()) };

@@ -40,6 +40,8 @@ pub fn asciicast(records: &[Record]) -> String {
     for r in records {
         let (code, data) = match r.event.as_str() {
             "shell_output" => ("o", r.data["data"].clone()),
+            // Typing at a secret prompt was never recorded: there is nothing to replay.
+            "shell_input" if r.data["hidden"] == true => continue,
             "shell_input" => ("i", r.data["data"].clone()),
             "shell_resized" => {
                 ("r", Value::String(format!("{}x{}", r.data["cols"], r.data["rows"])))

@@ -1,11 +1,13 @@
 //! What the transcript keeps of the file, shell and clipboard channels, read off frames as
 //! they are relayed: every file's name, size, SHA-256, direction and outcome (file data itself
 //! is only counted); the whole shell session — what was typed, what it printed, its size and
-//! how it ended — with the time of each, which is what an asciicast replays; and each
+//! how it ended — with the time of each, which is what an asciicast replays (except what is
+//! typed while the customer's terminal reads a secret: only that something was); and each
 //! clipboard copy's size and SHA-256, never its text.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 use tether_protocol::{Direction, FileMsg, Role, ShellMsg, file_flags, shell_flags};
@@ -27,6 +29,8 @@ const MAX_OPEN_OFFERS: usize = 1024;
 #[derive(Debug, Default)]
 pub struct ChannelLog {
     offers: Mutex<HashMap<u32, Offer>>,
+    /// The customer's terminal reads a secret: the technician's typing is not recorded.
+    input_hidden: AtomicBool,
 }
 
 impl ChannelLog {
@@ -85,11 +89,21 @@ impl ChannelLog {
     /// The transcript event a relayed shell frame makes, if any.
     pub fn shell(&self, from: Role, flags: u8, payload: &[u8]) -> Option<(&'static str, Value)> {
         if flags == shell_flags::DATA {
+            if from == Role::Console && self.input_hidden.load(Ordering::Relaxed) {
+                // A password, most likely: that something was typed, never what.
+                return Some(("shell_input", json!({ "hidden": true })));
+            }
             let data = String::from_utf8_lossy(payload);
             let event = if from == Role::Console { "shell_input" } else { "shell_output" };
             return Some((event, json!({ "data": data })));
         }
         let event = match ShellMsg::decode(payload).ok()? {
+            // Only the customer's side sees its terminal's modes.
+            ShellMsg::InputHidden { .. } if from != Role::Agent => return None,
+            ShellMsg::InputHidden { hidden } => {
+                self.input_hidden.store(hidden, Ordering::Relaxed);
+                ("shell_input_hidden", json!({ "hidden": hidden }))
+            }
             ShellMsg::Open { cols, rows } => {
                 ("shell_requested", json!({ "cols": cols, "rows": rows }))
             }
@@ -99,6 +113,7 @@ impl ChannelLog {
             }
             ShellMsg::Close { reason } => ("shell_close_requested", json!({ "reason": reason })),
             ShellMsg::Exited { code, reason } => {
+                self.input_hidden.store(false, Ordering::Relaxed);
                 ("shell_closed", json!({ "code": code, "reason": reason }))
             }
         };
@@ -189,5 +204,33 @@ mod tests {
         let open = ShellMsg::Open { cols: 100, rows: 30 }.encode();
         let (event, data) = log.shell(Role::Console, shell_flags::CONTROL, &open).unwrap();
         assert_eq!((event, data["cols"].as_u64()), ("shell_requested", Some(100)));
+    }
+
+    #[test]
+    fn typing_at_a_secret_prompt_is_recorded_masked_on_the_customers_word_only() {
+        let log = ChannelLog::default();
+        let hidden = |h: bool| ShellMsg::InputHidden { hidden: h }.encode();
+        // The technician cannot switch recording off, nor back on.
+        assert!(log.shell(Role::Console, shell_flags::CONTROL, &hidden(true)).is_none());
+        let (_, data) = log.shell(Role::Console, shell_flags::DATA, b"ls\n").unwrap();
+        assert_eq!(data["data"], "ls\n");
+        let (event, _) = log.shell(Role::Agent, shell_flags::CONTROL, &hidden(true)).unwrap();
+        assert_eq!(event, "shell_input_hidden");
+        assert!(log.shell(Role::Console, shell_flags::CONTROL, &hidden(false)).is_none());
+        let (event, data) = log.shell(Role::Console, shell_flags::DATA, b"hunter2\n").unwrap();
+        assert_eq!(event, "shell_input");
+        assert_eq!(data, json!({ "hidden": true }), "nothing of the secret, not even its length");
+        // Output is still recorded in full; the terminal does not echo the secret anyway.
+        let (_, data) = log.shell(Role::Agent, shell_flags::DATA, b"\r\n").unwrap();
+        assert_eq!(data["data"], "\r\n");
+        log.shell(Role::Agent, shell_flags::CONTROL, &hidden(false)).unwrap();
+        let (_, data) = log.shell(Role::Console, shell_flags::DATA, b"id\n").unwrap();
+        assert_eq!(data["data"], "id\n");
+        // A shell that ends while hidden leaves the next one recorded in full.
+        log.shell(Role::Agent, shell_flags::CONTROL, &hidden(true)).unwrap();
+        let exited = ShellMsg::Exited { code: Some(0), reason: "exit".into() }.encode();
+        log.shell(Role::Agent, shell_flags::CONTROL, &exited).unwrap();
+        let (_, data) = log.shell(Role::Console, shell_flags::DATA, b"w\n").unwrap();
+        assert_eq!(data["data"], "w\n");
     }
 }

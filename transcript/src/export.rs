@@ -175,7 +175,14 @@ pub fn describe(r: &Record) -> String {
             Some(code) => format!("shell ended with code {code}: {}", s("reason")),
             None => format!("shell ended: {}", s("reason")),
         },
+        "shell_input" if d["hidden"] == true => {
+            format!("{} typed at a hidden prompt (not recorded)", r.actor.name)
+        }
         "shell_input" => format!("{} typed: {}", r.actor.name, s("data").escape_debug()),
+        "shell_input_hidden" if d["hidden"] == true => {
+            "the shell reads a secret: typing is not recorded".into()
+        }
+        "shell_input_hidden" => "the shell no longer reads a secret".into(),
         "shell_output" => format!("shell printed: {}", s("data").escape_debug()),
         "session_ended" => format!("session ended: {}", s("reason")),
         "sealed" => format!("transcript sealed ({} records)", d["records"]),

@@ -37,6 +37,10 @@ use crate::shell::Close;
 use prompts::Prompt;
 use services::{OpenShell, next_copy, next_output};
 
+/// How often an open shell's terminal modes are looked at: well within the time a person
+/// takes to start typing at a password prompt.
+const TERMINAL_MODES_EVERY: Duration = Duration::from_millis(100);
+
 /// How the agent reaches the broker and behaves.
 pub struct AgentOptions {
     /// The broker.
@@ -143,6 +147,9 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
     let mut lines = stdin_lines();
     let mut signals = Box::pin(stop_signal());
     let mut shell_out: Option<mpsc::Receiver<ShellOutput>> = None;
+    // A program may turn echo off without printing anything first.
+    let mut terminal_modes = tokio::time::interval(TERMINAL_MODES_EVERY);
+    terminal_modes.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut copied = None;
     if opts.clipboard
         && let Some((board, rx)) = Clipboard::open()
@@ -167,6 +174,11 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
                 }
                 if agent.shell.is_none() {
                     shell_out = None;
+                }
+            }
+            _ = terminal_modes.tick(), if agent.shell.is_some() => {
+                if let Err(e) = agent.watch_hidden().await {
+                    break Err(e.into());
                 }
             }
             news = link.next() => {

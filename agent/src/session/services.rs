@@ -16,6 +16,8 @@ use crate::shell::{self, Close, Shell, ShellOutput};
 pub(super) struct OpenShell {
     pub(super) shell: Shell,
     pub(super) output: Option<mpsc::Receiver<ShellOutput>>,
+    /// Whether the technician was last told that typing is hidden.
+    pub(super) hidden: bool,
 }
 
 pub(super) async fn next_copy(rx: &mut Option<mpsc::Receiver<String>>) -> Option<String> {
@@ -107,7 +109,7 @@ impl Agent {
                 match Shell::open(cols, rows) {
                     Ok((shell, rx)) => {
                         let program = shell.program().to_string();
-                        self.shell = Some(OpenShell { shell, output: Some(rx) });
+                        self.shell = Some(OpenShell { shell, output: Some(rx), hidden: false });
                         self.out.emit(&AgentEvent::Shell {
                             technician: self.technician.clone(),
                             open: true,
@@ -160,10 +162,23 @@ impl Agent {
                 for frame in shell::output(&bytes) {
                     self.sender.frame(frame).await?;
                 }
-                Ok(())
+                // A prompt is often the first sign that a program reads a secret.
+                self.watch_hidden().await
             }
             ShellOutput::Eof => self.close_shell("the shell exited", Close::Exited).await,
         }
+    }
+
+    /// Tells the technician's side (and so the broker's record) when the terminal starts or
+    /// stops reading a secret.
+    pub(super) async fn watch_hidden(&mut self) -> Result<(), ClientError> {
+        let Some(open) = self.shell.as_mut() else { return Ok(()) };
+        let hidden = open.shell.input_hidden();
+        if hidden == open.hidden {
+            return Ok(());
+        }
+        open.hidden = hidden;
+        self.sender.frame(shell::control(&ShellMsg::InputHidden { hidden })).await
     }
 
     /// Closes the shell, if one is open, and says so to the customer and (unless the shell

@@ -76,6 +76,10 @@ impl Console {
                 self.raw = None;
                 self.emit(Event::ShellClosed { code, reason });
             }
+            // A terminal already shows it (nothing echoes); scripts are told.
+            Ok(ShellMsg::InputHidden { hidden }) if self.printer.is_json() => {
+                self.emit(Event::ShellInputHidden { hidden });
+            }
             Ok(other) => tracing::debug!(?other, "ignored shell message"),
             Err(e) => tracing::debug!(%e, "bad shell message"),
         }
