@@ -45,8 +45,13 @@ async fn direct_pair() -> anyhow::Result<(Arc<dyn DirectPath>, Events, Arc<dyn D
     let (b_sig, mut b_sig_rx) = mpsc::unbounded_channel();
     let (a_ev, mut a_events) = mpsc::unbounded_channel();
     let (b_ev, mut b_events) = mpsc::unbounded_channel();
-    let setup =
-        |offerer| Setup { offerer, ice_servers: Vec::new(), bind: IpAddr::V4(Ipv4Addr::LOCALHOST) };
+    let reach = tether_direct::Reach::new(&["127.0.0.0/8".into()]);
+    let setup = |offerer| Setup {
+        offerer,
+        ice_servers: Vec::new(),
+        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        reach: reach.clone(),
+    };
     let b = tether_direct::open(setup(false), b_sig, b_ev).await?;
     let a = tether_direct::open(setup(true), a_sig, a_ev).await?;
     let (to_b, to_a) = (b.clone(), a.clone());
@@ -163,7 +168,8 @@ async fn direct_throughput(
 /// Runs both and prints the table.
 pub(crate) async fn run(run: DirectRun) -> anyhow::Result<()> {
     let bytes = run.mib << 20;
-    let relay = Relay::broker()?;
+    // Agent and console on this machine: the operator names loopback as reachable.
+    let relay = Relay::broker_with("[p2p]\npeer_networks = [\"127.0.0.0/8\"]")?;
     let (target, tls) = crate::target(&relay, true).await?;
     let mut pair = crate::pairs::pair(&target, tls, 0).await?;
     eprintln!("direct: relay, {} round trips and {} MiB", run.round_trips, run.mib);

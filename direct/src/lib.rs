@@ -13,7 +13,7 @@
 //!
 //! Sessions drive a [`Link`] and send through its [`Route`]; behind them is the
 //! [`DirectPath`] trait, of which [`webrtc_path`] is the one implementation (webrtc-rs with
-//! ring crypto).
+//! ring crypto). [`Reach`] decides which of the other side's addresses may be contacted.
 
 use std::fmt::Debug;
 use std::net::IpAddr;
@@ -24,9 +24,11 @@ use tether_protocol::{IceServer, Signal};
 use tokio::sync::mpsc;
 
 mod link;
+mod reach;
 pub mod webrtc_path;
 
 pub use link::{FIRST_RETRY, Link, MAX_RETRY, News, Route};
+pub use reach::Reach;
 
 /// The largest frame the direct path carries; larger ones go on the relay.
 pub const MAX_DIRECT_FRAME: usize = 64 * 1024;
@@ -55,6 +57,8 @@ pub struct Setup {
     /// The local address to bind the path's UDP socket to (a wildcard bind skips loopback):
     /// typically the address this side reaches the broker from.
     pub bind: IpAddr,
+    /// The other side's addresses this side may send checks to.
+    pub reach: Reach,
 }
 
 /// Why the path could not be set up.

@@ -24,7 +24,7 @@ use tether_protocol::{IceServer, Signal};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::{DirectError, DirectEvent, DirectPath, Setup};
+use crate::{DirectError, DirectEvent, DirectPath, Reach, Setup};
 
 /// The pause before the first new attempt after a path went down.
 pub const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -76,6 +76,7 @@ pub enum News {
 #[derive(Debug, Clone)]
 struct Invitation {
     ice_servers: Vec<IceServer>,
+    reach: Reach,
     /// How long an attempt may take to come up.
     timeout: Duration,
 }
@@ -197,13 +198,19 @@ impl Link {
 
     /// The broker invites a direct path: the offering side starts an attempt, the answering
     /// side waits for its offer. Returns why none is tried, if none is.
-    pub fn invited(&mut self, ice_servers: Vec<IceServer>, timeout_secs: u64) -> Option<String> {
+    pub fn invited(
+        &mut self,
+        ice_servers: Vec<IceServer>,
+        timeout_secs: u64,
+        peer_networks: &[String],
+    ) -> Option<String> {
         if !self.enabled {
             return Some("the direct path is turned off here (--no-p2p)".into());
         }
         self.close();
         let timeout = Duration::from_secs(timeout_secs);
-        self.invitation = Some(Invitation { ice_servers, timeout });
+        let reach = Reach::new(peer_networks);
+        self.invitation = Some(Invitation { ice_servers, reach, timeout });
         self.deadline = Some(Instant::now() + timeout);
         if self.offerer {
             self.start();
@@ -326,14 +333,16 @@ impl Link {
 
     /// Starts a new offering attempt in the background.
     fn start(&mut self) {
-        let Some(ice_servers) = self.invitation.as_ref().map(|i| i.ice_servers.clone()) else {
+        let Some((ice_servers, reach)) =
+            self.invitation.as_ref().map(|i| (i.ice_servers.clone(), i.reach.clone()))
+        else {
             return;
         };
         self.drop_attempt();
         self.attempts += 1;
         let (signals, signals_rx) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
-        let setup = Setup { offerer: true, ice_servers, bind: self.bind };
+        let setup = Setup { offerer: true, ice_servers, bind: self.bind, reach };
         let (done, opening) = oneshot::channel();
         let open = (self.open.0)(setup, signals, events);
         tokio::spawn(async move {
@@ -380,7 +389,12 @@ impl Link {
         self.drop_attempt();
         let (signals, signals_rx) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
-        let setup = Setup { offerer: false, ice_servers: invitation.ice_servers, bind: self.bind };
+        let setup = Setup {
+            offerer: false,
+            ice_servers: invitation.ice_servers,
+            bind: self.bind,
+            reach: invitation.reach,
+        };
         self.deadline = Some(Instant::now() + invitation.timeout);
         match (self.open.0)(setup, signals, events).await {
             Ok(path) => {

@@ -19,7 +19,7 @@ use webrtc::peer_connection::{
     RTCSdpType, RTCSessionDescription, SettingEngineBuilder,
 };
 
-use crate::{DirectError, DirectEvent, DirectPath, MAX_DIRECT_FRAME, Setup};
+use crate::{DirectError, DirectEvent, DirectPath, MAX_DIRECT_FRAME, Reach, Setup};
 
 /// The SCTP receive window: below the kernel's default UDP receive buffer, so that a burst of
 /// screen frames is not dropped by the socket before SCTP sees it.
@@ -175,6 +175,8 @@ pub struct WebRtcPath {
     shared: Arc<Shared>,
     /// Candidates that came before the other side's description.
     early: tokio::sync::Mutex<(bool, Vec<RTCIceCandidateInit>)>,
+    /// The other side's addresses this side may send checks to.
+    reach: Reach,
 }
 
 impl std::fmt::Debug for WebRtcPath {
@@ -232,6 +234,7 @@ impl WebRtcPath {
             pc: Arc::new(pc),
             shared,
             early: tokio::sync::Mutex::new((false, Vec::new())),
+            reach: setup.reach.clone(),
         });
         if setup.offerer {
             let unreliable = RTCDataChannelInit {
@@ -258,10 +261,11 @@ impl WebRtcPath {
     }
 
     async fn described(&self, json: &str, expect: RTCSdpType) -> Result<(), DirectError> {
-        let desc: RTCSessionDescription = serde_json::from_str(json).map_err(error)?;
+        let mut desc: RTCSessionDescription = serde_json::from_str(json).map_err(error)?;
         if desc.sdp_type != expect {
             return Err(DirectError(format!("expected an {expect} description")));
         }
+        desc.sdp = self.reach.filter_sdp(&desc.sdp);
         self.pc.set_remote_description(desc).await.map_err(error)?;
         let mut early = self.early.lock().await;
         early.0 = true;
@@ -287,6 +291,13 @@ impl DirectPath for WebRtcPath {
             Signal::Candidate { candidate } => {
                 let candidate: RTCIceCandidateInit =
                     serde_json::from_str(&candidate).map_err(error)?;
+                if !self.reach.allows_candidate(&candidate.candidate) {
+                    tracing::debug!(
+                        candidate = candidate.candidate,
+                        "dropped a candidate outside the allowed reach"
+                    );
+                    return Ok(());
+                }
                 let mut early = self.early.lock().await;
                 if early.0 {
                     self.pc.add_ice_candidate(candidate).await.map_err(error)?;
@@ -365,7 +376,14 @@ mod tests {
         let (b_sig, mut b_sig_rx) = mpsc::unbounded_channel();
         let (a_ev, a_events) = mpsc::unbounded_channel();
         let (b_ev, b_events) = mpsc::unbounded_channel();
-        let setup = |offerer| Setup { offerer, ice_servers: Vec::new(), bind: LOOPBACK };
+        // Both ends on loopback: allowed by name.
+        let reach = crate::Reach::new(&["127.0.0.0/8".into()]);
+        let setup = |offerer| Setup {
+            offerer,
+            ice_servers: Vec::new(),
+            bind: LOOPBACK,
+            reach: reach.clone(),
+        };
         let b = WebRtcPath::open(setup(false), b_sig, b_ev).await.unwrap();
         let a = WebRtcPath::open(setup(true), a_sig, a_ev).await.unwrap();
         let (to_b, to_a) = (b.clone(), a.clone());

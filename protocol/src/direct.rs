@@ -2,6 +2,11 @@
 //! to set up a WebRTC peer connection (offer, answer, trickled ICE candidates) and which path
 //! their screen and input travel on. The descriptions and candidates are opaque JSON to the
 //! broker, bounded in size; the ICE servers to use are the broker's configuration.
+//!
+//! Each description or candidate JSON object also carries `"attempt": N`, the number of the
+//! peer connection it belongs to: a path that went down is replaced by a fresh one (attempt
+//! N + 1), and a late signal of an earlier attempt is dropped. A signal without the field
+//! belongs to the attempt under way.
 
 use serde::{Deserialize, Serialize};
 

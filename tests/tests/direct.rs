@@ -24,6 +24,10 @@ const HOLD: Duration = Duration::from_secs(60);
 const CUT: Duration = Duration::from_secs(10);
 const BACK_WITHIN: Duration = Duration::from_secs(15);
 
+/// Agent and console both on this machine: the operator names loopback as a network where
+/// the two sides may reach each other (by default only public addresses are contacted).
+const LOOPBACK_PEERS: &str = "[p2p]\npeer_networks = [\"127.0.0.0/8\"]\n";
+
 fn granted(e: &Value, capability: &str, granted: bool) -> bool {
     e["event"] == "consent" && e["capability"] == capability && e["granted"] == granted
 }
@@ -169,7 +173,7 @@ fn works_relayed(
 
 #[test]
 fn on_loopback_screen_and_input_go_direct_and_revoking_control_stops_input() {
-    let broker = Broker::start();
+    let broker = Broker::start_with_config(LOOPBACK_PEERS);
     let alice = broker.technician("alice");
     let mut agent = broker.request("bob", "all");
     let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
@@ -216,7 +220,7 @@ fn on_loopback_screen_and_input_go_direct_and_revoking_control_stops_input() {
 
 #[test]
 fn on_loopback_the_direct_path_carries_screen_and_input_for_a_whole_minute() {
-    let broker = Broker::start();
+    let broker = Broker::start_with_config(LOOPBACK_PEERS);
     let alice = broker.technician("alice");
     let mut agent = broker.request("bob", "control");
     let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
@@ -228,7 +232,7 @@ fn on_loopback_the_direct_path_carries_screen_and_input_for_a_whole_minute() {
 
 #[test]
 fn while_a_second_technician_watches_the_screen_goes_through_the_broker_then_direct_again() {
-    let broker = Broker::start();
+    let broker = Broker::start_with_config(LOOPBACK_PEERS);
     let alice = broker.technician("alice");
     let dan = broker.technician("dan");
     // View allowed in advance: a watcher is approved without asking.
@@ -281,7 +285,7 @@ fn library_warnings(stderr: &str) -> Vec<&str> {
 
 #[test]
 fn join_shows_no_library_warnings_unless_rust_log_asks_for_them() {
-    let broker = Broker::start();
+    let broker = Broker::start_with_config(LOOPBACK_PEERS);
     let alice = broker.technician("alice");
     let session = |name: &str, rust_log: Option<&str>| {
         let mut agent = Agent::request_with_log(&broker, name, "view", rust_log);
@@ -311,7 +315,9 @@ fn quit_both(agent: Agent, mut console: BatchConsole) {
 
 #[test]
 fn without_a_direct_path_the_session_stays_on_the_relay_after_the_timeout() {
-    let broker = Broker::start_with_config("[p2p]\nconnect_timeout_secs = 1\n");
+    let broker = Broker::start_with_config(
+        "[p2p]\nconnect_timeout_secs = 1\npeer_networks = [\"127.0.0.0/8\"]\n",
+    );
     let alice = broker.technician("alice");
     let mut agent = broker.request("bob", "view");
     let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
@@ -331,14 +337,16 @@ fn without_a_direct_path_the_session_stays_on_the_relay_after_the_timeout() {
 }
 
 /// A broker here, the customer's agent on `customer_net` and the technician's console on
-/// `technician_net`, paired with view granted: (broker, agent, console, session).
+/// `technician_net`, paired with view granted: (broker, agent, console, session). `p2p` is
+/// more of the broker's `[p2p]` settings; the islands' networks are named as reachable.
 fn across_islands(
     customer_net: &Island,
     technician_net: &Island,
-    config: &str,
+    p2p: &str,
     consent: &str,
 ) -> (Broker, Agent, BatchConsole, String) {
-    let broker = Broker::start_at(config, None, &customer_net.here_ip);
+    let config = format!("[p2p]\npeer_networks = [\"10.78.0.0/16\", \"10.79.0.0/16\"]\n{p2p}");
+    let broker = Broker::start_at(&config, None, &customer_net.here_ip);
     broker.add_user("alice", "technician", "alice-password");
     let alice = broker.console("alice").in_netns(&technician_net.ns);
     let login = alice.login("alice", "alice-password");
@@ -358,7 +366,7 @@ fn customer_and_technician_who_cannot_reach_each_other_stay_on_the_relay() {
     // The broker listens in this namespace, which both islands reach; they do not reach each
     // other (this namespace does not forward).
     let (broker, mut agent, mut console, session) =
-        across_islands(&customer_net, &technician_net, "[p2p]\nconnect_timeout_secs = 2\n", "view");
+        across_islands(&customer_net, &technician_net, "connect_timeout_secs = 2\n", "view");
     // Both try; neither gets through; both stay on the relay once the timeout passes.
     let agent_path = agent.wait_event("path");
     let console_path = console.wait_event("path");

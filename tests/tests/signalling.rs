@@ -1,7 +1,8 @@
 //! The direct path's signalling through the broker: both sides are invited to try one after
 //! pairing, offers, answers and candidates reach the other side, oversized ones are refused,
-//! the path in use is recorded in the transcript, and a broker with `p2p.enabled = false`
-//! invites nobody and relays nothing.
+//! the path in use is recorded in the transcript, a broker with `p2p.enabled = false`
+//! invites nobody and relays nothing, and a customer's candidates on the technician's own
+//! network are never contacted unless the operator names that network.
 
 use serde_json::Value;
 use tether_client::{Connection, Incoming};
@@ -53,7 +54,7 @@ fn offers_answers_and_candidates_cross_and_the_path_is_recorded() {
         for side in [&mut agent, &mut console] {
             let (_, invitation) =
                 until(side, |m| matches!(m, ServerMessage::DirectPath { .. })).await;
-            let ServerMessage::DirectPath { ice_servers, timeout_secs } = invitation else {
+            let ServerMessage::DirectPath { ice_servers, timeout_secs, .. } = invitation else {
                 unreachable!()
             };
             assert_eq!((ice_servers.len(), timeout_secs), (0, 5), "host candidates, 5 s");
@@ -127,4 +128,116 @@ fn a_broker_without_direct_paths_invites_nobody_and_relays_no_signal() {
         };
         assert!(!before.iter().chain(&heard).any(direct), "{before:?} {heard:?}");
     });
+}
+
+/// A customer that sends the console an offer and a trickled candidate naming two UDP ports
+/// of this machine's loopback (the technician's own network): whether the real console sends
+/// STUN checks to them, told apart by the two sockets. With `127.0.0.0/8` named in
+/// `p2p.peer_networks` it does (which shows the decoys would catch a probe); by default it
+/// drops both candidates, and its attempt ends without a single packet reaching them.
+#[test]
+fn a_customers_candidates_on_the_technicians_network_are_contacted_only_when_named() {
+    for named in [true, false] {
+        let networks = if named { "peer_networks = [\"127.0.0.0/8\"]\n" } else { "" };
+        let broker =
+            Broker::start_with_config(&format!("[p2p]\nconnect_timeout_secs = 2\n{networks}"));
+        let alice = broker.technician("alice");
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let decoys =
+            [0, 1].map(|_| std::net::UdpSocket::bind("127.0.0.1:0").expect("a decoy port"));
+        let ports = decoys.each_ref().map(|d| d.local_addr().unwrap().port());
+        let (mut customer, ticket) = rt.block_on(customer_with_ticket(&broker));
+        let mut console = alice.join(&ticket);
+        console.wait_event("paired");
+        let _path = rt.block_on(offer_decoys(&mut customer, ports));
+        for decoy in &decoys {
+            decoy.set_read_timeout(Some(PATIENCE)).unwrap();
+        }
+        if named {
+            for decoy in &decoys {
+                let mut buf = [0u8; 1500];
+                let (n, _) = decoy.recv_from(&mut buf).expect("the console checks a named network");
+                assert!(n >= 20 && buf[..2] == [0, 1], "a STUN binding request");
+            }
+        } else {
+            let down = console
+                .wait_for("the attempt to end", |e| e["event"] == "path" && e["direct"] == false);
+            assert!(down["reason"].as_str().unwrap().contains("not up within"), "{down}");
+            for decoy in &decoys {
+                decoy.set_nonblocking(true).unwrap();
+                let mut buf = [0u8; 1500];
+                let got = decoy.recv_from(&mut buf);
+                assert!(
+                    got.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+                    "the console sent something to the technician's loopback: {got:?}"
+                );
+            }
+        }
+        console.send("quit");
+        console.wait_event("ended");
+    }
+}
+
+/// A library customer whose request became a ticket: the connection and the ticket.
+async fn customer_with_ticket(broker: &Broker) -> (Connection, String) {
+    let addr: tether_client::BrokerAddr = broker.url().parse().unwrap();
+    let (mut customer, _) = tether_client::connect(
+        &addr,
+        raw::tls(&broker.ca()),
+        tether_protocol::Role::Agent,
+        tether_protocol::Credential::None,
+    )
+    .await
+    .expect("connect");
+    let request = tether_protocol::SupportRequest {
+        name: "Mallory".into(),
+        contact: String::new(),
+        issue: "help".into(),
+        priority: tether_protocol::Priority::Low,
+    };
+    customer.send(&ClientMessage::Request(request)).await.unwrap();
+    tether_client::check::run_check(&mut customer, |_| {}).await.expect("check");
+    let (_, made) =
+        until(&mut customer, |m| matches!(m, ServerMessage::TicketCreated { .. })).await;
+    let ServerMessage::TicketCreated { ticket } = made else { unreachable!() };
+    (customer, ticket.id.to_string())
+}
+
+/// Once invited, offers a real peer connection's description with its own candidates
+/// replaced by one naming `ports[1]`, then trickles one naming `ports[0]`. The path is
+/// returned so that it stays open.
+async fn offer_decoys(
+    customer: &mut Connection,
+    ports: [u16; 2],
+) -> std::sync::Arc<dyn tether_direct::DirectPath> {
+    until(customer, |m| matches!(m, ServerMessage::DirectPath { .. })).await;
+    let (signals, mut outgoing) = tokio::sync::mpsc::unbounded_channel();
+    let (events, _) = tokio::sync::mpsc::unbounded_channel();
+    let setup = tether_direct::Setup {
+        offerer: true,
+        ice_servers: Vec::new(),
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        reach: tether_direct::Reach::new(&["127.0.0.0/8".into()]),
+    };
+    let path = tether_direct::open(setup, signals, events).await.expect("a peer connection");
+    let offer = loop {
+        if let Some(Signal::Offer { sdp }) = outgoing.recv().await {
+            break sdp;
+        }
+    };
+    let mut description: Value = serde_json::from_str(&offer).unwrap();
+    let sdp = description["sdp"].as_str().unwrap();
+    let mut decoyed: String =
+        sdp.split_inclusive('\n').filter(|l| !l.starts_with("a=candidate:")).collect();
+    decoyed
+        .push_str(&format!("a=candidate:2 1 udp 2130706431 127.0.0.1 {} typ host\r\n", ports[1]));
+    description["sdp"] = Value::String(decoyed);
+    signal(customer, Signal::Offer { sdp: description.to_string() }).await;
+    let candidate = serde_json::json!({
+        "candidate": format!("candidate:1 1 udp 2130706431 127.0.0.1 {} typ host", ports[0]),
+        "sdpMid": "0",
+        "sdpMLineIndex": 0,
+    });
+    signal(customer, Signal::Candidate { candidate: candidate.to_string() }).await;
+    path
 }

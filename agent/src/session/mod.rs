@@ -187,8 +187,8 @@ pub async fn run(opts: AgentOptions, start: Start) -> Result<(), AgentError> {
                 }
             }
             incoming = receiver.recv() => match incoming {
-                Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs })) => {
-                    if let Some(why) = link.invited(ice_servers, timeout_secs)
+                Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs, peer_networks })) => {
+                    if let Some(why) = link.invited(ice_servers, timeout_secs, &peer_networks)
                         && let Err(e) = agent.path(false, why).await {
                             break Err(e.into());
                         }

@@ -86,6 +86,11 @@ pub struct P2pSettings {
     pub turn_secret: Option<tether_protocol::Secret<String>>,
     /// How long a session's TURN credentials work, seconds.
     pub turn_ttl_secs: u64,
+    /// Networks (CIDR) beside the public internet where each side may contact the other's
+    /// addresses directly, such as an office LAN both sit in. Loopback, private and
+    /// link-local candidates outside them are dropped: an anonymous customer cannot make a
+    /// console probe its own network.
+    pub peer_networks: Vec<String>,
 }
 
 impl Default for P2pSettings {
@@ -96,6 +101,7 @@ impl Default for P2pSettings {
             ice_servers: Vec::new(),
             turn_secret: None,
             turn_ttl_secs: 12 * 3600,
+            peer_networks: Vec::new(),
         }
     }
 }
@@ -348,6 +354,13 @@ impl Config {
             if crate::ice::is_turn(server) && self.p2p.turn_secret.is_none() {
                 return bad("p2p.ice_servers names a TURN server: set p2p.turn_secret");
             }
+        }
+        if let Some(bad_net) =
+            self.p2p.peer_networks.iter().find(|n| n.parse::<ipnet::IpNet>().is_err())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "p2p.peer_networks: {bad_net:?} is not a network such as \"10.20.0.0/16\""
+            )));
         }
         if self.p2p.turn_ttl_secs < 60 {
             return bad("p2p.turn_ttl_secs must be at least 60");

@@ -67,6 +67,17 @@ fn static_turn_credentials_are_refused() {
 }
 
 #[test]
+fn peer_networks_must_be_networks() {
+    let c: Config =
+        toml::from_str("[p2p]\npeer_networks = [\"10.20.0.0/16\", \"fd00::/8\"]").unwrap();
+    c.validate().unwrap();
+    assert!(Config::default().p2p.peer_networks.is_empty(), "public addresses only by default");
+    let c: Config = toml::from_str("[p2p]\npeer_networks = [\"the office\"]").unwrap();
+    let err = c.validate().unwrap_err().to_string();
+    assert!(err.contains("p2p.peer_networks") && err.contains("the office"), "{err}");
+}
+
+#[test]
 fn a_partial_threshold_override_keeps_the_other_defaults() {
     let c: Config = toml::from_str("[bandwidth.agent]\nmin_upload_mbps = 0.5").unwrap();
     c.validate().unwrap();

@@ -62,6 +62,7 @@ impl Conn {
         p2p.enabled.then(|| ServerMessage::DirectPath {
             ice_servers: crate::ice::for_session(&p2p.ice_servers, secret, session, role, expires),
             timeout_secs: p2p.connect_timeout_secs,
+            peer_networks: p2p.peer_networks.clone(),
         })
     }
 

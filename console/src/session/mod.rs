@@ -97,8 +97,8 @@ pub async fn join(
                 }
             }
             incoming = receiver.recv() => match incoming {
-                Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs })) => {
-                    if let Some(why) = link.invited(ice_servers, timeout_secs) {
+                Ok(Incoming::Control(ServerMessage::DirectPath { ice_servers, timeout_secs, peer_networks })) => {
+                    if let Some(why) = link.invited(ice_servers, timeout_secs, &peer_networks) {
                         s.emit(SessionEvent::Path { direct: false, reason: why });
                     }
                 }

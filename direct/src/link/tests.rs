@@ -102,7 +102,7 @@ fn candidate(attempt: u32) -> Signal {
 #[tokio::test(start_paused = true)]
 async fn after_a_path_goes_down_new_attempts_follow_with_growing_pauses_until_one_is_up() {
     let (mut link, made) = link(true);
-    assert_eq!(link.invited(Vec::new(), TIMEOUT_SECS), None);
+    assert_eq!(link.invited(Vec::new(), TIMEOUT_SECS, &[]), None);
     assert_eq!(offer(&mut link).await, 1);
     event(&made, 0, DirectEvent::Up);
     assert_eq!(next(&mut link).await, News::Up("the direct path is up".into()));
@@ -143,7 +143,7 @@ async fn after_a_path_goes_down_new_attempts_follow_with_growing_pauses_until_on
 #[tokio::test(start_paused = true)]
 async fn the_pauses_grow_to_a_limit_and_start_short_again_after_a_path_that_held() {
     let (mut link, made) = link(true);
-    link.invited(Vec::new(), TIMEOUT_SECS);
+    link.invited(Vec::new(), TIMEOUT_SECS, &[]);
     offer(&mut link).await;
     event(&made, 0, DirectEvent::Up);
     next(&mut link).await;
@@ -171,7 +171,7 @@ async fn the_pauses_grow_to_a_limit_and_start_short_again_after_a_path_that_held
 #[tokio::test(start_paused = true)]
 async fn a_path_that_never_came_up_is_reported_once_and_not_tried_again() {
     let (mut link, made) = link(true);
-    link.invited(Vec::new(), TIMEOUT_SECS);
+    link.invited(Vec::new(), TIMEOUT_SECS, &[]);
     assert_eq!(offer(&mut link).await, 1);
     assert_eq!(next(&mut link).await, News::Down("no direct path: not up within 5 s".into()));
     quiet(&mut link, Duration::from_secs(600)).await;
@@ -181,7 +181,7 @@ async fn a_path_that_never_came_up_is_reported_once_and_not_tried_again() {
 #[tokio::test(start_paused = true)]
 async fn closing_stops_the_attempts() {
     let (mut link, made) = link(true);
-    link.invited(Vec::new(), TIMEOUT_SECS);
+    link.invited(Vec::new(), TIMEOUT_SECS, &[]);
     offer(&mut link).await;
     event(&made, 0, DirectEvent::Up);
     next(&mut link).await;
@@ -195,7 +195,7 @@ async fn closing_stops_the_attempts() {
 #[tokio::test(start_paused = true)]
 async fn the_answering_side_follows_the_newest_offer() {
     let (mut link, made) = link(false);
-    link.invited(Vec::new(), TIMEOUT_SECS);
+    link.invited(Vec::new(), TIMEOUT_SECS, &[]);
     let offer1 = stamp(Signal::Offer { sdp: r#"{"type":"offer","sdp":"1"}"#.into() }, 1);
     link.signal(offer1.clone()).await;
     link.signal(candidate(1)).await;
@@ -226,7 +226,7 @@ async fn the_answering_side_follows_the_newest_offer() {
 async fn signals_without_a_number_go_to_the_current_attempt() {
     // An older peer does not number its signals.
     let (mut link, made) = link(false);
-    link.invited(Vec::new(), TIMEOUT_SECS);
+    link.invited(Vec::new(), TIMEOUT_SECS, &[]);
     let offer = Signal::Offer { sdp: r#"{"type":"offer","sdp":"1"}"#.into() };
     let candidate = Signal::Candidate { candidate: r#"{"candidate":"c"}"#.into() };
     link.signal(offer.clone()).await;
@@ -251,7 +251,7 @@ fn a_stamp_adds_the_number_and_keeps_the_rest() {
 #[tokio::test(start_paused = true)]
 async fn a_path_the_other_side_ended_with_its_session_is_neither_news_nor_tried_again() {
     let (mut link, made) = link(true);
-    link.invited(Vec::new(), TIMEOUT_SECS);
+    link.invited(Vec::new(), TIMEOUT_SECS, &[]);
     offer(&mut link).await;
     event(&made, 0, DirectEvent::Up);
     next(&mut link).await;
@@ -264,7 +264,7 @@ async fn a_path_the_other_side_ended_with_its_session_is_neither_news_nor_tried_
 #[tokio::test(start_paused = true)]
 async fn finishing_closes_the_path_and_stops_the_attempts() {
     let (mut link, made) = link(true);
-    link.invited(Vec::new(), TIMEOUT_SECS);
+    link.invited(Vec::new(), TIMEOUT_SECS, &[]);
     offer(&mut link).await;
     event(&made, 0, DirectEvent::Up);
     next(&mut link).await;

@@ -227,6 +227,11 @@ pub enum ServerMessage {
         ice_servers: Vec<IceServer>,
         /// Seconds to wait for the direct path before staying on the relay.
         timeout_secs: u64,
+        /// Networks (CIDR) beside the public internet where the other side's addresses may be
+        /// contacted, such as an office LAN; loopback, private and link-local candidates
+        /// outside them are dropped.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        peer_networks: Vec<String>,
     },
     /// From the other side: a step of setting up the direct path.
     Signal {

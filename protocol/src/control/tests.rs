@@ -141,6 +141,12 @@ fn server_samples() -> Vec<ServerMessage> {
                 credential: Some(Secret::new("p".into())),
             }],
             timeout_secs: 5,
+            peer_networks: vec!["10.20.0.0/16".into()],
+        },
+        ServerMessage::DirectPath {
+            ice_servers: Vec::new(),
+            timeout_secs: 5,
+            peer_networks: vec![],
         },
         ServerMessage::Signal { signal: Signal::Answer { sdp: "{}".into() } },
         ServerMessage::Desk(crate::DeskReply::Done { message: "ok".into() }),
