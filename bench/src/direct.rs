@@ -168,8 +168,7 @@ async fn direct_throughput(
 /// Runs both and prints the table.
 pub(crate) async fn run(run: DirectRun) -> anyhow::Result<()> {
     let bytes = run.mib << 20;
-    // Agent and console on this machine: the operator names loopback as reachable.
-    let relay = Relay::broker_with("[p2p]\npeer_networks = [\"127.0.0.0/8\"]")?;
+    let relay = Relay::broker()?;
     let (target, tls) = crate::target(&relay, true).await?;
     let mut pair = crate::pairs::pair(&target, tls, 0).await?;
     eprintln!("direct: relay, {} round trips and {} MiB", run.round_trips, run.mib);

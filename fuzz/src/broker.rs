@@ -254,7 +254,7 @@ fn config() -> Config {
     config.auth.failure_window_secs = 1;
     config.codes.max_failures_per_source = u32::MAX;
     config.codes.failure_window_secs = 1;
-    config.codes.max_failures_per_code = u32::MAX;
+    config.codes.max_failures_per_code = Some(u32::MAX);
     config.limits.handshake_timeout_secs = 5;
     config.limits.idle_timeout_secs = 3;
     config.limits.ping_interval_secs = 1;

@@ -203,10 +203,16 @@ pub(crate) struct Share {
     pub(crate) changes: usize,
 }
 
+/// Agent and console on this machine: the operator names loopback as reachable (by default
+/// each side contacts only the other's public addresses).
+pub(crate) const LOOPBACK_PEERS: &str = "[p2p]\npeer_networks = [\"127.0.0.0/8\"]";
+/// The islands' networks and the private link between them, named as reachable.
+const ISLAND_PEERS: &str = "[p2p]\npeer_networks = [\"10.78.0.0/16\", \"10.79.0.0/16\"]";
+
 /// One loopback session of `secs`, the console pulling the test pattern as fast as it is
 /// drawn (at most 30 updates a second).
 pub(crate) fn share(secs: u64) -> anyhow::Result<Share> {
-    let relay = Relay::broker()?;
+    let relay = Relay::broker_with(LOOPBACK_PEERS)?;
     let mut session = Session::start(&relay, None, None)?;
     let (relayed_before_up, _) = session.at_up;
     std::thread::sleep(Duration::from_secs(secs));
@@ -235,7 +241,7 @@ pub(crate) fn cuts(n: usize, cut_secs: u64, between_secs: u64) -> anyhow::Result
     let customer = Island::create(41).map_err(anyhow::Error::msg)?;
     let technician = Island::create(42).map_err(anyhow::Error::msg)?;
     let bridge = customer.bridge(&technician, 43).map_err(anyhow::Error::msg)?;
-    let relay = Relay::broker_on(&customer.here_ip, "")?;
+    let relay = Relay::broker_on(&customer.here_ip, ISLAND_PEERS)?;
     let mut session = Session::start(&relay, Some(&customer.ns), Some(&technician.ns))?;
     let mut found =
         Cuts { fallback: Vec::new(), back: Vec::new(), relayed_in_cuts: 0, changes_between: 0 };
