@@ -1,14 +1,15 @@
-//! The HTTP side of a connection: read one request head (bounded in size and time), answer
-//! anything that is not a websocket upgrade on the broker's path with a plain HTTP error, and
-//! upgrade the rest. Doing this ourselves lets a browser or `curl` pointed at the broker get a
-//! clear answer instead of a dropped connection.
+//! The first request on an HTTP/1.1 connection: read its head (bounded in size and time) and
+//! decide. A websocket upgrade on the broker's path becomes a websocket here, with tether's
+//! own websocket code; any other request goes, with the bytes read so far, to the web side
+//! (`tether-web`); a broken upgrade or a head that is not HTTP is answered with an HTTP error
+//! and closed.
 
 use base64::Engine;
 use tether_protocol::WS_PATH;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// The largest request head read.
-const MAX_HEAD: usize = 8 * 1024;
+/// The largest request head read (the web side allows the same).
+const MAX_HEAD: usize = 16 * 1024;
 /// Headers parsed at most.
 const MAX_HEADERS: usize = 32;
 
@@ -31,7 +32,21 @@ pub(crate) struct Upgraded<S> {
     pub(crate) read: Vec<u8>,
 }
 
-/// Why a connection did not become a websocket.
+/// Where the first request leads.
+#[derive(Debug)]
+pub(crate) enum Routed<S> {
+    /// A websocket, upgraded.
+    Websocket(Upgraded<S>),
+    /// Any other request, for the web side.
+    Web {
+        /// The connection.
+        stream: S,
+        /// What was read of it: the request head and maybe more.
+        read: Vec<u8>,
+    },
+}
+
+/// Why a connection was closed before it was served.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum UpgradeError {
@@ -52,6 +67,7 @@ pub(crate) enum UpgradeError {
 #[derive(Debug, PartialEq, Eq)]
 enum Verdict {
     Upgrade { accept: String, head_len: usize },
+    Web,
     Refuse { status: u16, reason: &'static str },
 }
 
@@ -69,12 +85,6 @@ fn judge(head: &[u8]) -> Option<Verdict> {
     let refuse = |status, reason| Some(Verdict::Refuse { status, reason });
     let path = req.path.unwrap_or("");
     let path = path.split('?').next().unwrap_or("");
-    if req.method != Some("GET") {
-        return refuse(405, "only GET upgrades to a websocket");
-    }
-    if path != WS_PATH {
-        return refuse(404, "not found: the tether websocket is at /v1/ws");
-    }
     let header = |name: &str| {
         req.headers
             .iter()
@@ -84,8 +94,11 @@ fn judge(head: &[u8]) -> Option<Verdict> {
     let upgrade_ws = header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     let connection_upgrade = header("connection")
         .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")));
-    if !upgrade_ws || !connection_upgrade {
-        return refuse(426, "this is a tether broker: connect with tether-agent or tether-console");
+    if path != WS_PATH || !upgrade_ws || !connection_upgrade {
+        return Some(Verdict::Web);
+    }
+    if req.method != Some("GET") {
+        return refuse(405, "only GET upgrades to a websocket");
     }
     if header("sec-websocket-version") != Some("13") {
         return refuse(426, "websocket version 13 required");
@@ -98,9 +111,10 @@ fn judge(head: &[u8]) -> Option<Verdict> {
     }
 }
 
-/// Reads the request head from `stream` and answers it with the websocket upgrade, or with an
-/// HTTP error. The caller bounds the time this takes.
-pub(crate) async fn accept_websocket<S>(mut stream: S) -> Result<Upgraded<S>, UpgradeError>
+/// Reads the first request head from `stream`: a websocket upgrade is answered and the
+/// websocket returned, other requests are returned for the web side, and broken ones are
+/// answered with an HTTP error. The caller bounds the time this takes.
+pub(crate) async fn route<S>(mut stream: S) -> Result<Routed<S>, UpgradeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -120,10 +134,10 @@ where
         }
     };
     match verdict {
+        Verdict::Web => Ok(Routed::Web { stream, read: buf }),
         Verdict::Refuse { status, reason } => {
             let text = match status {
                 400 => "Bad Request",
-                404 => "Not Found",
                 405 => "Method Not Allowed",
                 426 => "Upgrade Required",
                 _ => "Request Header Fields Too Large",
@@ -134,9 +148,13 @@ where
                 ""
             };
             let body = format!("{reason}\n");
+            let security: String = tether_web::headers::SECURITY_HEADERS
+                .iter()
+                .map(|(name, value)| format!("{name}: {value}\r\n"))
+                .collect();
             let response = format!(
-                "HTTP/1.1 {status} {text}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status} {text}\r\n{extra}{security}Content-Type: text/plain; \
+                 charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
             // The peer may already be gone; the refusal stands either way.
@@ -153,7 +171,7 @@ where
             stream.flush().await?;
             // Bytes after the head are the client's first websocket frames.
             let read = buf.split_off(head_len);
-            Ok(Upgraded { stream, read })
+            Ok(Routed::Websocket(Upgraded { stream, read }))
         }
     }
 }
@@ -180,13 +198,15 @@ mod tests {
     }
 
     #[test]
-    fn refuses_everything_else_with_a_status() {
+    fn other_requests_go_to_the_web_and_broken_upgrades_are_refused() {
+        let verdict = |req: &str| judge(req.as_bytes());
+        assert_eq!(verdict("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), Some(Verdict::Web));
+        assert_eq!(verdict("GET /v1/ws HTTP/1.1\r\nHost: x\r\n\r\n"), Some(Verdict::Web));
+        assert_eq!(verdict(&GOOD.replace("/v1/ws", "/api/v1/me")), Some(Verdict::Web));
         let status = |req: &str| match judge(req.as_bytes()) {
             Some(Verdict::Refuse { status, .. }) => status,
             other => panic!("{req:?} gave {other:?}"),
         };
-        assert_eq!(status("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 404);
-        assert_eq!(status("GET /v1/ws HTTP/1.1\r\nHost: x\r\n\r\n"), 426);
         assert_eq!(status(&GOOD.replace("GET", "POST")), 405);
         assert_eq!(status(&GOOD.replace("Version: 13", "Version: 8")), 426);
         assert_eq!(status(&GOOD.replace("Sec-WebSocket-Key", "X-Key")), 400);

@@ -83,7 +83,8 @@ pub async fn run(
         Some(hooks)
     };
     let rendezvous = Arc::new(Mutex::new(Rendezvous::default()));
-    let access = Access::new(store.clone(), code_key, config.auth.clone(), config.codes.clone());
+    let access =
+        Arc::new(Access::new(store.clone(), code_key, config.auth.clone(), config.codes.clone()));
     let desk = Arc::new(
         Desk::new(Parts {
             store: store.clone(),
@@ -260,5 +261,9 @@ fn tls_config(data_dir: &DataDir, config: &Config) -> Result<Arc<rustls::ServerC
     };
     let chain = tether_certs::load_certs(&cert)?;
     let key = tether_certs::load_key(&key)?;
-    Ok(tether_certs::server_config(chain, key, config.min_tls_version()?)?)
+    let mut tls = tether_certs::server_config(chain, key, config.min_tls_version()?)?;
+    // One port serves the websockets (HTTP/1.1 upgrades) and the web (HTTP/2 or HTTP/1.1);
+    // agents and consoles offer no protocol and get HTTP/1.1.
+    Arc::make_mut(&mut tls).alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tls)
 }

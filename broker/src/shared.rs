@@ -25,7 +25,9 @@ use crate::rendezvous::Rendezvous;
 pub(crate) struct Shared {
     pub(crate) config: Config,
     /// Sign-in, customer codes and the authorization policy.
-    pub(crate) access: Access,
+    pub(crate) access: Arc<Access>,
+    /// The HTTP side, for connections that are not websockets.
+    pub(crate) web: tether_web::Web,
     /// The support desk.
     pub(crate) desk: Arc<Desk>,
     /// Where session transcripts are written.
@@ -55,7 +57,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn new(
         config: Config,
-        access: Access,
+        access: Arc<Access>,
         desk: Arc<Desk>,
         recorder: Recorder,
         rendezvous: Arc<Mutex<Rendezvous>>,
@@ -75,6 +77,7 @@ impl Shared {
         Shared {
             admissions: Arc::new(admissions),
             config,
+            web: tether_web::Web::new(desk.clone(), access.clone()),
             access,
             desk,
             recorder,

@@ -8,6 +8,7 @@
 //! - [`tickets`]: logging, routing, claiming, assigning, acknowledging, priorities, closing,
 //!   follow-ups, listing and showing; [`escalation`]; [`onsite`] visits; [`staff`]
 //!   availability and location;
+//! - [`requests`]: desk requests as entry points send them, each answered by one call;
 //! - [`sessions`]: what sessions tell the desk (start, end, checks, resolution, confirmation);
 //! - [`review`]: listing sessions and reading, verifying and exporting their transcripts;
 //! - [`report`]: the deadline review;
@@ -27,6 +28,7 @@ pub mod intake;
 pub mod monitor;
 pub mod onsite;
 pub mod report;
+pub mod requests;
 pub mod review;
 pub mod routing;
 pub mod service;

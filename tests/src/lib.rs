@@ -10,6 +10,7 @@
 //! - [`raw`]: a hand-driven TLS websocket for hostile input.
 //! - [`relay`]: a TCP relay to the broker that a test can cut.
 //! - [`require`]: root and the programs the tests need, checked with one line if missing.
+//! - [`web`]: an HTTPS client (HTTP/1.1 or HTTP/2) of the broker's web side.
 //! - [`xvfb`]: a virtual X display to capture, inject into and screenshot.
 
 pub mod bins;
@@ -21,6 +22,7 @@ pub mod proc;
 pub mod raw;
 pub mod relay;
 pub mod require;
+pub mod web;
 pub mod xvfb;
 
 use std::time::{Duration, Instant};

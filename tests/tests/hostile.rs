@@ -37,14 +37,21 @@ fn bad_clients_are_refused_while_a_session_keeps_chatting() {
     bystander.chat();
 
     // Plain HTTP over TLS: a clear HTTP error, not a hang.
-    let answer = rt.block_on(raw::tls_exchange(port, &ca, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    let answer = rt.block_on(raw::tls_exchange(
+        port,
+        &ca,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ));
     assert!(
         String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 404"),
         "{}",
         String::from_utf8_lossy(&answer)
     );
-    let answer =
-        rt.block_on(raw::tls_exchange(port, &ca, b"GET /v1/ws HTTP/1.1\r\nHost: x\r\n\r\n"));
+    let answer = rt.block_on(raw::tls_exchange(
+        port,
+        &ca,
+        b"GET /v1/ws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ));
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("HTTP/1.1 426") && text.contains("tether broker"), "{text}");
     bystander.chat();

@@ -1,6 +1,7 @@
-//! One connection's life, from accept to close, in this file: TLS and the websocket upgrade
-//! ([`serve`]), then a loop over [`Phase`]s, each a method that does its work and returns the
-//! next phase. The phases' work lives beside this file, one file each.
+//! One connection's life, from accept to close, in this file: TLS and the first request
+//! ([`serve`]: a websocket upgrade, or anything else handed to the web side), then a loop over
+//! [`Phase`]s, each a method that does its work and returns the next phase. The phases' work
+//! lives beside this file, one file each.
 //!
 //! ```text
 //!            ┌────────── Request ──┐ (support request)
@@ -44,6 +45,7 @@ use tether_protocol::{
     TicketId,
 };
 use tether_store::{StoreError, UserRecord};
+use tether_web::Protocol::{Http1, Http2};
 use tokio::io::ReadHalf;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
@@ -52,6 +54,7 @@ use tracing::Instrument;
 
 use self::liveness::{Heard, Watched};
 use crate::admission::Slot;
+use crate::http::Routed;
 use crate::outbox::{Outbox, Overflow, write_loop};
 use crate::session::Session;
 use crate::shared::{Revocation, Shared};
@@ -114,13 +117,20 @@ pub(crate) async fn serve(
         let upgrade = async {
             let tls =
                 acceptor.accept(tcp).await.map_err(|e| format!("TLS handshake failed: {e}"))?;
+            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
             let (watched, heard) = Watched::new(tls);
-            let upgraded =
-                crate::http::accept_websocket(watched).await.map_err(|e| e.to_string())?;
-            Ok::<_, String>((upgraded, heard))
+            if h2 {
+                return Ok((Routed::Web { stream: watched, read: Vec::new() }, heard, Http2));
+            }
+            let routed = crate::http::route(watched).await.map_err(|e| e.to_string())?;
+            Ok::<_, String>((routed, heard, Http1))
         };
         let (upgraded, heard) = match tokio::time::timeout(deadline, upgrade).await {
-            Ok(Ok(ws)) => ws,
+            Ok(Ok((Routed::Websocket(ws), heard, _))) => (ws, heard),
+            Ok(Ok((Routed::Web { stream, read }, _, protocol))) => {
+                let shutdown = shared.shutdown.clone();
+                return shared.web.serve(stream, read, protocol, peer, deadline, shutdown).await;
+            }
             Ok(Err(reason)) => {
                 return tracing::debug!(%reason, "connection refused before websocket");
             }

@@ -1,0 +1,243 @@
+//! The web side on the websocket port: HTTP/1.1 and HTTP/2 with the security headers on every
+//! answer, while sessions keep running beside it; the JSON API driven by a script with a
+//! bearer token and by a browser-style session with its cookie and CSRF token; every refusal a
+//! 4xx in the JSON error shape that changes nothing.
+
+use serde_json::json;
+use tether_e2e::broker::Broker;
+use tether_e2e::bystander::Bystander;
+use tether_e2e::web::{Reply, Web};
+
+/// The security headers every answer carries.
+fn assert_secure(reply: &Reply) {
+    let csp = reply.header("content-security-policy").unwrap_or_default();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(reply.header("strict-transport-security").is_some_and(|v| v.contains("max-age=")));
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
+}
+
+#[test]
+fn the_web_answers_on_the_websocket_port_in_http1_and_http2_while_a_session_chats() {
+    let broker = Broker::start();
+    let mut bystander = Bystander::start(&broker);
+    bystander.chat();
+
+    for (web, version) in [
+        (Web::http1(&broker), hyper::Version::HTTP_11),
+        (Web::http2(&broker), hyper::Version::HTTP_2),
+    ] {
+        let reply = web.get("/api/v1/me", &[]);
+        assert_eq!(reply.version, version);
+        assert_eq!((reply.status, reply.error_code().as_str()), (401, "unauthenticated"));
+        assert_secure(&reply);
+
+        let reply = web.get("/no/such/page", &[]);
+        assert_eq!((reply.status, reply.error_code().as_str()), (404, "not_found"));
+        assert_secure(&reply);
+
+        let reply = web.get("/v1/ws", &[]);
+        assert_eq!(reply.status, 426, "{}", reply.text());
+        assert!(reply.text().contains("tether broker"));
+        assert_secure(&reply);
+
+        let reply = web.send("DELETE", "/api/v1/tickets", &[], None);
+        assert_eq!((reply.status, reply.error_code().as_str()), (405, "method_not_allowed"));
+        bystander.chat();
+    }
+    bystander.chat();
+}
+
+/// A dispatcher's and a technician's bearer tokens, from `tether-console login`.
+fn staff(broker: &Broker) -> (String, String) {
+    broker.add_user("dana", "dispatcher", "dana-password");
+    let dana = broker.console("dana");
+    assert!(dana.login("dana", "dana-password").status.success());
+    let tom = broker.technician("tom");
+    (dana.token(), tom.token())
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+#[test]
+fn a_script_does_desk_work_over_the_api_and_every_refusal_changes_nothing() {
+    let broker = Broker::start();
+    let (dana, tom) = staff(&broker);
+    let web = Web::http2(&broker);
+    let (dana, tom) = (bearer(&dana), bearer(&tom));
+    let as_dana = [("authorization", dana.as_str())];
+    let as_tom = [("authorization", tom.as_str())];
+
+    let new = json!({
+        "channel": "phone", "client": "Ada Lovelace", "contact": "ada@example.com",
+        "issue": "The printer prints only analytical engines", "priority": "high",
+    });
+    let created = web.post("/api/v1/tickets", &as_dana, &new);
+    assert_eq!(created.status, 201, "{}", created.text());
+    let ticket = created.json();
+    let id = ticket["summary"]["id"].as_u64().expect("a ticket number");
+    assert_eq!(ticket["summary"]["client"], "Ada Lovelace");
+
+    let list = web.get("/api/v1/tickets?limit=10", &as_dana).json();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["tickets"][0]["id"], id);
+
+    let reply = web.post(&format!("/api/v1/tickets/T{id}/assign"), &as_dana, &json!({"to": "tom"}));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = web.post(
+        &format!("/api/v1/tickets/{id}/priority"),
+        &as_dana,
+        &json!({"priority": "critical", "reason": "the whole office is waiting"}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = web.post(
+        &format!("/api/v1/tickets/{id}/escalate"),
+        &as_tom,
+        &json!({"to": "dana", "reason": "needs a new printer"}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+
+    // Escalated, the ticket is the dispatcher's: the technician may no longer read it.
+    let reply = web.get(&format!("/api/v1/tickets/{id}"), &as_tom);
+    assert_eq!((reply.status, reply.error_code().as_str()), (403, "forbidden"), "{}", reply.text());
+    let shown = web.get(&format!("/api/v1/tickets/{id}"), &as_dana);
+    assert_eq!(shown.status, 200, "{}", shown.text());
+    let shown = shown.json();
+    assert_eq!(shown["summary"]["priority"], "critical");
+    let kinds: Vec<&str> =
+        shown["history"].as_array().unwrap().iter().filter_map(|h| h["kind"].as_str()).collect();
+    for kind in ["created", "assigned", "priority_changed", "escalated"] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+
+    // The policy is the websocket's: a technician gets no deadline review, and nobody gets
+    // anything without a live token.
+    let reply = web.get("/api/v1/report?from=0&to=4000000000", &as_tom);
+    assert_eq!((reply.status, reply.error_code().as_str()), (403, "forbidden"), "{}", reply.text());
+    let reply = web.get("/api/v1/report?from=0&to=4000000000", &as_dana);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = web.get("/api/v1/tickets", &[("authorization", "Bearer not-a-token")]);
+    assert_eq!((reply.status, reply.error_code().as_str()), (401, "bad_credentials"));
+
+    // Hostile bodies and paths: each a 4xx with a code, none a 500, and nothing changes.
+    let post_raw = |path: &str, content_type: &str, body: Vec<u8>| {
+        let headers = [("authorization", dana.as_str()), ("content-type", content_type)];
+        web.send("POST", path, &headers, Some(body))
+    };
+    let json = "application/json";
+    let refusals: Vec<(Reply, u16, &str)> = vec![
+        (post_raw("/api/v1/tickets", json, b"{not json".to_vec()), 400, "malformed"),
+        (post_raw("/api/v1/tickets", json, br#"{"channel": 5}"#.to_vec()), 422, "invalid"),
+        (
+            post_raw("/api/v1/tickets", json, {
+                let mut t = new.clone();
+                t["sneaky"] = json!(true);
+                t.to_string().into_bytes()
+            }),
+            422,
+            "invalid",
+        ),
+        (
+            post_raw("/api/v1/tickets", "text/plain", new.to_string().into_bytes()),
+            415,
+            "unsupported_media_type",
+        ),
+        (post_raw("/api/v1/tickets", json, vec![b' '; 300 * 1024]), 413, "too_large"),
+        (
+            post_raw("/api/v1/tickets", json, {
+                let mut t = new.clone();
+                t["channel"] = json!("carrier pigeon");
+                t.to_string().into_bytes()
+            }),
+            400,
+            "malformed",
+        ),
+        (post_raw("/api/v1/tickets/T999/claim", json, b"{}".to_vec()), 404, "not_found"),
+        (post_raw("/api/v1/tickets/nonsense/claim", json, b"{}".to_vec()), 404, "not_found"),
+        (web.get("/api/v1/tickets?limit=-1", &as_dana), 400, "malformed"),
+        (web.get("/api/v1/tickets?colour=red", &as_dana), 400, "malformed"),
+    ];
+    for (i, (reply, status, code)) in refusals.iter().enumerate() {
+        assert_eq!(
+            (reply.status, reply.error_code().as_str()),
+            (*status, *code),
+            "refusal {i}: {}",
+            reply.text()
+        );
+    }
+    let list = web.get("/api/v1/tickets", &as_dana).json();
+    assert_eq!(list["total"], 1, "a refusal changed something: {list}");
+    assert!(
+        broker.log().lines().all(|l| !l.contains(dana.trim_start_matches("Bearer "))),
+        "a token reached the log"
+    );
+}
+
+#[test]
+fn a_browser_session_needs_its_csrf_token_for_changes_and_ends_at_sign_out() {
+    let broker = Broker::start_with_config("[auth]\nmax_failures_per_source = 3\n");
+    broker.add_user("dana", "dispatcher", "dana-password");
+    let web = Web::http1(&broker);
+
+    let signed =
+        web.post("/api/v1/sign-in", &[], &json!({"user": "dana", "password": "dana-password"}));
+    assert_eq!(signed.status, 200, "{}", signed.text());
+    let cookie_header = signed.header("set-cookie").expect("a session cookie").to_string();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(cookie_header.contains(attribute), "{attribute} missing: {cookie_header}");
+    }
+    let cookie = cookie_header.split(';').next().unwrap().to_string();
+    let csrf = signed.json()["csrf"].as_str().expect("a CSRF token").to_string();
+    assert!(!signed.text().contains(cookie.split('=').nth(1).unwrap()), "the token is in the body");
+
+    let me = web.get("/api/v1/me", &[("cookie", &cookie)]).json();
+    assert_eq!((me["user"].as_str(), me["role"].as_str()), (Some("dana"), Some("dispatcher")));
+    assert_eq!(me["csrf"].as_str(), Some(csrf.as_str()));
+
+    let new = json!({
+        "channel": "email", "client": "Grace", "contact": "grace@example.com",
+        "issue": "COBOL compiler missing", "priority": "medium",
+    });
+    let reply = web.post("/api/v1/tickets", &[("cookie", &cookie)], &new);
+    assert_eq!((reply.status, reply.error_code().as_str()), (403, "csrf"));
+    let forged = "0".repeat(64);
+    let reply =
+        web.post("/api/v1/tickets", &[("cookie", &cookie), ("x-csrf-token", &forged)], &new);
+    assert_eq!((reply.status, reply.error_code().as_str()), (403, "csrf"));
+    let list = web.get("/api/v1/tickets", &[("cookie", &cookie)]).json();
+    assert_eq!(list["total"], 0, "a refused change was made: {list}");
+    let reply = web.post("/api/v1/tickets", &[("cookie", &cookie), ("x-csrf-token", &csrf)], &new);
+    assert_eq!(reply.status, 201, "{}", reply.text());
+
+    let out =
+        web.post("/api/v1/sign-out", &[("cookie", &cookie), ("x-csrf-token", &csrf)], &json!({}));
+    assert_eq!(out.status, 204, "{}", out.text());
+    assert!(out.header("set-cookie").is_some_and(|c| c.contains("Max-Age=0")));
+    let reply = web.get("/api/v1/me", &[("cookie", &cookie)]);
+    assert_eq!((reply.status, reply.error_code().as_str()), (401, "bad_credentials"));
+
+    // Failed sign-ins count toward the console's limit: past three, even the console with the
+    // right password is turned away from this address.
+    for _ in 0..4 {
+        let reply = web.post("/api/v1/sign-in", &[], &json!({"user": "dana", "password": "guess"}));
+        assert_eq!((reply.status, reply.error_code().as_str()), (401, "bad_credentials"));
+    }
+    let reply =
+        web.post("/api/v1/sign-in", &[], &json!({"user": "dana", "password": "dana-password"}));
+    assert_eq!(
+        (reply.status, reply.error_code().as_str()),
+        (429, "rate_limited"),
+        "{}",
+        reply.text()
+    );
+    let out = broker.console("dana").login("dana", "dana-password");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("rate_limited"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,92 @@
+//! The routes: `/api/v1/…` for scripts and pages, and answers for everything else (the
+//! websocket's path asked without an upgrade, unknown paths and methods), all as JSON with the
+//! security headers.
+//!
+//! - [`account`]: signing in and out, and who the caller is;
+//! - [`tickets`]: the ticket lifecycle and the deadline review;
+//! - [`review`]: sessions, their transcripts, verification and exports.
+
+pub mod account;
+pub mod review;
+pub mod tickets;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::map_response;
+use axum::routing::{any, get, post};
+use tether_protocol::{DeskReply, DeskRequest, ErrorCode, WS_PATH};
+
+use crate::ApiError;
+use crate::auth::Caller;
+use crate::service::{Ctx, MAX_BODY};
+
+/// Every route, with the body limit and the security headers.
+pub fn routes(ctx: Ctx) -> Router {
+    let v1 = Router::new()
+        .route("/sign-in", post(account::sign_in))
+        .route("/sign-out", post(account::sign_out))
+        .route("/me", get(account::me))
+        .route("/tickets", get(tickets::list).post(tickets::create))
+        .route("/tickets/{id}", get(tickets::show))
+        .route("/tickets/{id}/claim", post(tickets::claim))
+        .route("/tickets/{id}/ack", post(tickets::ack))
+        .route("/tickets/{id}/assign", post(tickets::assign))
+        .route("/tickets/{id}/priority", post(tickets::priority))
+        .route("/tickets/{id}/escalate", post(tickets::escalate))
+        .route("/tickets/{id}/close", post(tickets::close))
+        .route("/tickets/{id}/follow-up", post(tickets::follow_up))
+        .route("/report", get(tickets::report))
+        .route("/sessions", get(review::sessions))
+        .route("/sessions/{id}/transcript", get(review::transcript))
+        .route("/sessions/{id}/verify", get(review::verify))
+        .route("/sessions/{id}/export", get(review::export))
+        .route("/verify", get(review::verify_all));
+    Router::new()
+        .nest("/api/v1", v1)
+        .route(WS_PATH, any(websocket_only))
+        .fallback(unknown)
+        .method_not_allowed_fallback(wrong_method)
+        .with_state(ctx)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(map_response(crate::headers::secure))
+}
+
+/// The websocket's path asked for without an upgrade.
+async fn websocket_only() -> ApiError {
+    ApiError::new(
+        StatusCode::UPGRADE_REQUIRED,
+        "upgrade_required",
+        "this is a tether broker's websocket: connect with tether-agent or tether-console",
+    )
+}
+
+async fn unknown() -> ApiError {
+    ApiError::not_found("no such page or API route; the API is under /api/v1/")
+}
+
+async fn wrong_method() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route takes another method",
+    )
+}
+
+/// A desk request made for `caller`, after checking their account is still enabled with the
+/// role they signed in with.
+pub(crate) async fn desk(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: DeskRequest,
+) -> Result<DeskReply, ApiError> {
+    if let Some(user) = caller.actor.user() {
+        ctx.access.recheck(user).await?;
+    }
+    Ok(ctx.desk.request(&caller.actor, req).await?)
+}
+
+/// A path's ticket number (`T42`, `42`).
+pub(crate) fn ticket_id(text: &str) -> Result<tether_protocol::TicketId, ApiError> {
+    text.parse().map_err(|e: String| ApiError::coded(ErrorCode::NotFound, e))
+}

@@ -1,0 +1,257 @@
+//! Tickets: list (filtered, paged), show with history, log one that came by phone, e-mail or
+//! the portal, and the changes (claim, acknowledge, assign, priority, escalate, close,
+//! follow-up); and the deadline review. Each is one desk request, so the websocket and the
+//! API are one code path and one policy.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tether_protocol::{DeskReply, DeskRequest, Priority, TicketFilter, TicketStatus};
+
+use super::{desk, ticket_id};
+use crate::ApiError;
+use crate::auth::Caller;
+use crate::body::{Body, Params};
+use crate::service::Ctx;
+
+/// Tickets a list answers at most.
+const MAX_PAGE: usize = 1000;
+/// Tickets a list answers when not told.
+const DEFAULT_PAGE: usize = 100;
+
+/// `GET /api/v1/tickets` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<TicketStatus>,
+    priority: Option<Priority>,
+    assigned_to: Option<String>,
+    #[serde(default)]
+    breached: bool,
+    #[serde(default)]
+    include_closed: bool,
+    #[serde(default)]
+    offset: usize,
+    limit: Option<usize>,
+}
+
+/// Tickets matching the filter, most urgent first, one page of them.
+pub async fn list(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Params(q): Params<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::malformed(format!("limit is 1 to {MAX_PAGE}")));
+    }
+    let filter = TicketFilter {
+        status: q.status,
+        priority: q.priority,
+        assigned_to: q.assigned_to,
+        breached: q.breached,
+        include_closed: q.include_closed,
+    };
+    let DeskReply::Tickets { tickets } =
+        desk(&ctx, &caller, DeskRequest::TicketList { filter }).await?
+    else {
+        return Err(unexpected());
+    };
+    let total = tickets.len();
+    let page: Vec<_> = tickets.into_iter().skip(q.offset).take(limit).collect();
+    Ok(Json(json!({ "tickets": page, "total": total, "offset": q.offset, "limit": limit })))
+}
+
+/// `POST /api/v1/tickets`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTicket {
+    channel: String,
+    client: String,
+    contact: String,
+    issue: String,
+    priority: Priority,
+    #[serde(default)]
+    skills: Vec<String>,
+}
+
+/// Logs a ticket for a request that came by phone, e-mail or the portal; 201 with the ticket.
+pub async fn create(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Body(t): Body<NewTicket>,
+) -> Result<Response, ApiError> {
+    let req = DeskRequest::TicketNew {
+        channel: t.channel,
+        client: t.client,
+        contact: t.contact,
+        issue: t.issue,
+        priority: t.priority,
+        skills: t.skills,
+    };
+    let reply = answer(desk(&ctx, &caller, req).await?);
+    Ok((StatusCode::CREATED, reply).into_response())
+}
+
+/// One ticket with its history, onsite visit and sessions.
+pub async fn show(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let ticket = ticket_id(&id)?;
+    Ok(answer(desk(&ctx, &caller, DeskRequest::TicketShow { ticket }).await?))
+}
+
+/// Takes a ticket.
+pub async fn claim(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let ticket = ticket_id(&id)?;
+    Ok(answer(desk(&ctx, &caller, DeskRequest::Claim { ticket }).await?))
+}
+
+/// Acknowledges a ticket (counts as the response).
+pub async fn ack(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let ticket = ticket_id(&id)?;
+    Ok(answer(desk(&ctx, &caller, DeskRequest::Ack { ticket }).await?))
+}
+
+/// `POST /api/v1/tickets/{id}/assign`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    to: String,
+}
+
+/// Gives a ticket to a technician.
+pub async fn assign(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<Assign>,
+) -> Result<Json<Value>, ApiError> {
+    let ticket = ticket_id(&id)?;
+    Ok(answer(desk(&ctx, &caller, DeskRequest::Assign { ticket, to: b.to }).await?))
+}
+
+/// `POST /api/v1/tickets/{id}/priority`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetPriority {
+    priority: Priority,
+    reason: String,
+}
+
+/// Changes a ticket's priority; its deadline is recomputed.
+pub async fn priority(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<SetPriority>,
+) -> Result<Json<Value>, ApiError> {
+    let ticket = ticket_id(&id)?;
+    let req = DeskRequest::SetPriority { ticket, priority: b.priority, reason: b.reason };
+    Ok(answer(desk(&ctx, &caller, req).await?))
+}
+
+/// `POST /api/v1/tickets/{id}/escalate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalate {
+    #[serde(default)]
+    to: Option<String>,
+    reason: String,
+}
+
+/// Hands an unresolved ticket to a manager (the least loaded one when `to` is absent).
+pub async fn escalate(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<Escalate>,
+) -> Result<Json<Value>, ApiError> {
+    let ticket = ticket_id(&id)?;
+    let req = DeskRequest::Escalate { ticket, to: b.to, reason: b.reason };
+    Ok(answer(desk(&ctx, &caller, req).await?))
+}
+
+/// `POST /api/v1/tickets/{id}/close`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Close {
+    reason: String,
+}
+
+/// Closes a ticket without the customer's confirmation, with the reason recorded.
+pub async fn close(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<Close>,
+) -> Result<Json<Value>, ApiError> {
+    let ticket = ticket_id(&id)?;
+    Ok(answer(desk(&ctx, &caller, DeskRequest::Close { ticket, reason: b.reason }).await?))
+}
+
+/// `POST /api/v1/tickets/{id}/follow-up`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    due: i64,
+    note: String,
+}
+
+/// Marks a ticket for follow-up by `due` (Unix seconds).
+pub async fn follow_up(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<FollowUp>,
+) -> Result<Json<Value>, ApiError> {
+    let ticket = ticket_id(&id)?;
+    let req = DeskRequest::FollowUp { ticket, due: b.due, note: b.note };
+    Ok(answer(desk(&ctx, &caller, req).await?))
+}
+
+/// `GET /api/v1/report` query: the period, Unix seconds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    from: i64,
+    to: i64,
+}
+
+/// The deadline review of tickets created in the period.
+pub async fn report(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Params(p): Params<Period>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(answer(desk(&ctx, &caller, DeskRequest::Report { from: p.from, to: p.to }).await?))
+}
+
+/// A desk reply as the API's JSON: the ticket, list or report itself, or `{"message"}`.
+fn answer(reply: DeskReply) -> Json<Value> {
+    let value = match reply {
+        DeskReply::Ticket(t) => serde_json::to_value(t),
+        DeskReply::Tickets { tickets } => Ok(json!({ "tickets": tickets })),
+        DeskReply::Report(r) => serde_json::to_value(r),
+        DeskReply::Done { message } => Ok(json!({ "message": message })),
+        DeskReply::Watching => Ok(json!({ "message": "watching" })),
+    };
+    Json(value.unwrap_or_else(|e| json!({ "message": e.to_string() })))
+}
+
+fn unexpected() -> ApiError {
+    ApiError::coded(tether_protocol::ErrorCode::Internal, "the desk answered something else")
+}

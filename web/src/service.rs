@@ -1,0 +1,33 @@
+//! [`Web`]: the services the HTTP side calls and the router built over them once, at start.
+
+use std::sync::Arc;
+
+use axum::Router;
+use tether_access::Access;
+use tether_desk::Desk;
+
+/// The largest request body the API reads; larger ones are refused with 413 unread.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// What every handler is given: the services it calls.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The help desk.
+    pub desk: Arc<Desk>,
+    /// Signing in and the authorization policy.
+    pub access: Arc<Access>,
+}
+
+/// The broker's HTTP side: built once, then asked to serve each HTTP connection.
+#[derive(Debug, Clone)]
+pub struct Web {
+    pub(crate) router: Router,
+}
+
+impl Web {
+    /// The HTTP side over `desk` and `access`.
+    pub fn new(desk: Arc<Desk>, access: Arc<Access>) -> Web {
+        let ctx = Ctx { desk, access };
+        Web { router: crate::api::routes(ctx) }
+    }
+}
