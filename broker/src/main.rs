@@ -202,6 +202,7 @@ fn run(
         let mut out = std::io::stdout();
         writeln!(out, "tether-broker listening on wss://{addr}/v1/ws")?;
         writeln!(out, "give agents and consoles {}", data_dir.certs().ca_cert.display())?;
+        writeln!(out, "the JSON API is at https://{addr}/api/v1/")?;
         out.flush()?;
         tether_broker::run(listener, &data_dir, config, shutdown).await?;
         Ok(())

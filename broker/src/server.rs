@@ -13,7 +13,10 @@ use tokio_util::sync::CancellationToken;
 
 use std::sync::Mutex;
 
+use std::path::PathBuf;
+
 use tether_access::{Access, CodeKey};
+use tether_certs::{CertInfo, ServedCert};
 use tether_desk::{Bus, Desk, Parts, Webhooks};
 use tether_store::{SqliteStore, StoreError, StoreHandle};
 use tether_transcript::{Library, Recorder, SigningKey};
@@ -64,7 +67,9 @@ pub async fn run(
             tracing::info!(path = %path.display(), "created");
         }
     }
-    let acceptor = TlsAcceptor::from(tls_config(data_dir, &config)?);
+    let (tls, served) = tls_config(data_dir, &config)?;
+    let acceptor = TlsAcceptor::from(tls);
+    let cert_path = config.tls.cert.clone().unwrap_or_else(|| data_dir.certs().server_cert);
     let store = StoreHandle::new(SqliteStore::open(&data_dir.database())?);
     let code_key = CodeKey::load(&data_dir.code_key())
         .map_err(|e| RunError::Io(format!("{}: {e}", data_dir.code_key().display())))?;
@@ -112,6 +117,7 @@ pub async fn run(
         async move { desk.monitor_deadlines(shutdown).await }
     });
     shared.tracker.spawn(watch_accounts(shared.clone(), store.clone(), shutdown.clone()));
+    shared.tracker.spawn(watch_certificate(served, cert_path, shutdown.clone()));
     tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "broker serving");
 
     loop {
@@ -251,19 +257,69 @@ fn connection_cap(configured: usize) -> usize {
     configured.min(cap)
 }
 
-fn tls_config(data_dir: &DataDir, config: &Config) -> Result<Arc<rustls::ServerConfig>, RunError> {
-    let (cert, key) = match (&config.tls.cert, &config.tls.key) {
-        (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+/// How often the served certificate's files are looked at for a replacement.
+const CERT_CHECK: Duration = Duration::from_secs(5);
+/// Days before expiry from which start-up and reloads warn.
+const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// The TLS configuration over the served certificate (the operator's `tls.cert`/`tls.key`,
+/// or the broker's own), said at start-up, and the certificate to watch for replacement.
+fn tls_config(
+    data_dir: &DataDir,
+    config: &Config,
+) -> Result<(Arc<rustls::ServerConfig>, Arc<ServedCert>), RunError> {
+    let (cert, key, own) = match (&config.tls.cert, &config.tls.key) {
+        (Some(cert), Some(key)) => (cert.clone(), key.clone(), false),
         _ => {
             let certs = data_dir.certs();
-            (certs.server_cert, certs.server_key)
+            (certs.server_cert, certs.server_key, true)
         }
     };
-    let chain = tether_certs::load_certs(&cert)?;
-    let key = tether_certs::load_key(&key)?;
-    let mut tls = tether_certs::server_config(chain, key, config.min_tls_version()?)?;
+    let (served, info) = ServedCert::load(&cert, &key)?;
+    say_certificate(&info, "serving", &cert);
+    if own {
+        tracing::info!(
+            ca = %data_dir.certs().ca_cert.display(),
+            "this certificate is from the broker's own CA, which browsers do not trust: give \
+             browsers an operator certificate (tls.cert, tls.key) or install the CA on them"
+        );
+    }
+    let served = Arc::new(served);
+    let mut tls = tether_certs::served_config(served.clone(), config.min_tls_version()?)?;
     // One port serves the websockets (HTTP/1.1 upgrades) and the web (HTTP/2 or HTTP/1.1);
     // agents and consoles offer no protocol and get HTTP/1.1.
-    Arc::make_mut(&mut tls).alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(tls)
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok((Arc::new(tls), served))
+}
+
+/// Logs which certificate is served and when it expires (a warning when that is soon).
+fn say_certificate(info: &CertInfo, what: &str, path: &std::path::Path) {
+    let expires = tether_protocol::rfc3339(info.not_after);
+    let days_left = (info.not_after - tether_store::unix_now()) / 86_400;
+    let names = info.names.join(", ");
+    if days_left < EXPIRY_WARNING_DAYS {
+        tracing::warn!(path = %path.display(), subject = %info.subject, %names, %expires, days_left, "{what} a certificate that expires soon");
+    } else {
+        tracing::info!(path = %path.display(), subject = %info.subject, issuer = %info.issuer, %names, %expires, days_left, "{what} certificate");
+    }
+}
+
+/// Takes a replaced certificate and key from disk while the broker runs; a pair that does not
+/// load is refused and the current one kept.
+async fn watch_certificate(served: Arc<ServedCert>, path: PathBuf, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(CERT_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match served.reload_if_changed() {
+            Ok(Some(info)) => say_certificate(&info, "reloaded; now serving", &path),
+            Ok(None) => {}
+            Err(err) => {
+                tracing::error!(%err, "the replaced certificate was refused; still serving the previous one");
+            }
+        }
+    }
 }

@@ -57,6 +57,18 @@ pub fn server_config(
     Ok(Arc::new(config))
 }
 
+/// A server configuration answering with whatever `served` serves now (so a replaced
+/// certificate takes effect without a restart), accepting `min_version` and up.
+pub fn served_config(
+    served: Arc<crate::ServedCert>,
+    min_version: TlsVersion,
+) -> Result<ServerConfig, CertError> {
+    Ok(ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(min_version.versions())?
+        .with_no_client_auth()
+        .with_cert_resolver(served))
+}
+
 /// A client configuration trusting only the CA certificates in `ca_file`.
 pub fn client_config(ca_file: &Path) -> Result<Arc<ClientConfig>, CertError> {
     let mut roots = RootCertStore::empty();

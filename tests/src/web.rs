@@ -69,6 +69,29 @@ impl Web {
         Web { port: broker.port, ca: broker.ca(), h2: true }
     }
 
+    /// Trusting `ca` instead of the broker's own CA (for an operator's certificate).
+    pub fn trusting(mut self, ca: &Path) -> Web {
+        self.ca = ca.into();
+        self
+    }
+
+    /// Whether a TLS handshake trusting this client's CA succeeds, and if not why.
+    pub fn handshake(&self) -> Result<(), String> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+        rt.block_on(async {
+            let config = tether_certs::client_config(&self.ca).map_err(|e| e.to_string())?;
+            let tcp =
+                TcpStream::connect(("127.0.0.1", self.port)).await.map_err(|e| e.to_string())?;
+            let name =
+                rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name").to_owned();
+            tokio_rustls::TlsConnector::from(config)
+                .connect(name, tcp)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+    }
+
     /// `GET path` with `headers`.
     pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         self.send("GET", path, headers, None)

@@ -129,7 +129,11 @@ pub(crate) async fn serve(
             Ok(Ok((Routed::Websocket(ws), heard, _))) => (ws, heard),
             Ok(Ok((Routed::Web { stream, read }, _, protocol))) => {
                 let shutdown = shared.shutdown.clone();
-                return shared.web.serve(stream, read, protocol, peer, deadline, shutdown).await;
+                // Boxed: the HTTP connection's state would otherwise sit inline in every
+                // websocket connection's future, costing each idle session kilobytes.
+                let web =
+                    Box::pin(shared.web.serve(stream, read, protocol, peer, deadline, shutdown));
+                return web.await;
             }
             Ok(Err(reason)) => {
                 return tracing::debug!(%reason, "connection refused before websocket");
