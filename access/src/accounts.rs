@@ -1,6 +1,7 @@
-//! Account administration: adding, disabling and enabling accounts, and reading a password
-//! from standard input, for the host's `tether-broker user` commands (which open the store
-//! directly; SQLite allows it while the broker runs) and any later entry point.
+//! Account administration: adding, disabling and enabling accounts and changing roles, for
+//! the host's `tether-broker user` commands (which open the store directly; SQLite allows it
+//! while the broker runs) and, through [`Access::manage_account`] and the policy, for admins
+//! over the API; and reading a password from standard input.
 
 use std::io::BufRead;
 
@@ -46,17 +47,31 @@ pub async fn add(
     skills: &[String],
     password: &Secret<String>,
 ) -> Result<(), UserError> {
+    check_name(name)?;
+    add_hashed(store, name, role, skills, hash_password(password)?).await
+}
+
+/// Whether `name` can be an account's name.
+fn check_name(name: &str) -> Result<(), UserError> {
     let valid = !name.is_empty()
         && name.len() <= 64
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !valid {
-        return Err(UserError::BadName(name.into()));
-    }
+    if valid { Ok(()) } else { Err(UserError::BadName(name.into())) }
+}
+
+/// Adds an account whose password is already hashed.
+async fn add_hashed(
+    store: &dyn Store,
+    name: &str,
+    role: UserRole,
+    skills: &[String],
+    password_hash: String,
+) -> Result<(), UserError> {
     let record = UserRecord {
         name: name.into(),
         role,
         skills: skills.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect(),
-        password_hash: hash_password(password)?,
+        password_hash,
         disabled: false,
         created_at: unix_now(),
         availability: tether_protocol::Availability::Available,
@@ -76,3 +91,81 @@ pub async fn set_disabled(store: &dyn Store, name: &str, disabled: bool) -> Resu
         Err(UserError::NotFound(name.into()))
     }
 }
+
+/// A change to the accounts, as an admin asks for it.
+#[derive(Debug)]
+pub enum AccountChange {
+    /// A new account.
+    Add {
+        /// Its login name.
+        name: String,
+        /// Its role.
+        role: UserRole,
+        /// Its skills.
+        skills: Vec<String>,
+        /// Its first password.
+        password: Secret<String>,
+    },
+    /// Disable (`true`) or enable an account; disabling revokes its tokens at once.
+    Disabled {
+        /// Whose.
+        name: String,
+        /// Disabled or not.
+        disabled: bool,
+    },
+    /// Give an account another role (its connections are cut; it signs in again).
+    Role {
+        /// Whose.
+        name: String,
+        /// The new role.
+        role: UserRole,
+    },
+}
+
+impl crate::Access {
+    /// Makes `change` if `actor` may manage accounts. The password is hashed off the async
+    /// threads, in the same slots as sign-ins.
+    pub async fn manage_account(
+        &self,
+        actor: &crate::Actor,
+        change: AccountChange,
+    ) -> Result<(), crate::AccessError> {
+        use crate::AccessError;
+        self.policy().check(actor, crate::Action::ManageUsers)?;
+        let store: &dyn Store = &**self.store();
+        let refused = |e: UserError| match e {
+            UserError::BadName(_) => AccessError::Invalid(e.to_string()),
+            UserError::NotFound(name) => AccessError::NoSuchUser(name),
+            UserError::Password(e) => AccessError::Credentials(e),
+            UserError::Store(StoreError::Conflict(why)) => AccessError::Invalid(why),
+            UserError::Store(e) => AccessError::Store(e),
+        };
+        match change {
+            AccountChange::Add { name, role, skills, password } => {
+                check_name(&name).map_err(refused)?;
+                if password.expose().chars().count() < MIN_PASSWORD {
+                    return Err(AccessError::Invalid(format!(
+                        "a password has at least {MIN_PASSWORD} characters"
+                    )));
+                }
+                let hash = self.hash_off_thread(password).await?;
+                add_hashed(store, &name, role, &skills, hash).await.map_err(refused)?;
+                tracing::info!(user = %name, role = role.name(), by = %actor.name(), "account added");
+            }
+            AccountChange::Disabled { name, disabled } => {
+                set_disabled(store, &name, disabled).await.map_err(refused)?;
+                tracing::info!(user = %name, disabled, by = %actor.name(), "account changed");
+            }
+            AccountChange::Role { name, role } => {
+                if !store.set_role(&name, role).await? {
+                    return Err(AccessError::NoSuchUser(name));
+                }
+                tracing::info!(user = %name, role = role.name(), by = %actor.name(), "role changed");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The shortest password an admin may give a new account.
+pub const MIN_PASSWORD: usize = 10;

@@ -52,6 +52,12 @@ pub enum AccessError {
     /// A token id that names no live token, or more than one.
     #[error("{0}")]
     NoSuchToken(String),
+    /// No such account.
+    #[error("no user {0:?}")]
+    NoSuchUser(String),
+    /// An account change that does not make sense (a bad name, a name taken).
+    #[error("{0}")]
+    Invalid(String),
     /// The policy refused.
     #[error(transparent)]
     Denied(#[from] Denied),
@@ -78,7 +84,10 @@ impl AccessError {
             AccessError::Revoked(_) => ErrorCode::Unauthenticated,
             AccessError::CodeInvalid => ErrorCode::CodeInvalid,
             AccessError::CodeExpired => ErrorCode::CodeExpired,
-            AccessError::TicketClosed | AccessError::NoSuchToken(_) => ErrorCode::NotFound,
+            AccessError::TicketClosed
+            | AccessError::NoSuchToken(_)
+            | AccessError::NoSuchUser(_) => ErrorCode::NotFound,
+            AccessError::Invalid(_) => ErrorCode::Malformed,
             AccessError::Denied(_) => ErrorCode::Forbidden,
             AccessError::ShuttingDown => ErrorCode::ShuttingDown,
             AccessError::Store(_) | AccessError::Credentials(_) => ErrorCode::Internal,

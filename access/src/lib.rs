@@ -5,7 +5,8 @@
 //!   [`Action`]);
 //! - [`service`]: [`Access`], signing staff in (passwords, tokens) and letting customers in
 //!   (one-time codes, resume attempts), rate-limited per source;
-//! - [`accounts`]: adding, disabling and enabling accounts;
+//! - [`accounts`]: adding, disabling and enabling accounts, changing roles ([`AccountChange`],
+//!   made by admins through [`Access::manage_account`]);
 //! - [`credentials`]: argon2id password hashes, random tokens and their stored hashes;
 //! - [`codes`]: one-time customer codes, stored as keyed hashes;
 //! - [`limiter`]: failure counting per source address;
@@ -22,6 +23,7 @@ pub mod policy;
 pub mod service;
 pub mod settings;
 
+pub use accounts::AccountChange;
 pub use codes::CodeKey;
 pub use error::AccessError;
 pub use policy::{Action, Actor, Denied, Policy, SessionScope};

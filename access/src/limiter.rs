@@ -57,7 +57,7 @@ impl FailureLimiter {
             self.prune(now);
         }
         let (window, max, block) = (self.window, self.max_failures, self.block);
-        let source = self.sources.entry(key(ip)).or_default();
+        let source = self.sources.entry(source_group(ip)).or_default();
         if source.blocked_until > now {
             return Err(Blocked { until: source.blocked_until });
         }
@@ -76,7 +76,7 @@ impl FailureLimiter {
     /// returned), a success or an attempt that was never checked does not.
     pub fn settle(&mut self, ip: IpAddr, failed: bool, now: i64) -> Option<Blocked> {
         let (window, max, block) = (self.window, self.max_failures, self.block);
-        let source = self.sources.entry(key(ip)).or_default();
+        let source = self.sources.entry(source_group(ip)).or_default();
         source.pending = source.pending.saturating_sub(1);
         if !failed {
             return None;
@@ -93,7 +93,7 @@ impl FailureLimiter {
 
     /// Whether `ip` is blocked now.
     pub fn check(&self, ip: IpAddr, now: i64) -> Result<(), Blocked> {
-        match self.sources.get(&key(ip)) {
+        match self.sources.get(&source_group(ip)) {
             Some(s) if s.blocked_until > now => Err(Blocked { until: s.blocked_until }),
             _ => Ok(()),
         }
@@ -104,7 +104,7 @@ impl FailureLimiter {
         if self.sources.len() >= MAX_SOURCES {
             self.prune(now);
         }
-        self.sources.entry(key(ip)).or_default().pending += 1;
+        self.sources.entry(source_group(ip)).or_default().pending += 1;
         self.settle(ip, true, now)
     }
 
@@ -149,7 +149,9 @@ fn forget_old(source: &mut Source, now: i64, window: i64) {
     }
 }
 
-fn key(ip: IpAddr) -> IpAddr {
+/// The address a limit counts by: IPv4 as it is (an IPv4-mapped IPv6 address as its IPv4),
+/// IPv6 by its /64, since one host usually holds a whole /64.
+pub fn source_group(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

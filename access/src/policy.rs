@@ -85,6 +85,8 @@ pub enum Action<'a> {
     ReadReport,
     /// Read a session's transcript.
     ReadSession(&'a SessionRow),
+    /// Add accounts, disable or enable them, change their roles.
+    ManageUsers,
     /// List or revoke the bearer tokens of the account `owner`.
     ManageTokens {
         /// Whose tokens.
@@ -156,6 +158,10 @@ impl Policy {
                         deny("another technician's ticket".into())
                     }
                 }
+            },
+            Action::ManageUsers => match actor.user() {
+                Some(u) if u.role == UserRole::Admin => Ok(()),
+                _ => deny("only admins manage accounts".into()),
             },
             Action::ReadReport if !manager => {
                 deny("the deadline review is for dispatchers and admins".into())

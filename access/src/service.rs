@@ -93,6 +93,28 @@ impl Access {
         }
     }
 
+    /// The store accounts are kept in.
+    pub(crate) fn store(&self) -> &StoreHandle {
+        &self.store
+    }
+
+    /// Hashes a new password off the async threads, in the slots sign-ins use.
+    pub(crate) async fn hash_off_thread(
+        &self,
+        password: Secret<String>,
+    ) -> Result<String, AccessError> {
+        let wait = Duration::from_secs(self.auth.hash_wait_secs);
+        let _permit = match tokio::time::timeout(wait, self.hashing.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(AccessError::ShuttingDown),
+            Err(_) => return Err(AccessError::Busy),
+        };
+        tokio::task::spawn_blocking(move || crate::credentials::hash_password(&password))
+            .await
+            .map_err(|_| AccessError::ShuttingDown)?
+            .map_err(AccessError::Credentials)
+    }
+
     /// The authorization policy.
     pub fn policy(&self) -> &Policy {
         &self.policy

@@ -46,7 +46,7 @@ impl Admissions {
 
     /// A slot for a connection from `source`, or `None` when that address holds its share.
     pub(crate) fn admit(self: &Arc<Self>, source: IpAddr) -> Option<Slot> {
-        let source = group(source);
+        let source = tether_access::limiter::source_group(source);
         {
             let mut open = lock(&self.per_source);
             let n = open.entry(source).or_default();
@@ -89,20 +89,6 @@ impl Drop for Slot {
                 open.remove(&self.source);
             }
         }
-    }
-}
-
-/// The address a limit counts by: IPv4 as it is, IPv6 by its /64.
-fn group(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
     }
 }
 

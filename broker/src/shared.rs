@@ -77,7 +77,7 @@ impl Shared {
         Shared {
             admissions: Arc::new(admissions),
             config,
-            web: tether_web::Web::new(desk.clone(), access.clone()),
+            web: tether_web::Web::new(desk.clone(), access.clone(), shutdown.clone()),
             access,
             desk,
             recorder,

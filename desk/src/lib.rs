@@ -6,8 +6,8 @@
 //! - [`service`]: [`Desk`] itself, what it is made of, and [`Live`], what it asks the relay;
 //! - [`intake`]: the budgets of customers' requests for help;
 //! - [`tickets`]: logging, routing, claiming, assigning, acknowledging, priorities, closing,
-//!   follow-ups, listing and showing; [`escalation`]; [`onsite`] visits; [`staff`]
-//!   availability and location;
+//!   follow-ups, listing and showing; [`escalation`]; [`onsite`] visits; [`staff`]:
+//!   who is at the desk, their availability and location;
 //! - [`requests`]: desk requests as entry points send them, each answered by one call;
 //! - [`sessions`]: what sessions tell the desk (start, end, checks, resolution, confirmation);
 //! - [`review`]: listing sessions and reading, verifying and exporting their transcripts;
@@ -43,5 +43,6 @@ pub use error::DeskError;
 pub use onsite::Visit;
 pub use service::{Desk, Live, NoSessions, Parts};
 pub use settings::{DeskSettings, WebhookSettings};
+pub use staff::StaffMember;
 pub use tickets::{CustomerRequest, Intake};
 pub use webhooks::Webhooks;

@@ -4,6 +4,7 @@
 //!
 //! - [`bins`]: locating (and building once) the three binaries.
 //! - [`broker`]: a broker in a temporary data directory.
+//! - [`browser`]: a headless Chromium at the web desk, over WebDriver, keeping screenshots.
 //! - [`bystander`]: a session kept chatting while a test attacks the broker.
 //! - [`hooks`]: webhook receivers (HTTP and HTTPS from an operator's CA) and a CONNECT proxy.
 //! - [`proc`]: a running agent or batch console with its event stream.
@@ -15,6 +16,7 @@
 
 pub mod bins;
 pub mod broker;
+pub mod browser;
 pub mod bystander;
 pub mod hooks;
 pub mod netns;

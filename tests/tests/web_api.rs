@@ -241,3 +241,64 @@ fn a_browser_session_needs_its_csrf_token_for_changes_and_ends_at_sign_out() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_admin_manages_accounts_over_the_api_and_nobody_else_may() {
+    let broker = Broker::start();
+    broker.add_user("root", "admin", "root-password");
+    let (dana, tom) = staff(&broker);
+    let admin = broker.console("root");
+    assert!(admin.login("root", "root-password").status.success());
+    let web = Web::http1(&broker);
+    let (admin, dana, tom) = (bearer(&admin.token()), bearer(&dana), bearer(&tom));
+    let as_admin = [("authorization", admin.as_str())];
+
+    let ann = json!({"name": "ann", "role": "technician", "skills": ["Printers", "network"], "password": "ann-password-1"});
+    let reply = web.post("/api/v1/users", &[("authorization", dana.as_str())], &ann);
+    assert_eq!((reply.status, reply.error_code().as_str()), (403, "forbidden"), "{}", reply.text());
+    let reply = web.post("/api/v1/users", &as_admin, &ann);
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let again = web.post("/api/v1/users", &as_admin, &ann);
+    assert_eq!((again.status, again.error_code().as_str()), (400, "malformed"), "{}", again.text());
+    let bad =
+        json!({"name": "no spaces allowed", "role": "technician", "password": "long-enough-1"});
+    assert_eq!(web.post("/api/v1/users", &as_admin, &bad).status, 400);
+    let short = json!({"name": "bob", "role": "technician", "password": "short"});
+    assert_eq!(web.post("/api/v1/users", &as_admin, &short).status, 400);
+    let role = json!({"name": "bob", "role": "overlord", "password": "long-enough-1"});
+    assert_eq!(web.post("/api/v1/users", &as_admin, &role).status, 422);
+
+    // The new account signs in; every member of staff sees who is at the desk.
+    let signed =
+        web.post("/api/v1/sign-in", &[], &json!({"user": "ann", "password": "ann-password-1"}));
+    assert_eq!(signed.status, 200, "{}", signed.text());
+    let members = web.get("/api/v1/staff", &[("authorization", tom.as_str())]).json();
+    let ann_row =
+        members.as_array().unwrap().iter().find(|m| m["name"] == "ann").expect("ann listed");
+    assert_eq!(ann_row["skills"], json!(["printers", "network"]));
+    assert_eq!(ann_row["availability"], "available");
+    assert_eq!(ann_row["open_tickets"], 0);
+
+    // Disabled, the account's token stops working at once; a technician may not do this.
+    let reply =
+        web.post("/api/v1/users/tom/disable", &[("authorization", tom.as_str())], &json!({}));
+    assert_eq!(reply.status, 403);
+    let reply = web.post("/api/v1/users/tom/disable", &as_admin, &json!({}));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = web.get("/api/v1/tickets", &[("authorization", tom.as_str())]);
+    assert_eq!(reply.status, 401, "{}", reply.text());
+    let reply = web.post("/api/v1/users/nobody/enable", &as_admin, &json!({}));
+    assert_eq!((reply.status, reply.error_code().as_str()), (404, "not_found"));
+    let reply = web.post("/api/v1/users/tom/role", &as_admin, &json!({"role": "dispatcher"}));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = web.post("/api/v1/users/tom/enable", &as_admin, &json!({}));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let members = web.get("/api/v1/staff", &as_admin).json();
+    let tom_row =
+        members.as_array().unwrap().iter().find(|m| m["name"] == "tom").expect("tom listed");
+    assert_eq!(
+        (tom_row["role"].as_str(), tom_row["disabled"].as_bool()),
+        (Some("dispatcher"), Some(false))
+    );
+    assert!(!broker.log().contains("ann-password-1"), "a password reached the log");
+}

@@ -12,8 +12,9 @@
 //! - [`body`]: JSON bodies and query strings, refused with a 4xx when malformed, mistyped,
 //!   unknown or too large;
 //! - [`error`]: [`ApiError`], every refusal as JSON with a stable code;
-//! - [`api`]: the `/api/v1` routes: signing in and out, tickets, the deadline review,
-//!   sessions and their transcripts.
+//! - [`pages`]: the browser interface's page, script and stylesheet, embedded;
+//! - [`api`]: the `/api/v1` routes: signing in and out, live desk events, tickets, the
+//!   deadline review, sessions and their transcripts.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod headers;
+pub mod pages;
 pub mod serve;
 pub mod service;
 

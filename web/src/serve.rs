@@ -62,14 +62,7 @@ impl Web {
                     .header_read_timeout(head_timeout)
                     .max_buf_size(MAX_HEAD)
                     .serve_connection(io, service);
-                let mut conn = std::pin::pin!(conn);
-                tokio::select! {
-                    result = conn.as_mut() => result,
-                    () = shutdown.cancelled() => {
-                        conn.as_mut().graceful_shutdown();
-                        conn.await
-                    }
-                }
+                until_done(conn, &shutdown, |c| c.graceful_shutdown()).await
             }
             Protocol::Http2 => {
                 let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
@@ -79,18 +72,31 @@ impl Web {
                     .keep_alive_interval(H2_KEEPALIVE)
                     .keep_alive_timeout(H2_KEEPALIVE)
                     .serve_connection(io, service);
-                let mut conn = std::pin::pin!(conn);
-                tokio::select! {
-                    result = conn.as_mut() => result,
-                    () = shutdown.cancelled() => {
-                        conn.as_mut().graceful_shutdown();
-                        conn.await
-                    }
-                }
+                until_done(conn, &shutdown, |c| c.graceful_shutdown()).await
             }
         };
         if let Err(err) = result {
             tracing::debug!(%err, "http connection ended");
+        }
+    }
+}
+
+/// Drives `conn` to its end; on `shutdown`, asks it to finish (`graceful`: no new requests,
+/// those under way complete) and waits for that.
+async fn until_done<C, E>(
+    conn: C,
+    shutdown: &CancellationToken,
+    graceful: impl FnOnce(Pin<&mut C>),
+) -> Result<(), E>
+where
+    C: Future<Output = Result<(), E>>,
+{
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => result,
+        () = shutdown.cancelled() => {
+            graceful(conn.as_mut());
+            conn.await
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use tether_access::Access;
 use tether_desk::Desk;
+use tokio_util::sync::CancellationToken;
 
 /// The largest request body the API reads; larger ones are refused with 413 unread.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -16,6 +17,8 @@ pub struct Ctx {
     pub desk: Arc<Desk>,
     /// Signing in and the authorization policy.
     pub access: Arc<Access>,
+    /// Cancelled when the broker shuts down: long answers (event streams) end.
+    pub shutdown: CancellationToken,
 }
 
 /// The broker's HTTP side: built once, then asked to serve each HTTP connection.
@@ -25,9 +28,9 @@ pub struct Web {
 }
 
 impl Web {
-    /// The HTTP side over `desk` and `access`.
-    pub fn new(desk: Arc<Desk>, access: Arc<Access>) -> Web {
-        let ctx = Ctx { desk, access };
+    /// The HTTP side over `desk` and `access`, winding down when `shutdown` is cancelled.
+    pub fn new(desk: Arc<Desk>, access: Arc<Access>, shutdown: CancellationToken) -> Web {
+        let ctx = Ctx { desk, access, shutdown };
         Web { router: crate::api::routes(ctx) }
     }
 }

@@ -93,6 +93,32 @@ enum Phase {
     Done,
 }
 
+/// What a connection becomes after TLS and its first request.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "held only until matched; boxing the websocket would allocate once per connection"
+)]
+enum Next {
+    /// A websocket, and what hears the peer.
+    Websocket(crate::http::Upgraded<Watched<TlsStream<TcpStream>>>, Heard),
+    /// An HTTP connection, served by the web side.
+    Web(Pin<Box<dyn Future<Output = ()> + Send>>),
+}
+
+/// The web side's service of an HTTP connection, boxed: its state would otherwise sit in every
+/// websocket connection's future, costing each idle session kilobytes.
+fn web(
+    shared: &Arc<Shared>,
+    stream: Watched<TlsStream<TcpStream>>,
+    read: Vec<u8>,
+    protocol: tether_web::Protocol,
+    peer: SocketAddr,
+    head_timeout: Duration,
+) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    let (web, shutdown) = (shared.web.clone(), shared.shutdown.clone());
+    Box::pin(async move { web.serve(stream, read, protocol, peer, head_timeout, shutdown).await })
+}
+
 /// Serves one accepted TCP connection to its end.
 pub(crate) async fn serve(
     shared: Arc<Shared>,
@@ -117,28 +143,37 @@ pub(crate) async fn serve(
         let upgrade = async {
             let tls =
                 acceptor.accept(tcp).await.map_err(|e| format!("TLS handshake failed: {e}"))?;
-            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-            let (watched, heard) = Watched::new(tls);
-            if h2 {
-                return Ok((Routed::Web { stream: watched, read: Vec::new() }, heard, Http2));
-            }
-            let routed = crate::http::route(watched).await.map_err(|e| e.to_string())?;
-            Ok::<_, String>((routed, heard, Http1))
+            // In a block: the TLS stream is borrowed to read its ALPN, and a borrowed local
+            // would otherwise keep its kilobyte in this future beside the request's.
+            let (first_request, heard) = {
+                let tls = tls;
+                let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                let (watched, heard) = Watched::new(tls);
+                if h2 {
+                    let web = web(&shared, watched, Vec::new(), Http2, peer, deadline);
+                    return Ok(Next::Web(web));
+                }
+                (crate::http::route(watched), heard)
+            };
+            Ok::<_, String>(match first_request.await.map_err(|e| e.to_string())? {
+                Routed::Websocket(ws) => Next::Websocket(ws, heard),
+                Routed::Web { stream, read } => {
+                    Next::Web(web(&shared, stream, read, Http1, peer, deadline))
+                }
+            })
         };
-        let (upgraded, heard) = match tokio::time::timeout(deadline, upgrade).await {
-            Ok(Ok((Routed::Websocket(ws), heard, _))) => (ws, heard),
-            Ok(Ok((Routed::Web { stream, read }, _, protocol))) => {
-                let shutdown = shared.shutdown.clone();
-                // Boxed: the HTTP connection's state would otherwise sit inline in every
-                // websocket connection's future, costing each idle session kilobytes.
-                let web =
-                    Box::pin(shared.web.serve(stream, read, protocol, peer, deadline, shutdown));
-                return web.await;
-            }
-            Ok(Err(reason)) => {
-                return tracing::debug!(%reason, "connection refused before websocket");
-            }
-            Err(_) => return tracing::debug!("handshake timed out"),
+        // The HTTP connection is awaited after the match, so that the first request's result
+        // is not kept in this future while the connection lasts.
+        let (upgraded, heard) = 'websocket: {
+            let web = match tokio::time::timeout(deadline, upgrade).await {
+                Ok(Ok(Next::Websocket(ws, heard))) => break 'websocket (ws, heard),
+                Ok(Ok(Next::Web(web))) => web,
+                Ok(Err(reason)) => {
+                    return tracing::debug!(%reason, "connection refused before websocket");
+                }
+                Err(_) => return tracing::debug!("handshake timed out"),
+            };
+            return web.await;
         };
         // One constant bounds both frames and messages: a small one until the peer is trusted.
         let (stream, sink) = crate::ws::split(upgraded.stream, &upgraded.read, BEFORE_TRUST);

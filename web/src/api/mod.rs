@@ -1,13 +1,18 @@
-//! The routes: `/api/v1/…` for scripts and pages, and answers for everything else (the
+//! The routes: the desk's page and its files, `/api/v1/…` for scripts and pages, and answers
+//! for everything else (the
 //! websocket's path asked without an upgrade, unknown paths and methods), all as JSON with the
 //! security headers.
 //!
 //! - [`account`]: signing in and out, and who the caller is;
+//! - [`events`]: the desk's events as they happen (server-sent events);
 //! - [`tickets`]: the ticket lifecycle and the deadline review;
-//! - [`review`]: sessions, their transcripts, verification and exports.
+//! - [`review`]: sessions, their transcripts, verification and exports;
+//! - [`staff`]: everyone at the desk, and accounts for admins.
 
 pub mod account;
+pub mod events;
 pub mod review;
+pub mod staff;
 pub mod tickets;
 
 use axum::Router;
@@ -27,6 +32,7 @@ pub fn routes(ctx: Ctx) -> Router {
         .route("/sign-in", post(account::sign_in))
         .route("/sign-out", post(account::sign_out))
         .route("/me", get(account::me))
+        .route("/events", get(events::stream))
         .route("/tickets", get(tickets::list).post(tickets::create))
         .route("/tickets/{id}", get(tickets::show))
         .route("/tickets/{id}/claim", post(tickets::claim))
@@ -41,8 +47,15 @@ pub fn routes(ctx: Ctx) -> Router {
         .route("/sessions/{id}/transcript", get(review::transcript))
         .route("/sessions/{id}/verify", get(review::verify))
         .route("/sessions/{id}/export", get(review::export))
-        .route("/verify", get(review::verify_all));
+        .route("/verify", get(review::verify_all))
+        .route("/staff", get(staff::list))
+        .route("/users", post(staff::add))
+        .route("/users/{name}/disable", post(staff::disable))
+        .route("/users/{name}/enable", post(staff::enable))
+        .route("/users/{name}/role", post(staff::role));
     Router::new()
+        .route("/", get(crate::pages::index))
+        .route("/assets/{name}", get(crate::pages::asset))
         .nest("/api/v1", v1)
         .route(WS_PATH, any(websocket_only))
         .fallback(unknown)
@@ -73,16 +86,13 @@ async fn wrong_method() -> ApiError {
     )
 }
 
-/// A desk request made for `caller`, after checking their account is still enabled with the
-/// role they signed in with.
+/// A desk request made for `caller`, whose token was checked against the store for this
+/// request (so a disabled account or a changed role counts at once).
 pub(crate) async fn desk(
     ctx: &Ctx,
     caller: &Caller,
     req: DeskRequest,
 ) -> Result<DeskReply, ApiError> {
-    if let Some(user) = caller.actor.user() {
-        ctx.access.recheck(user).await?;
-    }
     Ok(ctx.desk.request(&caller.actor, req).await?)
 }
 
