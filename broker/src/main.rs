@@ -198,12 +198,18 @@ fn run(
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         tokio::spawn(signals(shutdown.clone()));
-        // Scripts and tests read this line to learn the port (for example with --listen :0).
-        let mut out = std::io::stdout();
-        writeln!(out, "tether-broker listening on wss://{addr}/v1/ws")?;
-        writeln!(out, "give agents and consoles {}", data_dir.certs().ca_cert.display())?;
-        writeln!(out, "the JSON API is at https://{addr}/api/v1/")?;
-        out.flush()?;
+        // Scripts and tests read the first line to learn the port (for example with
+        // --listen :0). Nobody reading standard output is no reason to stop serving.
+        let announced = (|| {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "tether-broker listening on wss://{addr}/v1/ws")?;
+            writeln!(out, "give agents and consoles {}", data_dir.certs().ca_cert.display())?;
+            writeln!(out, "the JSON API is at https://{addr}/api/v1/")?;
+            out.flush()
+        })();
+        if let Err(e) = announced {
+            tracing::warn!(%e, "could not write the start-up lines to standard output");
+        }
         tether_broker::run(listener, &data_dir, config, shutdown).await?;
         Ok(())
     })

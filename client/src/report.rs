@@ -149,6 +149,8 @@ mod tests {
             p90_response_secs: Some(9000),
             median_resolution_secs: Some(3600),
             p90_resolution_secs: Some(7200),
+            met: 2,
+            missed: 1,
         };
         SlaReport {
             from: 0,
@@ -165,7 +167,10 @@ mod tests {
                 name: "ann".into(),
                 tickets: 2,
                 average_rating: Some(4.0),
+                met: 2,
+                missed: 0,
             }],
+            weeks: vec![],
         }
     }
 

@@ -5,6 +5,8 @@
 //! Map:
 //! - [`service`]: [`Desk`] itself, what it is made of, and [`Live`], what it asks the relay;
 //! - [`intake`]: the budgets of customers' requests for help;
+//! - [`portal`]: customers without an account: the portal's requests and the link to their
+//!   own ticket, where they follow it and confirm it solved;
 //! - [`tickets`]: logging, routing, claiming, assigning, acknowledging, priorities, closing,
 //!   follow-ups, listing and showing; [`escalation`]; [`onsite`] visits; [`staff`]:
 //!   who is at the desk, their availability and location;
@@ -27,6 +29,7 @@ pub mod escalation;
 pub mod intake;
 pub mod monitor;
 pub mod onsite;
+pub mod portal;
 pub mod report;
 pub mod requests;
 pub mod review;
@@ -41,6 +44,7 @@ pub mod webhooks;
 pub use bus::Bus;
 pub use error::DeskError;
 pub use onsite::Visit;
+pub use portal::CustomerAnswer;
 pub use service::{Desk, Live, NoSessions, Parts};
 pub use settings::{DeskSettings, WebhookSettings};
 pub use staff::StaffMember;

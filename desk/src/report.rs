@@ -5,7 +5,8 @@
 //! it to those who may read it. Consoles render it (`tether_client::report`).
 
 use tether_protocol::{
-    Breach, Priority, PriorityStats, SlaReport, TechnicianStats, format_duration as duration,
+    Breach, Priority, PriorityStats, SlaReport, TechnicianStats, WeekStats,
+    format_duration as duration,
 };
 
 use tether_access::{Action, Actor};
@@ -44,7 +45,10 @@ pub fn compute(tickets: &[TicketRecord], from: i64, to: i64, now: i64) -> SlaRep
                 of.iter().filter_map(|t| Some(t.responded_at? - t.created_at)).collect();
             let resolution: Vec<i64> =
                 of.iter().filter_map(|t| Some(t.resolved_at? - t.created_at)).collect();
+            let (met, missed) = outcomes(&of, now);
             PriorityStats {
+                met,
+                missed,
                 priority: p,
                 tickets: n,
                 responded_in_time: share(in_time),
@@ -87,7 +91,10 @@ pub fn compute(tickets: &[TicketRecord], from: i64, to: i64, now: i64) -> SlaRep
             let theirs: Vec<&TicketRecord> =
                 tickets.iter().filter(|t| t.assigned_to.as_deref() == Some(name)).collect();
             let ratings: Vec<f64> = theirs.iter().filter_map(|t| t.rating.map(f64::from)).collect();
+            let (met, missed) = outcomes(&theirs, now);
             TechnicianStats {
+                met,
+                missed,
                 name: name.into(),
                 tickets: theirs.len() as u64,
                 average_rating: (!ratings.is_empty())
@@ -95,7 +102,38 @@ pub fn compute(tickets: &[TicketRecord], from: i64, to: i64, now: i64) -> SlaRep
             }
         })
         .collect();
-    SlaReport { from, to, priorities, breaches, technicians }
+    let weeks = (0..)
+        .map(|n| from + n * WEEK)
+        .take_while(|start| *start < to)
+        .map(|start| {
+            let of: Vec<&TicketRecord> =
+                tickets.iter().filter(|t| (start..start + WEEK).contains(&t.created_at)).collect();
+            let (met, missed) = outcomes(&of, now);
+            WeekStats { start, met, missed }
+        })
+        .collect();
+    SlaReport { from, to, priorities, breaches, technicians, weeks }
+}
+
+const WEEK: i64 = 7 * 86_400;
+
+/// Whether `t` met its deadline (answered in time), missed it (answered late, or not answered
+/// and past it), or neither yet (`None`, as for a ticket without a deadline).
+fn outcome(t: &TicketRecord, now: i64) -> Option<bool> {
+    let deadline = t.deadline_at?;
+    match t.responded_at {
+        Some(r) => Some(r <= deadline),
+        None if now > deadline => Some(false),
+        None => None,
+    }
+}
+
+/// How many of `tickets` met and missed their deadlines.
+fn outcomes(tickets: &[&TicketRecord], now: i64) -> (u64, u64) {
+    tickets
+        .iter()
+        .filter_map(|t| outcome(t, now))
+        .fold((0, 0), |(met, missed), ok| if ok { (met + 1, missed) } else { (met, missed + 1) })
 }
 
 /// The value at quantile `q` (nearest rank) of `values`.
@@ -197,6 +235,36 @@ mod tests {
         assert_eq!((r.technicians[0].name.as_str(), r.technicians[0].tickets), ("ann", 2));
         assert_eq!(r.technicians[0].average_rating, Some(4.0));
         assert_eq!((r.technicians[1].tickets, r.technicians[1].average_rating), (3, Some(4.0)));
+
+        // Met and missed: critical 2 and 1 (T3 late), high 1 and 1 (T5 never answered); ann
+        // met both of hers, ben one of three.
+        assert_eq!((crit.met, crit.missed, high.met, high.missed), (2, 1, 1, 1));
+        let by_tech: Vec<_> = r.technicians.iter().map(|t| (t.met, t.missed)).collect();
+        assert_eq!(by_tech, vec![(2, 0), (1, 2)]);
+        assert_eq!(r.weeks, vec![WeekStats { start: 0, met: 3, missed: 2 }]);
+    }
+
+    #[test]
+    fn weeks_split_the_period_and_pending_tickets_count_for_neither() {
+        let mut tickets = fixture();
+        // Logged in the second week; its deadline is still ahead at `now`.
+        tickets.push(t(6, Priority::Low, WEEK + 10, 3 * WEEK, None, None, "ann", None));
+        // Logged in the third week, answered in time.
+        tickets.push(t(
+            7,
+            Priority::Low,
+            2 * WEEK,
+            2 * WEEK + 50,
+            Some(2 * WEEK + 5),
+            None,
+            "ann",
+            None,
+        ));
+        let r = compute(&tickets, 0, 2 * WEEK + 100, 2 * WEEK + 60);
+        let weeks: Vec<_> = r.weeks.iter().map(|w| (w.start, w.met, w.missed)).collect();
+        assert_eq!(weeks, vec![(0, 3, 2), (WEEK, 0, 0), (2 * WEEK, 1, 0)]);
+        let low = &r.priorities[3];
+        assert_eq!((low.tickets, low.met, low.missed), (2, 1, 0));
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub struct Desk {
     pub(crate) attachments: PathBuf,
     /// The budgets of customers' requests for help.
     pub(crate) intake: std::sync::Mutex<crate::intake::Intake>,
+    /// The guess budget of customers' ticket links.
+    pub(crate) links: std::sync::Mutex<tether_access::limiter::FailureLimiter>,
 }
 
 /// What a desk is made of.
@@ -88,6 +90,7 @@ impl Desk {
         let intake = std::sync::Mutex::new(crate::intake::Intake::new(&parts.settings));
         Ok(Desk {
             intake,
+            links: std::sync::Mutex::new(crate::portal::link_limiter()),
             store: parts.store,
             policy: parts.policy,
             calendar,

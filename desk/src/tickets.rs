@@ -69,8 +69,18 @@ impl Desk {
         req: CustomerRequest,
         source: std::net::IpAddr,
     ) -> Result<TicketRecord, DeskError> {
+        self.log_customer(req, source, "agent").await
+    }
+
+    /// Logs a customer's own request that came by `channel` (their agent, or the portal).
+    pub(crate) async fn log_customer(
+        &self,
+        req: CustomerRequest,
+        source: std::net::IpAddr,
+        channel: &str,
+    ) -> Result<TicketRecord, DeskError> {
         let new = NewTicket {
-            channel: "agent".into(),
+            channel: channel.into(),
             client: field("name", &req.name, MAX_NAME, true)?,
             contact: field("contact", &req.contact, MAX_CONTACT, false)?,
             issue: field("issue", &req.issue, MAX_ISSUE, true)?,
@@ -83,7 +93,7 @@ impl Desk {
         };
         let actor = new.client.clone();
         let t = self.create(new, &actor, true).await?;
-        tracing::info!(ticket.id = %t.id, priority = t.priority.name(), "support request logged");
+        tracing::info!(ticket.id = %t.id, priority = t.priority.name(), channel, "support request logged");
         Ok(t)
     }
 

@@ -344,6 +344,12 @@ pub struct PriorityStats {
     pub median_resolution_secs: Option<i64>,
     /// 90th percentile time to resolution, seconds.
     pub p90_resolution_secs: Option<i64>,
+    /// Tickets answered within their deadline.
+    #[serde(default)]
+    pub met: u64,
+    /// Tickets answered after their deadline, or not answered and past it.
+    #[serde(default)]
+    pub missed: u64,
 }
 
 /// A missed deadline.
@@ -370,6 +376,23 @@ pub struct TechnicianStats {
     pub tickets: u64,
     /// Average customer rating, if any were given.
     pub average_rating: Option<f64>,
+    /// Their tickets answered within the deadline.
+    #[serde(default)]
+    pub met: u64,
+    /// Their tickets answered late, or not answered and past the deadline.
+    #[serde(default)]
+    pub missed: u64,
+}
+
+/// Deadlines met and missed by the tickets logged in one week of the review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekStats {
+    /// The week's start, Unix seconds (the review's start, then every 7 days).
+    pub start: i64,
+    /// Answered within the deadline.
+    pub met: u64,
+    /// Answered late, or not answered and past the deadline.
+    pub missed: u64,
 }
 
 /// The deadline review.
@@ -385,6 +408,9 @@ pub struct SlaReport {
     pub breaches: Vec<Breach>,
     /// Per technician.
     pub technicians: Vec<TechnicianStats>,
+    /// Per week from `from`, oldest first.
+    #[serde(default)]
+    pub weeks: Vec<WeekStats>,
 }
 
 /// The broker's answer to a [`DeskRequest`].

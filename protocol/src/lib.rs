@@ -14,6 +14,7 @@ pub mod admin_cli;
 mod bandwidth;
 mod consent;
 mod control;
+mod customer;
 mod desk;
 mod direct;
 pub mod encoding;
@@ -43,10 +44,11 @@ pub use control::{
     Approval, ClientMessage, Credential, DecodeError, FailedSignIns, Hello, HelperMode, JoinTarget,
     ServerMessage, SupportRequest, Welcome,
 };
+pub use customer::{CustomerTicket, CustomerUpdate, CustomerVisit};
 pub use desk::{
     Attachment, Availability, Breach, DeskEvent, DeskReply, DeskRequest, HistoryEntry,
     OnsiteEntryKind, OnsiteInfo, PriorityStats, SlaReport, TechnicianStats, TicketDetail,
-    TicketFilter, format_duration,
+    TicketFilter, WeekStats, format_duration,
 };
 pub use direct::{IceServer, MAX_SIGNAL_BYTES, Signal};
 pub use encoding::{group_code, hex, rfc3339, system_time, unhex, unix_seconds};

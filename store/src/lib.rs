@@ -1,5 +1,6 @@
 //! tether-store: what the broker keeps between restarts — accounts and tokens, tickets and
-//! their history, one-time codes, sessions and their transcript seals, onsite visits — behind
+//! their history, one-time codes, sessions and their transcript seals, onsite visits, customers'
+//! ticket links — behind
 //! one async interface, so that callers never know which database holds them.
 //!
 //! Map:
@@ -25,7 +26,7 @@ pub use error::StoreError;
 pub use handle::StoreHandle;
 pub use records::*;
 pub use sqlite::SqliteStore;
-pub use traits::{Accounts, Codes, Onsite, Sessions, Store, Tickets};
+pub use traits::{Accounts, Codes, Links, Onsite, Sessions, Store, Tickets};
 
 /// Opens the embedded SQLite store at `path` (creating and migrating it), on the current
 /// tokio runtime.

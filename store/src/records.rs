@@ -319,3 +319,14 @@ pub struct Confirmation {
     /// In their words.
     pub comment: Option<String>,
 }
+
+/// A customer's link to their ticket, found by its token's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRecord {
+    /// The ticket it opens.
+    pub ticket: TicketId,
+    /// When it was made, Unix seconds.
+    pub created_at: i64,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
+}

@@ -412,3 +412,29 @@ async fn disabling_and_role_changes_are_counted_for_open_connections() {
     assert!(s.account_changes().await.unwrap() > after_role);
     assert!(!s.set_role("nobody", UserRole::Admin).await.unwrap());
 }
+
+#[tokio::test]
+async fn a_ticket_has_one_live_link_and_revoked_links_stay_known() {
+    let (_d, s) = store();
+    let s: &dyn Store = &s;
+    let t = s.create_ticket(&ticket(Priority::Low), 1).await.unwrap();
+    let other = s.create_ticket(&ticket(Priority::Low), 1).await.unwrap();
+    assert!(s.ticket_link(b"first").await.unwrap().is_none(), "unknown");
+    s.add_ticket_link(t.id, b"first", 10).await.unwrap();
+    s.add_ticket_link(other.id, b"other", 10).await.unwrap();
+    let first = s.ticket_link(b"first").await.unwrap().unwrap();
+    assert_eq!(first, LinkRecord { ticket: t.id, created_at: 10, revoked_at: None });
+    // A new link revokes the ticket's older one, and no other ticket's.
+    s.add_ticket_link(t.id, b"second", 20).await.unwrap();
+    assert_eq!(s.ticket_link(b"first").await.unwrap().unwrap().revoked_at, Some(20));
+    assert_eq!(s.ticket_link(b"second").await.unwrap().unwrap().revoked_at, None);
+    assert_eq!(s.ticket_link(b"other").await.unwrap().unwrap().revoked_at, None);
+    assert!(matches!(
+        s.add_ticket_link(other.id, b"second", 21).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(s.add_ticket_link(TicketId(999), b"nowhere", 21).await.is_err(), "no such ticket");
+    assert_eq!(s.revoke_ticket_links(t.id, 30).await.unwrap(), 1);
+    assert_eq!(s.revoke_ticket_links(t.id, 31).await.unwrap(), 0);
+    assert_eq!(s.ticket_link(b"second").await.unwrap().unwrap().revoked_at, Some(30));
+}

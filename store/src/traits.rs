@@ -1,5 +1,5 @@
 //! The store's contract: one async trait per area (accounts, tickets, codes, sessions, onsite
-//! visits) and [`Store`], all of them together. Every implementation (the embedded SQLite one
+//! visits, customers' links) and [`Store`], all of them together. Every implementation (the embedded SQLite one
 //! today) keeps exactly these behaviours, which the contract tests in `tests.rs` pin down.
 
 use async_trait::async_trait;
@@ -202,8 +202,31 @@ pub trait Onsite: Send + Sync {
     async fn onsite_entries(&self, ticket: TicketId) -> Result<Vec<OnsiteEntry>, StoreError>;
 }
 
+/// The links that let a customer follow their own ticket, kept as their tokens' hashes.
+#[async_trait]
+pub trait Links: Send + Sync {
+    /// Keeps a new link to `ticket` (its token's SHA-256) and revokes the ticket's older ones.
+    async fn add_ticket_link(
+        &self,
+        ticket: TicketId,
+        hash: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// What a link's hash opens: the ticket, and whether the link was revoked (`None` when no
+    /// link has that hash).
+    async fn ticket_link(&self, hash: &[u8]) -> Result<Option<LinkRecord>, StoreError>;
+    /// Revokes every live link to `ticket`; how many there were.
+    async fn revoke_ticket_links(&self, ticket: TicketId, now: i64) -> Result<usize, StoreError>;
+}
+
 /// Everything the broker keeps between restarts. Implementations must be safe to call from
 /// several threads.
-pub trait Store: Accounts + Tickets + Codes + Sessions + Onsite + Send + Sync + 'static {}
+pub trait Store:
+    Accounts + Tickets + Codes + Sessions + Onsite + Links + Send + Sync + 'static
+{
+}
 
-impl<T: Accounts + Tickets + Codes + Sessions + Onsite + Send + Sync + 'static> Store for T {}
+impl<T: Accounts + Tickets + Codes + Sessions + Onsite + Links + Send + Sync + 'static> Store
+    for T
+{
+}

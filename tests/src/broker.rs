@@ -255,10 +255,9 @@ fn spawn(
     let stdout = child.stdout.take().expect("broker stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
+        // Read to the end: a broker whose stdout is closed would fail its next write.
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
+            let _ = tx.send(line);
         }
     });
     let port = loop {

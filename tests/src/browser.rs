@@ -22,7 +22,7 @@ pub struct Browser {
     rt: Runtime,
     client: Option<Client>,
     driver: Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
     /// The broker's web address, `https://127.0.0.1:PORT`.
     pub origin: String,
     shots: PathBuf,
@@ -41,6 +41,7 @@ impl Browser {
             .expect("starting chromedriver");
         let profile = tempfile::tempdir().expect("profile dir");
         let spki = spki_hash(&broker.data_dir().join("server.pem"));
+        let downloads = profile.path().join("downloads");
         let args = vec![
             "--headless=new".to_string(),
             "--no-sandbox".into(),
@@ -54,7 +55,14 @@ impl Browser {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
-            serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": args,
+                "prefs": {
+                    "download.default_directory": downloads.display().to_string(),
+                    "download.prompt_for_download": false,
+                },
+            }),
         );
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -84,7 +92,7 @@ impl Browser {
             rt,
             client: Some(client),
             driver,
-            _profile: profile,
+            profile,
             origin: format!("https://127.0.0.1:{}", broker.port),
             shots,
         }
@@ -98,6 +106,18 @@ impl Browser {
     pub fn open(&self, path: &str) {
         let url = format!("{}{path}", self.origin);
         self.rt.block_on(self.client().goto(&url)).unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    /// The text of the file the page downloaded as `name`, once it is complete.
+    pub fn downloaded(&self, name: &str) -> String {
+        let path = self.profile.path().join("downloads").join(name);
+        crate::wait_until(&format!("{name} is downloaded"), || path.exists());
+        std::fs::read_to_string(&path).expect("the downloaded file")
+    }
+
+    /// Loads the page again.
+    pub fn reload(&self) {
+        self.rt.block_on(self.client().refresh()).expect("reload");
     }
 
     /// Waits until an element matching `css` exists.
@@ -195,6 +215,19 @@ impl Browser {
     /// Runs `script` in the page and returns its value.
     pub fn run(&self, script: &str) -> serde_json::Value {
         self.rt.block_on(self.client().execute(script, vec![])).expect("script")
+    }
+
+    /// Resizes the window to `width` × `height` pixels (a phone's, say).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.rt.block_on(self.client().set_window_size(width, height)).expect("resize");
+    }
+
+    /// The value of the form field matching `css`.
+    pub fn value(&self, css: &str) -> String {
+        self.rt.block_on(async {
+            let field = self.client().find(Locator::Css(css)).await.expect("field");
+            field.prop("value").await.expect("value").unwrap_or_default()
+        })
     }
 
     /// Keeps a screenshot of the page as `name.png` and returns its path.

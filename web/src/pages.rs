@@ -1,5 +1,6 @@
 //! The browser interface's files, embedded in the binary so the desk works offline (nothing
-//! fetched from elsewhere, no inline script): the one HTML page, its ES module and its
+//! fetched from elsewhere, no inline script): the one HTML page (served for the desk at `/`
+//! and for the customer's pages at `/portal` and `/t/TOKEN`), its ES modules and its
 //! stylesheet. Each is served with its type and an ETag, so a browser revalidates instead of
 //! downloading again.
 
@@ -26,12 +27,15 @@ const INDEX: Asset = Asset {
     body: include_bytes!("../assets/index.html"),
 };
 
-const ASSETS: [Asset; 2] = [
-    Asset {
-        name: "app.js",
-        mime: "text/javascript; charset=utf-8",
-        body: include_bytes!("../assets/app.js"),
-    },
+const JS: &str = "text/javascript; charset=utf-8";
+
+const ASSETS: [Asset; 7] = [
+    Asset { name: "app.js", mime: JS, body: include_bytes!("../assets/app.js") },
+    Asset { name: "lib.js", mime: JS, body: include_bytes!("../assets/lib.js") },
+    Asset { name: "desk.js", mime: JS, body: include_bytes!("../assets/desk.js") },
+    Asset { name: "customer.js", mime: JS, body: include_bytes!("../assets/customer.js") },
+    Asset { name: "review.js", mime: JS, body: include_bytes!("../assets/review.js") },
+    Asset { name: "report.js", mime: JS, body: include_bytes!("../assets/report.js") },
     Asset {
         name: "app.css",
         mime: "text/css; charset=utf-8",
@@ -39,7 +43,7 @@ const ASSETS: [Asset; 2] = [
     },
 ];
 
-/// The desk's page: every view is drawn by its script.
+/// The page: every view, the desk's and the customer's, is drawn by its scripts.
 pub async fn index(headers: HeaderMap) -> Response {
     serve(&INDEX, &headers)
 }
@@ -102,10 +106,13 @@ mod tests {
     }
 
     #[test]
-    fn the_script_never_writes_markup() {
-        let js = std::str::from_utf8(ASSETS[0].body).unwrap();
-        for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("] {
-            assert!(!js.contains(sink), "app.js uses {sink}");
+    fn the_scripts_never_write_markup() {
+        for asset in ASSETS.iter().filter(|a| a.mime == JS) {
+            let js = std::str::from_utf8(asset.body).unwrap();
+            for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("]
+            {
+                assert!(!js.contains(sink), "{} uses {sink}", asset.name);
+            }
         }
     }
 }

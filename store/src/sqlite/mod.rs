@@ -15,6 +15,7 @@ use crate::{InvitationRecord, StoreError, TicketRecord, UserRecord};
 
 mod accounts;
 mod codes;
+mod links;
 mod onsite;
 mod sessions;
 mod tickets;
@@ -27,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/004_desk.sql"),
     include_str!("../../migrations/005_access.sql"),
     include_str!("../../migrations/006_intake.sql"),
+    include_str!("../../migrations/007_links.sql"),
 ];
 
 /// The embedded store.

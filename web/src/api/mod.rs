@@ -7,10 +7,12 @@
 //! - [`events`]: the desk's events as they happen (server-sent events);
 //! - [`tickets`]: the ticket lifecycle and the deadline review;
 //! - [`review`]: sessions, their transcripts, verification and exports;
-//! - [`staff`]: everyone at the desk, and accounts for admins.
+//! - [`staff`]: everyone at the desk, and accounts for admins;
+//! - [`portal`]: customers asking for help and following their ticket through its link.
 
 pub mod account;
 pub mod events;
+pub mod portal;
 pub mod review;
 pub mod staff;
 pub mod tickets;
@@ -42,6 +44,10 @@ pub fn routes(ctx: Ctx) -> Router {
         .route("/tickets/{id}/escalate", post(tickets::escalate))
         .route("/tickets/{id}/close", post(tickets::close))
         .route("/tickets/{id}/follow-up", post(tickets::follow_up))
+        .route("/tickets/{id}/link", post(portal::new_link).delete(portal::revoke_link))
+        .route("/portal/requests", post(portal::request))
+        .route("/portal/tickets/{link}", get(portal::show))
+        .route("/portal/tickets/{link}/answer", post(portal::answer))
         .route("/report", get(tickets::report))
         .route("/sessions", get(review::sessions))
         .route("/sessions/{id}/transcript", get(review::transcript))
@@ -55,6 +61,8 @@ pub fn routes(ctx: Ctx) -> Router {
         .route("/users/{name}/role", post(staff::role));
     Router::new()
         .route("/", get(crate::pages::index))
+        .route("/portal", get(crate::pages::index))
+        .route("/t/{link}", get(crate::pages::index))
         .route("/assets/{name}", get(crate::pages::asset))
         .nest("/api/v1", v1)
         .route(WS_PATH, any(websocket_only))
