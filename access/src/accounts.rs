@@ -37,6 +37,31 @@ pub enum UserError {
     /// No such account.
     #[error("no user {0:?}")]
     NotFound(String),
+    /// A skill tag is not usable.
+    #[error("skill {0:?} must be 1 to {MAX_SKILL} characters without commas or control characters")]
+    BadSkill(String),
+}
+
+/// The longest skill tag, in characters.
+pub const MAX_SKILL: usize = 40;
+
+/// Skill tags as kept: trimmed, lower case, without duplicates; a tag with a comma (the
+/// separator the store keeps them with) or a control character is refused.
+pub fn skills(tags: &[String]) -> Result<Vec<String>, UserError> {
+    let mut out: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim().to_lowercase();
+        if tag.is_empty() {
+            continue;
+        }
+        if tag.chars().count() > MAX_SKILL || tag.chars().any(|c| c == ',' || c.is_control()) {
+            return Err(UserError::BadSkill(tag));
+        }
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    Ok(out)
 }
 
 /// Adds an account.
@@ -48,7 +73,8 @@ pub async fn add(
     password: &Secret<String>,
 ) -> Result<(), UserError> {
     check_name(name)?;
-    add_hashed(store, name, role, skills, hash_password(password)?).await
+    let skills = self::skills(skills)?;
+    add_hashed(store, name, role, &skills, hash_password(password)?).await
 }
 
 /// Whether `name` can be an account's name.
@@ -70,7 +96,7 @@ async fn add_hashed(
     let record = UserRecord {
         name: name.into(),
         role,
-        skills: skills.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect(),
+        skills: skills.to_vec(),
         password_hash,
         disabled: false,
         created_at: unix_now(),
@@ -120,6 +146,13 @@ pub enum AccountChange {
         /// The new role.
         role: UserRole,
     },
+    /// Replace an account's skill tags (routing uses them for the next ticket).
+    Skills {
+        /// Whose.
+        name: String,
+        /// The new tags.
+        skills: Vec<String>,
+    },
 }
 
 impl crate::Access {
@@ -134,7 +167,7 @@ impl crate::Access {
         self.policy().check(actor, crate::Action::ManageUsers)?;
         let store: &dyn Store = &**self.store();
         let refused = |e: UserError| match e {
-            UserError::BadName(_) => AccessError::Invalid(e.to_string()),
+            UserError::BadName(_) | UserError::BadSkill(_) => AccessError::Invalid(e.to_string()),
             UserError::NotFound(name) => AccessError::NoSuchUser(name),
             UserError::Password(e) => AccessError::Credentials(e),
             UserError::Store(StoreError::Conflict(why)) => AccessError::Invalid(why),
@@ -143,6 +176,7 @@ impl crate::Access {
         match change {
             AccountChange::Add { name, role, skills, password } => {
                 check_name(&name).map_err(refused)?;
+                let skills = self::skills(&skills).map_err(refused)?;
                 if password.expose().chars().count() < MIN_PASSWORD {
                     return Err(AccessError::Invalid(format!(
                         "a password has at least {MIN_PASSWORD} characters"
@@ -162,6 +196,13 @@ impl crate::Access {
                 }
                 tracing::info!(user = %name, role = role.name(), by = %actor.name(), "role changed");
             }
+            AccountChange::Skills { name, skills } => {
+                let skills = self::skills(&skills).map_err(refused)?;
+                if !store.set_skills(&name, &skills).await? {
+                    return Err(AccessError::NoSuchUser(name));
+                }
+                tracing::info!(user = %name, skills = %skills.join(","), by = %actor.name(), "skills changed");
+            }
         }
         Ok(())
     }
@@ -169,3 +210,20 @@ impl crate::Access {
 
 /// The shortest password an admin may give a new account.
 pub const MIN_PASSWORD: usize = 10;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skills_are_kept_trimmed_lower_case_once_and_without_separators() {
+        let tags = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            skills(&tags(&[" VPN ", "", "printers", "vpn"])).unwrap(),
+            tags(&["vpn", "printers"])
+        );
+        assert!(matches!(skills(&tags(&["a,b"])), Err(UserError::BadSkill(_))));
+        assert!(matches!(skills(&tags(&["bell\u{7}"])), Err(UserError::BadSkill(_))));
+        assert!(matches!(skills(&tags(&[&"x".repeat(41)])), Err(UserError::BadSkill(_))));
+    }
+}

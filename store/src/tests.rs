@@ -80,6 +80,9 @@ async fn users_are_unique_and_disabling_kills_tokens() {
     assert!(s.set_disabled("alice", true).await.unwrap());
     assert!(s.token_user(b"h1", 150).await.unwrap().is_none(), "disabled");
     assert!(!s.set_disabled("nobody", true).await.unwrap());
+    assert!(s.set_skills("alice", &["vpn".into(), "linux".into()]).await.unwrap());
+    assert_eq!(s.user("alice").await.unwrap().unwrap().skills, vec!["vpn", "linux"]);
+    assert!(!s.set_skills("nobody", &[]).await.unwrap());
 }
 
 #[tokio::test]

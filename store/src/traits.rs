@@ -43,6 +43,8 @@ pub trait Accounts: Send + Sync {
         name: &str,
         role: tether_protocol::UserRole,
     ) -> Result<bool, StoreError>;
+    /// Replaces an account's skill tags; false if no such user.
+    async fn set_skills(&self, name: &str, skills: &[String]) -> Result<bool, StoreError>;
     /// Counts a failed sign-in of `name` from `from`; returns its consecutive failures now
     /// (0 when there is no such account).
     async fn login_failed(&self, name: &str, at: i64, from: &str) -> Result<u32, StoreError>;

@@ -302,3 +302,101 @@ fn an_admin_manages_accounts_over_the_api_and_nobody_else_may() {
     );
     assert!(!broker.log().contains("ann-password-1"), "a password reached the log");
 }
+
+#[test]
+fn onsite_visits_availability_and_skills_over_the_api_by_the_same_policy() {
+    let broker = Broker::start();
+    let (dana, tom) = staff(&broker);
+    broker.add_user("ada", "admin", "ada-password");
+    let ada = broker.console("ada");
+    assert!(ada.login("ada", "ada-password").status.success());
+    let tim = broker.technician("tim");
+    let web = Web::http1(&broker);
+    let (dana, tom, ada, tim) =
+        (bearer(&dana), bearer(&tom), bearer(&ada.token()), bearer(&tim.token()));
+    let who = |b: &String| [("authorization", b.clone())];
+    let post = |b: &String, path: &str, body: serde_json::Value| {
+        let h = who(b);
+        let headers: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        web.post(path, &headers, &body)
+    };
+    let get = |b: &String, path: &str| {
+        let h = who(b);
+        let headers: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        web.get(path, &headers)
+    };
+
+    let new = json!({
+        "channel": "phone", "client": "Ada Lovelace", "contact": "555-0100",
+        "issue": "The engine needs a new gear", "priority": "high",
+    });
+    let id = post(&dana, "/api/v1/tickets", new).json()["summary"]["id"].as_u64().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let visit = json!({
+        "window_start": now + 3600, "window_end": now + 7200, "address": "12 Analytical Row",
+        "lat": 51.5, "lon": -0.12, "access": "ring twice", "contact_confirmed": true,
+    });
+
+    // Refusals first: a wrong type, a dispatch before the visit exists, a technician dispatching.
+    let mut wrong = visit.clone();
+    wrong["lat"] = json!("north");
+    let reply = post(&dana, &format!("/api/v1/tickets/{id}/onsite"), wrong);
+    assert_eq!((reply.status, reply.error_code().as_str()), (422, "invalid"));
+    let reply = post(&dana, &format!("/api/v1/tickets/{id}/dispatch"), json!({"to": "tom"}));
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert!(reply.text().contains("no onsite visit"), "{}", reply.text());
+    let reply = post(&dana, &format!("/api/v1/tickets/{id}/onsite"), visit);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = post(&tom, &format!("/api/v1/tickets/{id}/dispatch"), json!({"to": "tom"}));
+    assert_eq!((reply.status, reply.error_code().as_str()), (403, "forbidden"));
+
+    // Tom says where he is and that he takes work; the dispatcher sends him.
+    assert_eq!(post(&tom, "/api/v1/me/location", json!({"lat": 51.51, "lon": -0.1})).status, 200);
+    let reply = post(&tom, "/api/v1/me/availability", json!({"availability": "asleep"}));
+    assert_eq!((reply.status, reply.error_code().as_str()), (422, "invalid"));
+    assert_eq!(
+        post(&tom, "/api/v1/me/availability", json!({"availability": "available"})).status,
+        200
+    );
+    let reply = post(&dana, &format!("/api/v1/tickets/{id}/dispatch"), json!({"to": "tom"}));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let t = get(&dana, &format!("/api/v1/tickets/{id}")).json();
+    assert_eq!(t["onsite"]["technician"], "tom", "{t}");
+
+    // The visit is tom's: tim may not report on it.
+    let eta = json!({"eta": now + 4000});
+    let reply = post(&tim, &format!("/api/v1/tickets/{id}/eta"), eta.clone());
+    assert_eq!((reply.status, reply.error_code().as_str()), (403, "forbidden"), "{}", reply.text());
+    assert_eq!(post(&tom, &format!("/api/v1/tickets/{id}/eta"), eta).status, 200);
+    let part = json!({"kind": "part", "text": "one brass gear"});
+    let reply = post(&tom, &format!("/api/v1/tickets/{id}/onsite-log"), part);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let bad = json!({"kind": "attachment", "text": "photo", "attachment": {"name": "gear.jpg", "data_base64": "%%%"}});
+    let reply = post(&tom, &format!("/api/v1/tickets/{id}/onsite-log"), bad);
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    let reply = post(
+        &tom,
+        &format!("/api/v1/tickets/{id}/sign-off"),
+        json!({"name": "Ada", "solved": true}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let t = get(&dana, &format!("/api/v1/tickets/{id}")).json();
+    assert_eq!(t["summary"]["status"], "closed", "{t}");
+    assert_eq!(t["onsite"]["signed_off"][0], "Ada", "{t}");
+
+    // Skills: admins only, kept trimmed and lower case, a separator refused.
+    let reply = post(&dana, "/api/v1/users/tom/skills", json!({"skills": ["printers"]}));
+    assert_eq!((reply.status, reply.error_code().as_str()), (403, "forbidden"));
+    let reply = post(&ada, "/api/v1/users/tom/skills", json!({"skills": ["a,b"]}));
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    let reply = post(&ada, "/api/v1/users/nobody/skills", json!({"skills": []}));
+    assert_eq!(reply.status, 404, "{}", reply.text());
+    let reply = post(&ada, "/api/v1/users/tom/skills", json!({"skills": [" Printers ", "VPN"]}));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let staff = get(&dana, "/api/v1/staff").json();
+    let tom = staff.as_array().unwrap().iter().find(|m| m["name"] == "tom").unwrap().clone();
+    assert_eq!(
+        (tom["skills"].clone(), tom["availability"].clone()),
+        (json!(["printers", "vpn"]), json!("available"))
+    );
+}

@@ -145,6 +145,16 @@ impl Db {
         })
     }
 
+    pub(super) fn set_skills(&self, name: &str, skills: &[String]) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE users SET skills = ?2 WHERE name = ?1",
+                params![name, skills.join(",")],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
     pub(super) fn login_failed(&self, name: &str, at: i64, from: &str) -> Result<u32, StoreError> {
         self.with(|c| {
             Ok(c.query_row(
@@ -319,6 +329,11 @@ impl Accounts for SqliteStore {
     async fn set_role(&self, name: &str, role: UserRole) -> Result<bool, StoreError> {
         let name = name.to_owned();
         self.run(move |db| db.set_role(&name, role)).await
+    }
+
+    async fn set_skills(&self, name: &str, skills: &[String]) -> Result<bool, StoreError> {
+        let (name, skills) = (name.to_owned(), skills.to_vec());
+        self.run(move |db| db.set_skills(&name, &skills)).await
     }
 
     async fn login_failed(&self, name: &str, at: i64, from: &str) -> Result<u32, StoreError> {

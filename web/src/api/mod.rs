@@ -6,12 +6,14 @@
 //! - [`account`]: signing in and out, and who the caller is;
 //! - [`events`]: the desk's events as they happen (server-sent events);
 //! - [`tickets`]: the ticket lifecycle and the deadline review;
+//! - [`onsite`]: onsite visits, and one's own availability and location;
 //! - [`review`]: sessions, their transcripts, verification and exports;
 //! - [`staff`]: everyone at the desk, and accounts for admins;
 //! - [`portal`]: customers asking for help and following their ticket through its link.
 
 pub mod account;
 pub mod events;
+pub mod onsite;
 pub mod portal;
 pub mod review;
 pub mod staff;
@@ -45,6 +47,13 @@ pub fn routes(ctx: Ctx) -> Router {
         .route("/tickets/{id}/close", post(tickets::close))
         .route("/tickets/{id}/follow-up", post(tickets::follow_up))
         .route("/tickets/{id}/link", post(portal::new_link).delete(portal::revoke_link))
+        .route("/tickets/{id}/onsite", post(onsite::schedule))
+        .route("/tickets/{id}/dispatch", post(onsite::dispatch))
+        .route("/tickets/{id}/eta", post(onsite::eta))
+        .route("/tickets/{id}/onsite-log", post(onsite::log))
+        .route("/tickets/{id}/sign-off", post(onsite::sign_off))
+        .route("/me/availability", post(onsite::availability))
+        .route("/me/location", post(onsite::location))
         .route("/portal/requests", post(portal::request))
         .route("/portal/tickets/{link}", get(portal::show))
         .route("/portal/tickets/{link}/answer", post(portal::answer))
@@ -58,7 +67,8 @@ pub fn routes(ctx: Ctx) -> Router {
         .route("/users", post(staff::add))
         .route("/users/{name}/disable", post(staff::disable))
         .route("/users/{name}/enable", post(staff::enable))
-        .route("/users/{name}/role", post(staff::role));
+        .route("/users/{name}/role", post(staff::role))
+        .route("/users/{name}/skills", post(staff::skills));
     Router::new()
         .route("/", get(crate::pages::index))
         .route("/portal", get(crate::pages::index))

@@ -1,5 +1,5 @@
 //! Staff and accounts: everyone at the desk with their skills, availability and load; and,
-//! for admins, adding accounts, disabling and enabling them and changing their roles (the
+//! for admins, adding accounts, disabling and enabling them, changing their roles and skills (the
 //! policy decides, as for the host's `tether-broker user` commands).
 
 use axum::Json;
@@ -84,6 +84,24 @@ pub async fn role(
 ) -> Result<Json<Value>, ApiError> {
     manage(&ctx, &caller, AccountChange::Role { name: name.clone(), role: r.role }).await?;
     Ok(Json(json!({ "message": format!("{name} is now {}", r.role.name()) })))
+}
+
+/// `POST /api/v1/users/{name}/skills`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSkills {
+    skills: Vec<String>,
+}
+
+/// Replaces an account's skill tags.
+pub async fn skills(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Body(b): Body<NewSkills>,
+) -> Result<Json<Value>, ApiError> {
+    manage(&ctx, &caller, AccountChange::Skills { name: name.clone(), skills: b.skills }).await?;
+    Ok(Json(json!({ "message": format!("{name}'s skills changed") })))
 }
 
 async fn manage(ctx: &Ctx, caller: &Caller, change: AccountChange) -> Result<(), ApiError> {

@@ -241,7 +241,7 @@ pub async fn report(
 }
 
 /// A desk reply as the API's JSON: the ticket, list or report itself, or `{"message"}`.
-fn answer(reply: DeskReply) -> Json<Value> {
+pub(crate) fn answer(reply: DeskReply) -> Json<Value> {
     let value = match reply {
         DeskReply::Ticket(t) => serde_json::to_value(t),
         DeskReply::Tickets { tickets } => Ok(json!({ "tickets": tickets })),
