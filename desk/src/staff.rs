@@ -10,6 +10,7 @@ use crate::{Desk, DeskError};
 
 /// A member of staff as the desk shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffMember {
     /// Login name.
     pub name: String,

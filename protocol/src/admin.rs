@@ -41,6 +41,7 @@ pub enum AdminRequest {
 /// Documentation formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ExportFormat {
     /// Markdown.
     Md,
@@ -68,6 +69,7 @@ impl std::str::FromStr for ExportFormat {
 
 /// A session as the list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionSummary {
     /// Session id.
     pub id: String,
@@ -90,6 +92,7 @@ pub struct SessionSummary {
 /// The outcome of verifying one transcript.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum VerifyStatus {
     /// Chain intact and seal valid.
     Ok,
@@ -103,6 +106,7 @@ pub enum VerifyStatus {
 
 /// One transcript's verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyReport {
     /// Session id.
     pub session: String,
@@ -129,6 +133,7 @@ pub enum AdminAnswer {
 /// The broker's answer to an [`AdminRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AdminReply {
     /// Matching sessions.
     Sessions {

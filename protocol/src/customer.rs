@@ -9,6 +9,7 @@ use crate::{Priority, TicketId, TicketStatus};
 
 /// A customer's view of their ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerTicket {
     /// Which.
     pub id: TicketId,
@@ -46,6 +47,7 @@ pub struct CustomerTicket {
 
 /// An onsite visit as the customer sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerVisit {
     /// The window's start, Unix seconds.
     pub window_start: i64,
@@ -61,6 +63,7 @@ pub struct CustomerVisit {
 
 /// One milestone of the ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerUpdate {
     /// Unix seconds.
     pub at: i64,

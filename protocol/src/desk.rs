@@ -10,6 +10,7 @@ use crate::{Priority, TicketId, TicketStatus};
 /// while a technician is in as many sessions as allowed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Availability {
     /// Takes new work.
     Available,
@@ -66,6 +67,7 @@ pub struct TicketFilter {
 /// What an onsite log entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OnsiteEntryKind {
     /// Something the technician did.
     Action,
@@ -79,6 +81,7 @@ pub enum OnsiteEntryKind {
 
 /// A file sent with an onsite log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {
     /// The file's name (sanitised by the broker).
     pub name: String,
@@ -260,6 +263,7 @@ pub enum DeskRequest {
 
 /// One entry of a ticket's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     /// Unix seconds.
     pub at: i64,
@@ -273,6 +277,7 @@ pub struct HistoryEntry {
 
 /// An onsite visit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OnsiteInfo {
     /// Window start, Unix seconds.
     pub window_start: i64,
@@ -298,6 +303,7 @@ pub struct OnsiteInfo {
 
 /// A ticket with everything known about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketDetail {
     /// The queue's view.
     pub summary: crate::TicketSummary,
@@ -327,6 +333,7 @@ pub struct TicketDetail {
 
 /// The deadline review for one priority.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PriorityStats {
     /// Which.
     pub priority: Priority,
@@ -354,6 +361,7 @@ pub struct PriorityStats {
 
 /// A missed deadline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Breach {
     /// Which ticket.
     pub ticket: TicketId,
@@ -369,6 +377,7 @@ pub struct Breach {
 
 /// One technician in the review.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TechnicianStats {
     /// Login.
     pub name: String,
@@ -386,6 +395,7 @@ pub struct TechnicianStats {
 
 /// Deadlines met and missed by the tickets logged in one week of the review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WeekStats {
     /// The week's start, Unix seconds (the review's start, then every 7 days).
     pub start: i64,
@@ -397,6 +407,7 @@ pub struct WeekStats {
 
 /// The deadline review.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlaReport {
     /// From, Unix seconds.
     pub from: i64,

@@ -31,6 +31,7 @@ impl Role {
 /// What a console account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum UserRole {
     /// Works tickets and sessions.
     Technician,
@@ -67,6 +68,7 @@ impl FromStr for UserRole {
 /// Ticket priority, which sets the response deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Priority {
     /// Major outage or security risk affecting several users.
     Critical,
@@ -107,6 +109,7 @@ impl FromStr for Priority {
 /// Where a ticket is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TicketStatus {
     /// Logged, not yet in the queue.
     New,
@@ -169,6 +172,7 @@ impl FromStr for TicketStatus {
 /// A ticket number. Shown as `T42`; `T42`, `#42` and `42` all parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketId(pub u64);
 
 impl fmt::Display for TicketId {
@@ -193,6 +197,7 @@ impl FromStr for TicketId {
 
 /// A ticket as the queue shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketSummary {
     /// Ticket number.
     pub id: TicketId,

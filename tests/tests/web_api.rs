@@ -400,3 +400,57 @@ fn onsite_visits_availability_and_skills_over_the_api_by_the_same_policy() {
         (json!(["printers", "vpn"]), json!("available"))
     );
 }
+
+#[test]
+fn the_openapi_document_describes_every_route_the_broker_serves() {
+    let broker = Broker::start();
+    let (dana, _) = staff(&broker);
+    let web = Web::http2(&broker);
+    let reply = web.get("/api/v1/openapi.json", &[]);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_secure(&reply);
+    let doc = reply.json();
+    assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3.1"), "{}", doc["openapi"]);
+    for scheme in ["bearer", "cookie"] {
+        assert!(doc["components"]["securitySchemes"][scheme].is_object(), "no {scheme} scheme");
+    }
+    for schema in
+        ["TicketDetail", "TicketPage", "SlaReport", "CustomerTicket", "ErrorBody", "NewTicket"]
+    {
+        assert!(doc["components"]["schemas"][schema].is_object(), "no {schema} schema");
+    }
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 30, "{} paths", paths.len());
+
+    // Every operation it names is served: asked with made-up values, none is an unknown
+    // route or a wrong method (a made-up ticket may well be refused, as not found or invalid).
+    let dana = bearer(&dana);
+    let mut asked = 0;
+    for (path, ops) in paths {
+        if path == "/api/v1/events" {
+            continue; // a stream that does not end; its own test reads it
+        }
+        let concrete = path
+            .replace("{id}", "T999")
+            .replace("{name}", "nobody")
+            .replace("{link}", &"0".repeat(64));
+        for method in ops.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let body = (method == "POST").then(|| b"{}".to_vec());
+            let reply = web.send(
+                &method,
+                &concrete,
+                &[("authorization", dana.as_str()), ("content-type", "application/json")],
+                body,
+            );
+            let text = reply.text();
+            assert!(
+                reply.status != 405 && !text.contains("no such page or API route"),
+                "{method} {path}: {} {text}",
+                reply.status
+            );
+            asked += 1;
+        }
+    }
+    assert!(asked >= 37, "{asked} operations");
+}

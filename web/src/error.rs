@@ -61,9 +61,26 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     }
 }
 
+/// A refusal as the API sends it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The refusal.
+    pub error: ErrorDetail,
+}
+
+/// A refusal's stable code and its sentence.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable: `malformed`, `invalid`, `unauthenticated`, `forbidden`, `not_found`,
+    /// `rate_limited`, `csrf`, …
+    pub code: &'static str,
+    /// For people.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
         (self.status, Json(body)).into_response()
     }
 }

@@ -19,6 +19,13 @@ use crate::service::Ctx;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The caller's stream of desk events.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "desk",
+    responses((status = 200, description = "server-sent events: `desk` (one event the caller may see) and `resync` (events were missed; reload)"), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn stream(
     State(ctx): State<Ctx>,
     caller: Caller,

@@ -3,6 +3,7 @@
 //! websocket's path asked without an upgrade, unknown paths and methods), all as JSON with the
 //! security headers.
 //!
+//! - [`doc`]: the OpenAPI document, from the handlers below;
 //! - [`account`]: signing in and out, and who the caller is;
 //! - [`events`]: the desk's events as they happen (server-sent events);
 //! - [`tickets`]: the ticket lifecycle and the deadline review;
@@ -12,6 +13,7 @@
 //! - [`portal`]: customers asking for help and following their ticket through its link.
 
 pub mod account;
+pub mod doc;
 pub mod events;
 pub mod onsite;
 pub mod portal;
@@ -22,65 +24,78 @@ pub mod tickets;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::middleware::map_response;
-use axum::routing::{any, get, post};
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
+use bytes::Bytes;
 use tether_protocol::{DeskReply, DeskRequest, ErrorCode, WS_PATH};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::service::{Ctx, MAX_BODY};
 
-/// Every route, with the body limit and the security headers.
+/// Every route, with the body limit and the security headers; the API's routes also make the
+/// OpenAPI document served at `/api/v1/openapi.json`.
 pub fn routes(ctx: Ctx) -> Router {
-    let v1 = Router::new()
-        .route("/sign-in", post(account::sign_in))
-        .route("/sign-out", post(account::sign_out))
-        .route("/me", get(account::me))
-        .route("/events", get(events::stream))
-        .route("/tickets", get(tickets::list).post(tickets::create))
-        .route("/tickets/{id}", get(tickets::show))
-        .route("/tickets/{id}/claim", post(tickets::claim))
-        .route("/tickets/{id}/ack", post(tickets::ack))
-        .route("/tickets/{id}/assign", post(tickets::assign))
-        .route("/tickets/{id}/priority", post(tickets::priority))
-        .route("/tickets/{id}/escalate", post(tickets::escalate))
-        .route("/tickets/{id}/close", post(tickets::close))
-        .route("/tickets/{id}/follow-up", post(tickets::follow_up))
-        .route("/tickets/{id}/link", post(portal::new_link).delete(portal::revoke_link))
-        .route("/tickets/{id}/onsite", post(onsite::schedule))
-        .route("/tickets/{id}/dispatch", post(onsite::dispatch))
-        .route("/tickets/{id}/eta", post(onsite::eta))
-        .route("/tickets/{id}/onsite-log", post(onsite::log))
-        .route("/tickets/{id}/sign-off", post(onsite::sign_off))
-        .route("/me/availability", post(onsite::availability))
-        .route("/me/location", post(onsite::location))
-        .route("/portal/requests", post(portal::request))
-        .route("/portal/tickets/{link}", get(portal::show))
-        .route("/portal/tickets/{link}/answer", post(portal::answer))
-        .route("/report", get(tickets::report))
-        .route("/sessions", get(review::sessions))
-        .route("/sessions/{id}/transcript", get(review::transcript))
-        .route("/sessions/{id}/verify", get(review::verify))
-        .route("/sessions/{id}/export", get(review::export))
-        .route("/verify", get(review::verify_all))
-        .route("/staff", get(staff::list))
-        .route("/users", post(staff::add))
-        .route("/users/{name}/disable", post(staff::disable))
-        .route("/users/{name}/enable", post(staff::enable))
-        .route("/users/{name}/role", post(staff::role))
-        .route("/users/{name}/skills", post(staff::skills));
-    Router::new()
+    let (api, document) = OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
+        .routes(routes!(account::sign_in))
+        .routes(routes!(account::sign_out))
+        .routes(routes!(account::me))
+        .routes(routes!(onsite::availability))
+        .routes(routes!(onsite::location))
+        .routes(routes!(events::stream))
+        .routes(routes!(tickets::list, tickets::create))
+        .routes(routes!(tickets::show))
+        .routes(routes!(tickets::claim))
+        .routes(routes!(tickets::ack))
+        .routes(routes!(tickets::assign))
+        .routes(routes!(tickets::priority))
+        .routes(routes!(tickets::escalate))
+        .routes(routes!(tickets::close))
+        .routes(routes!(tickets::follow_up))
+        .routes(routes!(portal::new_link, portal::revoke_link))
+        .routes(routes!(onsite::schedule))
+        .routes(routes!(onsite::dispatch))
+        .routes(routes!(onsite::eta))
+        .routes(routes!(onsite::log))
+        .routes(routes!(onsite::sign_off))
+        .routes(routes!(tickets::report))
+        .routes(routes!(review::sessions))
+        .routes(routes!(review::transcript))
+        .routes(routes!(review::verify))
+        .routes(routes!(review::export))
+        .routes(routes!(review::verify_all))
+        .routes(routes!(staff::list))
+        .routes(routes!(staff::add))
+        .routes(routes!(staff::disable))
+        .routes(routes!(staff::enable))
+        .routes(routes!(staff::role))
+        .routes(routes!(staff::skills))
+        .routes(routes!(portal::request))
+        .routes(routes!(portal::show))
+        .routes(routes!(portal::answer))
+        .split_for_parts();
+    let document = Bytes::from(document.to_json().unwrap_or_else(|_| "{}".into()));
+    api.route("/api/v1/openapi.json", get(move || openapi(document.clone())))
         .route("/", get(crate::pages::index))
         .route("/portal", get(crate::pages::index))
         .route("/t/{link}", get(crate::pages::index))
         .route("/assets/{name}", get(crate::pages::asset))
-        .nest("/api/v1", v1)
         .route(WS_PATH, any(websocket_only))
         .fallback(unknown)
         .method_not_allowed_fallback(wrong_method)
         .with_state(ctx)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(map_response(crate::headers::secure))
+}
+
+/// The OpenAPI document, made once.
+async fn openapi(document: Bytes) -> impl IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], document)
 }
 
 /// The websocket's path asked for without an upgrade.

@@ -17,7 +17,7 @@ use crate::body::Body;
 use crate::service::Ctx;
 
 /// `POST /api/v1/tickets/{id}/onsite`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Visit {
     window_start: i64,
@@ -32,6 +32,15 @@ pub struct Visit {
 }
 
 /// Turns a ticket into an onsite visit in a window.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/onsite",
+    tag = "onsite",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    request_body = Visit,
+    responses((status = 200, description = "the visit is scheduled", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn schedule(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -52,7 +61,7 @@ pub async fn schedule(
 }
 
 /// `POST /api/v1/tickets/{id}/dispatch`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dispatch {
     #[serde(default)]
@@ -61,6 +70,15 @@ pub struct Dispatch {
 
 /// Sends a technician on the visit: the one named, or the best by skill, availability and
 /// distance.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/dispatch",
+    tag = "onsite",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    request_body = Dispatch,
+    responses((status = 200, description = "a technician is sent", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn dispatch(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -72,7 +90,7 @@ pub async fn dispatch(
 }
 
 /// `POST /api/v1/tickets/{id}/eta`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Eta {
     eta: i64,
@@ -81,6 +99,15 @@ pub struct Eta {
 }
 
 /// The technician's expected arrival (a change is a delay the client is told about).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/eta",
+    tag = "onsite",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    request_body = Eta,
+    responses((status = 200, description = "the arrival time is set", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn eta(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -93,7 +120,7 @@ pub async fn eta(
 }
 
 /// `POST /api/v1/tickets/{id}/onsite-log`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogEntry {
     kind: OnsiteEntryKind,
@@ -103,6 +130,15 @@ pub struct LogEntry {
 }
 
 /// Records an action, part, equipment or attachment of the visit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/onsite-log",
+    tag = "onsite",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    request_body = LogEntry,
+    responses((status = 200, description = "recorded", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn log(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -119,7 +155,7 @@ pub async fn log(
 }
 
 /// `POST /api/v1/tickets/{id}/sign-off`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignOff {
     name: String,
@@ -128,6 +164,15 @@ pub struct SignOff {
 
 /// The client's sign-off at the end of the visit: solved closes the ticket, not solved
 /// reopens it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/sign-off",
+    tag = "onsite",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    request_body = SignOff,
+    responses((status = 200, description = "signed off: solved closes the ticket, not solved reopens it", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn sign_off(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -139,13 +184,21 @@ pub async fn sign_off(
 }
 
 /// `POST /api/v1/me/availability`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetAvailability {
     availability: Availability,
 }
 
 /// Sets the caller's availability (routing offers new work to the available).
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/availability",
+    tag = "account",
+    request_body = SetAvailability,
+    responses((status = 200, description = "availability set", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn availability(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -156,7 +209,7 @@ pub async fn availability(
 }
 
 /// `POST /api/v1/me/location`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetLocation {
     lat: f64,
@@ -164,6 +217,14 @@ pub struct SetLocation {
 }
 
 /// Sets the caller's location (dispatch sends the nearest).
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/location",
+    tag = "account",
+    request_body = SetLocation,
+    responses((status = 200, description = "location set", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn location(
     State(ctx): State<Ctx>,
     caller: Caller,

@@ -10,8 +10,7 @@ use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use tether_desk::{CustomerAnswer, CustomerRequest};
 use tether_protocol::{CustomerTicket, Priority, Secret};
 
@@ -25,7 +24,7 @@ use crate::service::Ctx;
 pub const LINK_PATH: &str = "/t/";
 
 /// `POST /api/v1/portal/requests`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortalRequest {
     /// Their name.
@@ -41,6 +40,13 @@ pub struct PortalRequest {
 
 /// Logs a customer's request for help with the agent's checks and budgets, and answers with
 /// their ticket and the link to follow it (shown once; only its hash is kept).
+#[utoipa::path(
+    post,
+    path = "/api/v1/portal/requests",
+    tag = "customers",
+    request_body = PortalRequest,
+    responses((status = 201, description = "the ticket, and the link to follow it (shown once)", body = PortalCreated), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody))
+)]
 pub async fn request(
     State(ctx): State<Ctx>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -54,11 +60,40 @@ pub async fn request(
     };
     let (_, link) = ctx.desk.portal_request(req, peer.ip()).await?;
     let ticket = ctx.desk.customer_ticket(link.expose(), peer.ip()).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "ticket": ticket, "link": path(&link) })))
-        .into_response())
+    Ok((StatusCode::CREATED, Json(PortalCreated { ticket, link: path(&link) })).into_response())
+}
+
+/// A customer's request, logged.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PortalCreated {
+    /// What the customer sees of their new ticket.
+    pub ticket: CustomerTicket,
+    /// The path of their link, `/t/TOKEN`: shown once, kept only as a hash.
+    pub link: String,
+}
+
+/// A new link for a ticket's customer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NewLink {
+    /// The path of the link, `/t/TOKEN`.
+    pub link: String,
+}
+
+/// Links revoked.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    /// How many were live.
+    pub revoked: usize,
 }
 
 /// What the link's holder sees of their ticket.
+#[utoipa::path(
+    get,
+    path = "/api/v1/portal/tickets/{link}",
+    tag = "customers",
+    params(("link" = String, Path, description = "the token of the customer's link")),
+    responses((status = 200, description = "what the link's holder sees of their ticket", body = tether_protocol::CustomerTicket), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody))
+)]
 pub async fn show(
     State(ctx): State<Ctx>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -68,7 +103,7 @@ pub async fn show(
 }
 
 /// `POST /api/v1/portal/tickets/{link}/answer`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     /// Whether the problem is solved.
@@ -80,6 +115,14 @@ pub struct Answer {
 }
 
 /// The link's holder says whether the problem is solved.
+#[utoipa::path(
+    post,
+    path = "/api/v1/portal/tickets/{link}/answer",
+    tag = "customers",
+    params(("link" = String, Path, description = "the token of the customer's link")),
+    request_body = Answer,
+    responses((status = 200, description = "answered; the ticket as it is now", body = tether_protocol::CustomerTicket), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody))
+)]
 pub async fn answer(
     State(ctx): State<Ctx>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -92,23 +135,39 @@ pub async fn answer(
 
 /// `POST /api/v1/tickets/{id}/link`: a new link for the ticket's customer (their old one stops
 /// working).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/link",
+    tag = "customers",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    responses((status = 200, description = "a new link; the old one stops working", body = NewLink), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn new_link(
     State(ctx): State<Ctx>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NewLink>, ApiError> {
     let link = ctx.desk.new_link(&caller.actor, ticket_id(&id)?).await?;
-    Ok(Json(json!({ "link": path(&link) })))
+    Ok(Json(NewLink { link: path(&link) }))
 }
 
 /// `DELETE /api/v1/tickets/{id}/link`: the customer's link stops working.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tickets/{id}/link",
+    tag = "customers",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    responses((status = 200, description = "how many live links were revoked", body = Revoked), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn revoke_link(
     State(ctx): State<Ctx>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Revoked>, ApiError> {
     let revoked = ctx.desk.revoke_links(&caller.actor, ticket_id(&id)?).await?;
-    Ok(Json(json!({ "revoked": revoked })))
+    Ok(Json(Revoked { revoked }))
 }
 
 /// The link's path on this broker.

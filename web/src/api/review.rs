@@ -16,7 +16,8 @@ use crate::body::Params;
 use crate::service::Ctx;
 
 /// `GET /api/v1/sessions` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SessionsQuery {
     since: Option<i64>,
@@ -25,6 +26,14 @@ pub struct SessionsQuery {
 }
 
 /// Sessions the caller may read, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions",
+    tag = "review",
+    params(SessionsQuery),
+    responses((status = 200, description = "the sessions the caller may read, newest first (`kind` is `sessions`)", body = tether_protocol::AdminReply), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn sessions(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -40,6 +49,14 @@ pub async fn sessions(
 }
 
 /// One transcript as stored: JSON lines.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions/{id}/transcript",
+    tag = "review",
+    params(("id" = String, Path, description = "the session id")),
+    responses((status = 200, description = "the transcript as stored: JSON lines", content_type = "application/x-ndjson", body = String), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn transcript(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -49,6 +66,14 @@ pub async fn transcript(
 }
 
 /// One transcript's chain and seal, checked.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions/{id}/verify",
+    tag = "review",
+    params(("id" = String, Path, description = "the session id")),
+    responses((status = 200, description = "the chain and seal checked (`kind` is `verified`)", body = tether_protocol::AdminReply), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn verify(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -58,18 +83,34 @@ pub async fn verify(
 }
 
 /// Every transcript the caller may read, checked.
+#[utoipa::path(
+    get,
+    path = "/api/v1/verify",
+    tag = "review",
+    responses((status = 200, description = "every transcript the caller may read, checked", body = tether_protocol::AdminReply), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn verify_all(State(ctx): State<Ctx>, caller: Caller) -> Result<Response, ApiError> {
     admin(&ctx, &caller, AdminRequest::Verify { session: None }).await
 }
 
 /// `GET /api/v1/sessions/{id}/export` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     format: ExportFormat,
 }
 
 /// The session's documentation in `format`, as a download.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions/{id}/export",
+    tag = "review",
+    params(("id" = String, Path, description = "the session id"), ExportQuery),
+    responses((status = 200, description = "the session's documentation as a download", body = String), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn export(
     State(ctx): State<Ctx>,
     caller: Caller,

@@ -7,10 +7,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tether_protocol::{DeskReply, DeskRequest, Priority, TicketFilter, TicketStatus};
+use tether_protocol::{
+    DeskReply, DeskRequest, Priority, TicketFilter, TicketStatus, TicketSummary,
+};
 
+use super::doc::Message;
 use super::{desk, ticket_id};
 use crate::ApiError;
 use crate::auth::Caller;
@@ -23,7 +26,8 @@ const MAX_PAGE: usize = 1000;
 const DEFAULT_PAGE: usize = 100;
 
 /// `GET /api/v1/tickets` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     status: Option<TicketStatus>,
@@ -39,11 +43,19 @@ pub struct ListQuery {
 }
 
 /// Tickets matching the filter, most urgent first, one page of them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets",
+    tag = "tickets",
+    params(ListQuery),
+    responses((status = 200, description = "a page of matching tickets, most urgent first", body = TicketPage), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn list(
     State(ctx): State<Ctx>,
     caller: Caller,
     Params(q): Params<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TicketPage>, ApiError> {
     let limit = q.limit.unwrap_or(DEFAULT_PAGE);
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::malformed(format!("limit is 1 to {MAX_PAGE}")));
@@ -61,12 +73,25 @@ pub async fn list(
         return Err(unexpected());
     };
     let total = tickets.len();
-    let page: Vec<_> = tickets.into_iter().skip(q.offset).take(limit).collect();
-    Ok(Json(json!({ "tickets": page, "total": total, "offset": q.offset, "limit": limit })))
+    let tickets = tickets.into_iter().skip(q.offset).take(limit).collect();
+    Ok(Json(TicketPage { tickets, total, offset: q.offset, limit }))
+}
+
+/// One page of a ticket list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TicketPage {
+    /// This page's tickets, most urgent first.
+    pub tickets: Vec<TicketSummary>,
+    /// How many match in all.
+    pub total: usize,
+    /// Where this page starts.
+    pub offset: usize,
+    /// The page's size.
+    pub limit: usize,
 }
 
 /// `POST /api/v1/tickets`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTicket {
     channel: String,
@@ -79,6 +104,14 @@ pub struct NewTicket {
 }
 
 /// Logs a ticket for a request that came by phone, e-mail or the portal; 201 with the ticket.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets",
+    tag = "tickets",
+    request_body = NewTicket,
+    responses((status = 201, description = "logged and routed", body = tether_protocol::TicketDetail), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn create(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -97,6 +130,14 @@ pub async fn create(
 }
 
 /// One ticket with its history, onsite visit and sessions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}",
+    tag = "tickets",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    responses((status = 200, description = "the ticket with its history and visit", body = tether_protocol::TicketDetail), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn show(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -107,6 +148,14 @@ pub async fn show(
 }
 
 /// Takes a ticket.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/claim",
+    tag = "tickets",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    responses((status = 200, description = "claimed", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn claim(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -117,6 +166,14 @@ pub async fn claim(
 }
 
 /// Acknowledges a ticket (counts as the response).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/ack",
+    tag = "tickets",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    responses((status = 200, description = "acknowledged", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn ack(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -127,13 +184,22 @@ pub async fn ack(
 }
 
 /// `POST /api/v1/tickets/{id}/assign`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Assign {
     to: String,
 }
 
 /// Gives a ticket to a technician.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/assign",
+    tag = "tickets",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    request_body = Assign,
+    responses((status = 200, description = "assigned", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn assign(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -145,7 +211,7 @@ pub async fn assign(
 }
 
 /// `POST /api/v1/tickets/{id}/priority`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPriority {
     priority: Priority,
@@ -153,6 +219,15 @@ pub struct SetPriority {
 }
 
 /// Changes a ticket's priority; its deadline is recomputed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/priority",
+    tag = "tickets",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    request_body = SetPriority,
+    responses((status = 200, description = "priority changed, deadline recomputed", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn priority(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -165,7 +240,7 @@ pub async fn priority(
 }
 
 /// `POST /api/v1/tickets/{id}/escalate`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Escalate {
     #[serde(default)]
@@ -174,6 +249,15 @@ pub struct Escalate {
 }
 
 /// Hands an unresolved ticket to a manager (the least loaded one when `to` is absent).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/escalate",
+    tag = "tickets",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    request_body = Escalate,
+    responses((status = 200, description = "escalated", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn escalate(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -186,13 +270,22 @@ pub async fn escalate(
 }
 
 /// `POST /api/v1/tickets/{id}/close`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Close {
     reason: String,
 }
 
 /// Closes a ticket without the customer's confirmation, with the reason recorded.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/close",
+    tag = "tickets",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    request_body = Close,
+    responses((status = 200, description = "closed without confirmation", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn close(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -204,7 +297,7 @@ pub async fn close(
 }
 
 /// `POST /api/v1/tickets/{id}/follow-up`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUp {
     due: i64,
@@ -212,6 +305,15 @@ pub struct FollowUp {
 }
 
 /// Marks a ticket for follow-up by `due` (Unix seconds).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/follow-up",
+    tag = "tickets",
+    params(("id" = String, Path, description = "the ticket: T42 or 42")),
+    request_body = FollowUp,
+    responses((status = 200, description = "marked for follow-up", body = crate::api::doc::Message), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn follow_up(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -224,7 +326,8 @@ pub async fn follow_up(
 }
 
 /// `GET /api/v1/report` query: the period, Unix seconds.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Period {
     from: i64,
@@ -232,6 +335,14 @@ pub struct Period {
 }
 
 /// The deadline review of tickets created in the period.
+#[utoipa::path(
+    get,
+    path = "/api/v1/report",
+    tag = "review",
+    params(Period),
+    responses((status = 200, description = "the deadline review of tickets logged in the period", body = tether_protocol::SlaReport), (status = "4XX", description = "refused; see the code", body = crate::error::ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn report(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -246,8 +357,8 @@ pub(crate) fn answer(reply: DeskReply) -> Json<Value> {
         DeskReply::Ticket(t) => serde_json::to_value(t),
         DeskReply::Tickets { tickets } => Ok(json!({ "tickets": tickets })),
         DeskReply::Report(r) => serde_json::to_value(r),
-        DeskReply::Done { message } => Ok(json!({ "message": message })),
-        DeskReply::Watching => Ok(json!({ "message": "watching" })),
+        DeskReply::Done { message } => serde_json::to_value(Message { message }),
+        DeskReply::Watching => serde_json::to_value(Message { message: "watching".into() }),
     };
     Json(value.unwrap_or_else(|e| json!({ "message": e.to_string() })))
 }
