@@ -11,7 +11,7 @@
 //! unassigned ones.
 
 use tether_protocol::{DeskEvent, UserRole};
-use tether_store::{SessionRow, TicketRecord, UserRecord};
+use tether_store::{SessionRow, TicketRecord, TicketScope, UserRecord};
 
 /// Who is asking.
 #[derive(Debug, Clone)]
@@ -182,6 +182,15 @@ impl Policy {
         }
     }
 
+    /// Which tickets `actor` may list: technicians their own and unassigned ones (as
+    /// [`Action::ReadTicket`] decides one by one), everyone else all.
+    pub fn ticket_scope(&self, actor: &Actor) -> TicketScope {
+        match actor {
+            Actor::Staff(u) if !actor.is_manager() => TicketScope::OwnOrUnassigned(u.name.clone()),
+            _ => TicketScope::All,
+        }
+    }
+
     /// Which sessions `actor` may list.
     pub fn session_scope(&self, actor: &Actor) -> SessionScope {
         match actor.technician() {
@@ -302,5 +311,7 @@ mod tests {
         assert!(p.check(&user("cat", UserRole::Technician), Action::ReadSession(&row)).is_ok());
         assert_eq!(p.session_scope(&ann), SessionScope::Technician("ann".into()));
         assert_eq!(p.session_scope(&Actor::Host), SessionScope::All);
+        assert_eq!(p.ticket_scope(&ann), TicketScope::OwnOrUnassigned("ann".into()));
+        assert_eq!(p.ticket_scope(&Actor::Host), TicketScope::All);
     }
 }

@@ -3,9 +3,10 @@
 //! websocket relay ([`baseline`]) measured in the same run, printed as one table.
 //!
 //! [`procs`] starts the relays and reads their CPU and memory from `/proc`; [`pairs`] makes
-//! paired sessions through either; [`load`] drives them. Two more runs stand apart:
-//! [`slow`] (consoles that stop reading), [`soak`] (endurance), [`direct`] (the direct path
-//! against the relay) and [`instructions`] (both relays' CPU counted in instructions).
+//! paired sessions through either; [`load`] drives them. More runs stand apart: [`slow`]
+//! (consoles that stop reading), [`soak`] (endurance), [`direct`] (the direct path against
+//! the relay), [`instructions`] (both relays' CPU counted in instructions) and [`web`] (the
+//! web desk's first load and ticket list).
 
 mod baseline;
 mod direct;
@@ -15,6 +16,7 @@ mod pairs;
 mod procs;
 mod slow;
 mod soak;
+mod web;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -106,6 +108,16 @@ enum Cmd {
         #[arg(long, default_value_t = 64)]
         mib: u64,
     },
+    /// The web desk: a browser's first load of the desk, and the ticket list's latency with
+    /// many open tickets.
+    Web {
+        /// Open tickets logged before the list is timed.
+        #[arg(long, default_value_t = 10_000)]
+        tickets: usize,
+        /// Requests timed per query.
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
+    },
     /// Run the baseline relay (the benchmark starts it itself).
     #[command(hide = true)]
     BaselineRelay {
@@ -168,6 +180,9 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Cmd::Instructions { mib }) => {
             return runtime.block_on(instructions::run(instructions::InstructionsRun { mib }));
+        }
+        Some(Cmd::Web { tickets, requests }) => {
+            return runtime.block_on(web::run(web::WebRun { tickets, requests }));
         }
         Some(Cmd::Soak { secs, sessions, every }) => {
             raise_file_limit();

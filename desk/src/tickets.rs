@@ -200,6 +200,22 @@ impl Desk {
         Ok(self.readable_tickets(actor, &list))
     }
 
+    /// One page (`limit` from `offset`) of the tickets matching `filter` that `actor` may
+    /// read, in the queue's order, and how many there are in all: chosen by the store, so a
+    /// page costs the same however many tickets are open.
+    pub async fn page(
+        &self,
+        actor: &Actor,
+        filter: &TicketFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<TicketSummary>, usize), DeskError> {
+        let scope = self.policy.ticket_scope(actor);
+        let (page, total) =
+            self.store.ticket_page(filter, &scope, offset, limit, unix_now()).await?;
+        Ok((self.readable_tickets(actor, &page), total))
+    }
+
     /// One ticket with its history and visit, if `actor` may read it.
     pub async fn show(&self, actor: &Actor, id: TicketId) -> Result<TicketDetail, DeskError> {
         let t = self.ticket(id).await?;

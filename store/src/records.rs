@@ -330,3 +330,13 @@ pub struct LinkRecord {
     /// When it was revoked, if it was.
     pub revoked_at: Option<i64>,
 }
+
+/// Which tickets a listing may include: the policy decides, the store applies it in its query
+/// so that pages and totals count only what the reader may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketScope {
+    /// Every ticket.
+    All,
+    /// Tickets assigned to this technician, and those assigned to nobody.
+    OwnOrUnassigned(String),
+}

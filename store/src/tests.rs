@@ -441,3 +441,46 @@ async fn a_ticket_has_one_live_link_and_revoked_links_stay_known() {
     assert_eq!(s.revoke_ticket_links(t.id, 31).await.unwrap(), 0);
     assert_eq!(s.ticket_link(b"second").await.unwrap().unwrap().revoked_at, Some(30));
 }
+
+#[tokio::test]
+async fn a_page_of_tickets_counts_and_orders_only_what_the_scope_allows() {
+    let (_d, s) = store();
+    let s: &dyn Store = &s;
+    s.add_user(&alice()).await.unwrap();
+    let bob = UserRecord { name: "bob".into(), ..alice() };
+    s.add_user(&bob).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        let p = if n % 2 == 0 { Priority::High } else { Priority::Low };
+        let t = s.create_ticket(&ticket(p), n).await.unwrap();
+        let owner = match n % 3 {
+            0 => Some("alice"),
+            1 => Some("bob"),
+            _ => None,
+        };
+        if let Some(owner) = owner {
+            s.set_ticket_state(t.id, TicketStatus::Assigned, Some(owner), n).await.unwrap();
+        }
+        ids.push(t.id);
+    }
+    let all = TicketFilter::default();
+    let whole = s.list_tickets(&all, 100).await.unwrap();
+    // Pages of the whole list are slices of it, in its order.
+    let (page, total) = s.ticket_page(&all, &TicketScope::All, 3, 4, 100).await.unwrap();
+    assert_eq!(total, 10);
+    let page: Vec<_> = page.into_iter().map(|t| t.id).collect();
+    let slice: Vec<_> = whole[3..7].iter().map(|t| t.id).collect();
+    assert_eq!(page, slice);
+    // Alice sees hers and the unassigned: 4 hers (0, 3, 6, 9) and 3 nobody's (2, 5, 8).
+    let mine = TicketScope::OwnOrUnassigned("alice".into());
+    let (page, total) = s.ticket_page(&all, &mine, 0, 100, 100).await.unwrap();
+    assert_eq!((page.len(), total), (7, 7));
+    assert!(page.iter().all(|t| t.assigned_to.as_deref().is_none_or(|o| o == "alice")));
+    // Filters count too, and a page past the end is empty with the right total.
+    let high = TicketFilter { priority: Some(Priority::High), ..TicketFilter::default() };
+    let (page, total) = s.ticket_page(&high, &mine, 0, 2, 100).await.unwrap();
+    assert_eq!((page.len(), total), (2, 4));
+    assert!(page.iter().all(|t| t.priority == Priority::High));
+    let (page, total) = s.ticket_page(&all, &TicketScope::All, 50, 10, 100).await.unwrap();
+    assert_eq!((page.len(), total), (0, 10));
+}

@@ -130,6 +130,16 @@ pub trait Tickets: Send + Sync {
         filter: &TicketFilter,
         now: i64,
     ) -> Result<Vec<TicketRecord>, StoreError>;
+    /// One page (`limit` from `offset`) of the tickets matching `filter` within `scope`, in the
+    /// order of [`Tickets::list_tickets`], and how many match in all.
+    async fn ticket_page(
+        &self,
+        filter: &TicketFilter,
+        scope: &TicketScope,
+        offset: usize,
+        limit: usize,
+        now: i64,
+    ) -> Result<(Vec<TicketRecord>, usize), StoreError>;
     /// Tickets logged in `[from, to)`, for the deadline review.
     async fn tickets_logged(&self, from: i64, to: i64) -> Result<Vec<TicketRecord>, StoreError>;
     /// Keeps a bandwidth check with its ticket.

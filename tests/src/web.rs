@@ -1,6 +1,6 @@
 //! An HTTPS client for the broker's web side, over real TLS trusting the broker's CA: HTTP/1.1
 //! or HTTP/2 as ALPN negotiates, one connection per request, answering status, version,
-//! headers and body.
+//! headers and body; and [`Connection`], one HTTP/1.1 connection kept for many requests.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -155,4 +155,59 @@ async fn send(
     let (parts, body) = response.into_parts();
     let body = body.collect().await.expect("body").to_bytes().to_vec();
     Reply { status: parts.status.as_u16(), version: parts.version, headers: parts.headers, body }
+}
+
+/// One HTTP/1.1 connection kept open for many requests: what a browser does, and what times
+/// requests rather than handshakes.
+#[derive(Debug)]
+pub struct Connection {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    port: u16,
+}
+
+impl Connection {
+    /// Connects to the broker on `port`, trusting `ca`.
+    pub async fn open(port: u16, ca: &Path) -> Connection {
+        let mut config = (*tether_certs::client_config(ca).expect("client config")).clone();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.expect("tcp connect");
+        tcp.set_nodelay(true).expect("nodelay");
+        let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name").to_owned();
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .expect("tls");
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.expect("h1");
+        tokio::spawn(conn);
+        Connection { sender, port }
+    }
+
+    /// Sends one request on the connection and reads the whole answer.
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", format!("127.0.0.1:{}", self.port));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req.body(Full::new(Bytes::from(body.unwrap_or_default()))).expect("request");
+        self.sender.ready().await.expect("connection ready");
+        let response = self.sender.send_request(req).await.expect("request");
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.expect("body").to_bytes().to_vec();
+        Reply {
+            status: parts.status.as_u16(),
+            version: parts.version,
+            headers: parts.headers,
+            body,
+        }
+    }
 }

@@ -7,7 +7,35 @@ use tether_protocol::{TicketId, TicketStatus};
 use super::{Db, QUEUE_ORDER, SqliteStore, ticket_from_row};
 use tether_protocol::TicketFilter;
 
-use crate::{CheckRecord, Confirmation, NewTicket, StoreError, TicketEvent, TicketRecord, Tickets};
+use crate::{
+    CheckRecord, Confirmation, NewTicket, StoreError, TicketEvent, TicketRecord, TicketScope,
+    Tickets,
+};
+
+/// A filter and a scope as SQL over `tickets` (or `tickets_v`), with [`matching`]'s parameters.
+const MATCHING: &str = "(?1 OR status != 'closed')
+    AND (?2 IS NULL OR status = ?2)
+    AND (?3 IS NULL OR priority = ?3)
+    AND (?4 IS NULL OR assigned_to = ?4)
+    AND (NOT ?5 OR (responded_at IS NULL AND deadline_at <= ?6) OR responded_at > deadline_at)
+    AND (?7 IS NULL OR assigned_to IS NULL OR assigned_to = ?7)";
+
+/// The parameters of [`MATCHING`].
+fn matching(f: &TicketFilter, scope: &TicketScope, now: i64) -> impl rusqlite::Params {
+    let own = match scope {
+        TicketScope::All => None,
+        TicketScope::OwnOrUnassigned(name) => Some(name.clone()),
+    };
+    (
+        f.include_closed,
+        f.status.map(|s| s.name()),
+        f.priority.map(|p| p.name()),
+        f.assigned_to.clone(),
+        f.breached,
+        now,
+        own,
+    )
+}
 
 impl Db {
     pub(super) fn set_resolution(
@@ -130,29 +158,44 @@ impl Db {
     ) -> Result<Vec<TicketRecord>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT * FROM tickets_v
-                 WHERE (?1 OR status != 'closed')
-                   AND (?2 IS NULL OR status = ?2)
-                   AND (?3 IS NULL OR priority = ?3)
-                   AND (?4 IS NULL OR assigned_to = ?4)
-                   AND (NOT ?5 OR (responded_at IS NULL AND deadline_at <= ?6)
-                        OR responded_at > deadline_at)
+                "SELECT * FROM tickets_v WHERE {MATCHING} ORDER BY {QUEUE_ORDER}"
+            ))?;
+            let rows = stmt
+                .query_map(matching(f, &TicketScope::All, now), ticket_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    pub(super) fn ticket_page(
+        &self,
+        f: &TicketFilter,
+        scope: &TicketScope,
+        offset: usize,
+        limit: usize,
+        now: i64,
+    ) -> Result<(Vec<TicketRecord>, usize), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let total: i64 = tx.query_row(
+                &format!("SELECT COUNT(*) FROM tickets WHERE {MATCHING}"),
+                matching(f, scope, now),
+                |r| r.get(0),
+            )?;
+            // The page is chosen on the table; only its rows go through the view, whose
+            // bandwidth verdict is a subquery a row.
+            let mut stmt = tx.prepare(&format!(
+                "SELECT * FROM tickets_v WHERE id IN
+                   (SELECT id FROM tickets WHERE {MATCHING} ORDER BY {QUEUE_ORDER}
+                    LIMIT {limit} OFFSET {offset})
                  ORDER BY {QUEUE_ORDER}"
             ))?;
             let rows = stmt
-                .query_map(
-                    params![
-                        f.include_closed,
-                        f.status.map(|s| s.name()),
-                        f.priority.map(|p| p.name()),
-                        f.assigned_to,
-                        f.breached,
-                        now
-                    ],
-                    ticket_from_row,
-                )?
+                .query_map(matching(f, scope, now), ticket_from_row)?
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+            drop(stmt);
+            tx.commit()?;
+            Ok((rows, usize::try_from(total).unwrap_or(0)))
         })
     }
 
@@ -443,6 +486,18 @@ impl Tickets for SqliteStore {
     ) -> Result<Vec<TicketRecord>, StoreError> {
         let filter = filter.to_owned();
         self.run(move |db| db.list_tickets(&filter, now)).await
+    }
+
+    async fn ticket_page(
+        &self,
+        filter: &TicketFilter,
+        scope: &TicketScope,
+        offset: usize,
+        limit: usize,
+        now: i64,
+    ) -> Result<(Vec<TicketRecord>, usize), StoreError> {
+        let (filter, scope) = (filter.to_owned(), scope.to_owned());
+        self.run(move |db| db.ticket_page(&filter, &scope, offset, limit, now)).await
     }
 
     async fn tickets_logged(&self, from: i64, to: i64) -> Result<Vec<TicketRecord>, StoreError> {

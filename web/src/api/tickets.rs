@@ -67,13 +67,7 @@ pub async fn list(
         breached: q.breached,
         include_closed: q.include_closed,
     };
-    let DeskReply::Tickets { tickets } =
-        desk(&ctx, &caller, DeskRequest::TicketList { filter }).await?
-    else {
-        return Err(unexpected());
-    };
-    let total = tickets.len();
-    let tickets = tickets.into_iter().skip(q.offset).take(limit).collect();
+    let (tickets, total) = ctx.desk.page(&caller.actor, &filter, q.offset, limit).await?;
     Ok(Json(TicketPage { tickets, total, offset: q.offset, limit }))
 }
 
@@ -361,8 +355,4 @@ pub(crate) fn answer(reply: DeskReply) -> Json<Value> {
         DeskReply::Watching => serde_json::to_value(Message { message: "watching".into() }),
     };
     Json(value.unwrap_or_else(|e| json!({ "message": e.to_string() })))
-}
-
-fn unexpected() -> ApiError {
-    ApiError::coded(tether_protocol::ErrorCode::Internal, "the desk answered something else")
 }
