@@ -238,6 +238,24 @@ fn an_admin_reviews_sessions_deadlines_and_staff_and_a_technician_only_their_own
     assert!(csv.contains("\r\ntechnician,alice,1,1,0,"), "{csv}");
     browser.screenshot("report");
 
+    // The session's ticket lists it, and shows the onsite visit a script scheduled.
+    let ada = broker.console("ada");
+    assert!(ada.login("ada", "ada-password").status.success());
+    let ada = format!("Bearer {}", ada.token());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let visit = serde_json::json!({
+        "window_start": now + 3600, "window_end": now + 7200, "address": "12 Analytical Row",
+        "lat": 51.5, "lon": -0.12, "access": "ring twice",
+    });
+    let reply =
+        Web::http1(&broker).post("/api/v1/tickets/1/onsite", &[("authorization", &ada)], &visit);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    browser.open("/#/ticket/1");
+    browser.wait_for_text("#ticket-sessions", &session);
+    browser.wait_for_text("#onsite", "12 Analytical Row");
+    browser.wait_for_text("#onsite", "not dispatched");
+    browser.screenshot("ticket-review");
+
     // Staff: an admin adds an account from the page.
     browser.open("/#/staff");
     browser.wait_for_text("tbody", "alice");

@@ -201,11 +201,32 @@ function ticketParts(t, line, reload) {
     t.history.map((h) => el('li', {},
       el('span', { class: 'when' }, when(h.at)), `${h.kind.replaceAll('_', ' ')} by ${h.actor}`,
       h.detail ? ` — ${h.detail}` : '')));
+  const extra = [];
+  if (t.onsite) {
+    const v = t.onsite;
+    extra.push(el('section', { class: 'card', id: 'onsite', 'aria-labelledby': 'onsite-title' },
+      el('h2', { id: 'onsite-title' }, 'Onsite visit'),
+      el('dl', { class: 'fields' }, ...[
+        ['Window', `${when(v.window_start)} to ${when(v.window_end)}`], ['Address', v.address],
+        ['Access', v.access || '—'], ['Contact confirmed', v.contact_confirmed ? 'yes' : 'no'],
+        ['Technician', v.technician || 'not dispatched'], ['Arrival', v.eta ? when(v.eta) : '—'],
+        ['Signed off', v.signed_off ? `by ${v.signed_off[0]}, ${when(v.signed_off[1])}` : '—'],
+      ].flatMap(([k, x]) => [el('dt', {}, k), el('dd', {}, x)]))));
+  }
+  const sessions = el('ul', { class: 'plain', 'aria-live': 'polite' });
+  extra.push(el('section', { class: 'card', id: 'ticket-sessions', 'aria-labelledby': 'sessions-title' },
+    el('h2', { id: 'sessions-title' }, 'Sessions'), sessions));
+  api('GET', `/sessions?ticket=${s.id}`).then(({ sessions: list }) => {
+    sessions.replaceChildren(...(list.length ? list.map((x) => el('li', {},
+      el('a', { href: `#/session/${encodeURIComponent(x.id)}` }, x.id),
+      ` — ${x.technician}, ${when(x.started_at)}${x.ended_at ? '' : ' (running)'}`)) : [el('li', { class: 'muted' }, 'none')]));
+  }, (err) => sessions.replaceChildren(el('li', { class: 'muted' }, err.message)));
   return [
     el('div', { class: 'grid2' },
       el('section', { class: 'card', 'aria-labelledby': 'fields-title' }, el('h2', { id: 'fields-title' }, 'Ticket'), fields),
       el('section', { class: 'card', 'aria-labelledby': 'actions-title' }, el('h2', { id: 'actions-title' }, 'Actions'),
         ...actions(t, line, reload))),
+    ...extra,
     el('section', { class: 'card', 'aria-labelledby': 'history-title' }, el('h2', { id: 'history-title' }, 'History'), history),
   ];
 }
