@@ -36,11 +36,12 @@ fn bad_clients_are_refused_while_a_session_keeps_chatting() {
     assert!(answer.is_empty() || !answer.starts_with(b"HTTP"), "{answer:?}");
     bystander.chat();
 
-    // Plain HTTP over TLS: a clear HTTP error, not a hang.
+    // Plain HTTP over TLS for a page that does not exist: a clear HTTP error, not a hang
+    // (`/` is the web desk's page).
     let answer = rt.block_on(raw::tls_exchange(
         port,
         &ca,
-        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /no-such-page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     ));
     assert!(
         String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 404"),

@@ -156,10 +156,10 @@ fn a_customer_asks_from_the_portal_follows_the_ticket_and_confirms_it_solved() {
     assert_eq!(browser.count("dl.fields"), 0);
 }
 
-/// A finished session between the customer `bob` and `alice`, with one chat line each way;
-/// its id, once its transcript is sealed.
+/// A finished session between the customer `bob` and `alice`, with one chat line each way and
+/// a shell that ran one command; its id, once its transcript is sealed.
 fn chatted_session(broker: &Broker, alice: &tether_e2e::proc::Console) -> String {
-    let mut agent = broker.request("bob", "view");
+    let mut agent = broker.request("bob", "all");
     let ticket = agent.wait_event("ticket")["ticket"].as_str().unwrap().to_string();
     let mut console = alice.join(&ticket);
     let session = console.wait_event("paired")["session"].as_str().unwrap().to_string();
@@ -167,6 +167,20 @@ fn chatted_session(broker: &Broker, alice: &tether_e2e::proc::Console) -> String
     agent.wait_event("chat");
     agent.send("it says PC LOAD LETTER");
     console.wait_event("chat");
+    console.send("request shell");
+    console.wait_for("shell", |e| {
+        e["event"] == "consent" && e["capability"] == "shell" && e["granted"] == true
+    });
+    console.send("shell");
+    console.wait_event("shell_opened");
+    console.send("shell send echo answer-$((6*7))");
+    let mut seen = String::new();
+    while !seen.contains("answer-42\r\n") {
+        let out = console.wait_for("answer-42", |e| e["event"] == "shell_output");
+        seen.push_str(out["data"].as_str().unwrap_or(""));
+    }
+    console.send("shell send exit");
+    console.wait_event("shell_closed");
     console.send("quit");
     console.wait_event("ended");
     assert!(console.finish().0.success());
@@ -209,6 +223,13 @@ fn an_admin_reviews_sessions_deadlines_and_staff_and_a_technician_only_their_own
     browser.wait_for_text("#verdict", "intact and sealed");
     browser.wait_for_text("td.what q", "it says PC LOAD LETTER");
     assert_eq!(browser.count("tr.at-fault"), 0);
+    // The shell plays as a terminal: at the start nothing has run; at the end, the command
+    // and what it printed.
+    browser.wait_for("#terminal");
+    assert!(!browser.texts("#terminal").concat().contains("answer-42"), "shown before played");
+    browser.click("#terminal-end");
+    browser.wait_for_text("#terminal", "echo answer-$((6*7))");
+    browser.wait_for_text("#terminal", "answer-42");
     browser.screenshot("transcript");
 
     // One byte changed in the customer's chat line: the page says so and marks that record.

@@ -1,9 +1,10 @@
 // Sessions and their transcripts: the list with each transcript's state, checked on demand; and
 // the transcript viewer: every record in order (chat, consent, files with their SHA-256 and the
-// rest set apart), with the chain and seal checked on the server, a tampered or unsealed
+// rest set apart), the shell replayed as a terminal, with the chain and seal checked on the server, a tampered or unsealed
 // transcript shown as such with the record at fault named and marked, and the exports.
 
 import { api, apiText, attempt, el, errorLine, show, table, ticketName, when } from '/assets/lib.js';
+import { shellPlayer } from '/assets/terminal.js';
 
 const STATE_TEXT = {
   ok: 'intact and sealed',
@@ -66,19 +67,23 @@ export async function transcriptView(id) {
   const line = errorLine();
   const state = el('div', { id: 'verdict', class: 'card', role: 'status' }, el('p', { class: 'muted' }, 'Checking the transcript…'));
   const rows = el('tbody');
+  const shell = el('div');
   const path = `/sessions/${encodeURIComponent(id)}`;
   const exports = el('p', { class: 'actions' }, 'Export:',
     FORMATS.map(([format, label]) => el('a', { href: `/api/v1${path}/export?format=${format}`, download: true }, label)));
   show(
     el('h1', {}, `Session ${id}`),
-    state, exports,
+    state, exports, shell,
     table('The transcript, record by record', [['#'], ['Time'], ['Who'], ['Event'], ['What']], rows),
     line);
   await attempt(line, async () => {
     const [checked, text] = await Promise.all([api('GET', `${path}/verify`), apiText(`${path}/transcript`)]);
     const report = checked.reports[0];
     const lines = text.split('\n').filter((l) => l.length > 0);
-    rows.replaceChildren(...lines.map((l, i) => record(l, i, report)));
+    const parsed = lines.map(parse);
+    rows.replaceChildren(...lines.map((l, i) => record(l, parsed[i], i, report)));
+    const player = shellPlayer(parsed);
+    if (player) shell.replaceChildren(player);
     state.replaceChildren(
       el('p', {}, 'Transcript: ', verdict(report), ` — ${report.message}`),
       report.record != null
@@ -91,16 +96,19 @@ export async function transcriptView(id) {
 }
 
 // One line of the transcript as a row; a line that is not a record is shown as it is.
-function record(text, index, report) {
-  let r = null;
+function parse(text) {
   try {
-    r = JSON.parse(text);
+    const r = JSON.parse(text);
+    return r && typeof r === 'object' ? r : null;
   } catch {
-    r = null;
+    return null;
   }
+}
+
+function record(text, r, index, report) {
   const atFault = report.record != null && index === report.record;
   const cls = [atFault ? 'at-fault' : '', r ? `e-${r.event}` : 'unreadable'].join(' ').trim();
-  if (!r || typeof r !== 'object') {
+  if (!r) {
     return el('tr', { class: cls, 'data-record': index },
       el('td', {}, index), el('td', {}, '—'), el('td', {}, '—'), el('td', {}, 'unreadable'), el('td', { class: 'what' }, text));
   }
