@@ -177,6 +177,23 @@ impl Browser {
         });
     }
 
+    /// Sets the value of the field matching `css` as a script would (date and time fields,
+    /// whose typing depends on the locale).
+    pub fn set_value(&self, css: &str, value: &str) {
+        let script = "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+                      e.dispatchEvent(new Event('input', { bubbles: true }));";
+        let args = vec![serde_json::json!(css), serde_json::json!(value)];
+        self.rt.block_on(self.client().execute(script, args)).expect("set value");
+    }
+
+    /// Chooses the file at `path` in the file field matching `css`.
+    pub fn attach(&self, css: &str, path: &Path) {
+        self.rt.block_on(async {
+            let field = self.client().find(Locator::Css(css)).await.expect("file field");
+            field.send_keys(&path.display().to_string()).await.expect("choose file");
+        });
+    }
+
     /// Chooses `value` in the select matching `css`.
     pub fn choose(&self, css: &str, value: &str) {
         self.rt.block_on(async {

@@ -27,6 +27,10 @@ fn a_replaced_certificate_is_served_without_a_restart_and_a_broken_one_is_refuse
     let mut broker = Broker::start_with_config(&config);
     let pid = broker.pid();
 
+    // The port is announced before the broker logs what it serves: wait for the line.
+    wait_until("the served certificate is said at start", || {
+        broker.log().contains("serving certificate")
+    });
     let log = broker.log();
     let serving = log.lines().find(|l| l.contains("serving certificate")).expect("said at start");
     assert!(serving.contains("expires=") && serving.contains("127.0.0.1"), "{serving}");

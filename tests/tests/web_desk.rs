@@ -59,8 +59,20 @@ fn a_dispatcher_works_the_desk_in_a_browser_and_hostile_text_stays_text() {
     browser.choose("#new-priority", "critical");
     browser.click("#set-priority");
     browser.wait_for_text("ol.history", "now critical: the customer cannot work");
+    browser.fill("#escalate-reason", "tom needs a second pair of eyes");
+    browser.click("#escalate");
+    browser.wait_for_text("ol.history", "escalated to dana: tom needs a second pair of eyes");
     assert!(!browser.alert_open());
     browser.screenshot("ticket");
+
+    // A change sent from the page with a forged CSRF token is refused (the page's own
+    // changes above carried the right one).
+    let forged = browser.run(
+        "return fetch('/api/v1/tickets/1/ack', { method: 'POST', headers: { \
+         'Content-Type': 'application/json', 'X-CSRF-Token': '0'.repeat(64) }, body: '{}' }) \
+         .then((r) => r.status)",
+    );
+    assert_eq!(forged, serde_json::json!(403));
 
     // A ticket that came by phone, logged through the form.
     browser.open("/#/new");
@@ -78,6 +90,45 @@ fn a_dispatcher_works_the_desk_in_a_browser_and_hostile_text_stays_text() {
     browser.open("/");
     browser.wait_for_text("td.issue", "The compiler found a moth");
     assert_eq!(browser.count("tbody tr"), 2);
+
+    // An onsite visit through the page, on the phone ticket: scheduled, a technician sent,
+    // the arrival, a part and a photo logged, and the client's sign-off.
+    browser.click("tbody tr:nth-child(2) a");
+    browser.wait_for_text("dl.fields", "The compiler found a moth");
+    browser.set_value("#visit-from", "2030-01-07T09:00");
+    browser.set_value("#visit-to", "2030-01-07T12:00");
+    browser.fill("#visit-address", "12 Analytical Row");
+    browser.fill("#visit-lat", "51.5");
+    browser.fill("#visit-lon", "-0.12");
+    browser.click("#schedule-visit button[type=submit]");
+    browser.wait_for_text("#onsite dl", "12 Analytical Row");
+    browser.fill("#dispatch-to", "tom");
+    browser.click("#dispatch button[type=submit]");
+    browser.wait_for_text("#onsite dl", "tom");
+    browser.set_value("#eta", "2030-01-07T09:30");
+    browser.fill("#eta-reason", "traffic");
+    browser.click("#set-eta button[type=submit]");
+    browser.wait_for_text("ol.history", "traffic");
+    browser.choose("#log-kind", "part");
+    browser.fill("#log-text", "one toner cartridge");
+    browser.click("#onsite-log button[type=submit]");
+    browser.wait_for_text("ol.history", "part: one toner cartridge");
+    let photo = tempfile::tempdir().unwrap();
+    let path = photo.path().join("moth.txt");
+    std::fs::write(&path, b"a moth, taped into the log book").unwrap();
+    let digest = ring::digest::digest(&ring::digest::SHA256, b"a moth, taped into the log book");
+    browser.choose("#log-kind", "attachment");
+    browser.fill("#log-text", "the moth");
+    browser.attach("#log-file", &path);
+    browser.click("#onsite-log button[type=submit]");
+    browser
+        .wait_for_text("ol.history", &format!("sha256 {}", tether_protocol::hex(digest.as_ref())));
+    browser.screenshot("ticket-onsite");
+    browser.fill("#sign-name", "Grace Hopper");
+    browser.click("#sign-off button[type=submit]");
+    browser.wait_for_text("ol.history", "signed off by Grace Hopper");
+    browser.wait_for_text("#onsite dl", "by Grace Hopper");
+    assert_eq!(browser.count("#sign-off"), 0, "a signed-off visit still offers its forms");
 
     // Signing out ends the session: the page asks for a sign-in again, even after a reload.
     browser.click("#sign-out");

@@ -6,6 +6,7 @@
 import {
   PRIORITIES, STATUSES, api, attempt, due, el, errorLine, select, session, show, table, ticketName, toast, when,
 } from '/assets/lib.js';
+import { onsitePart } from '/assets/onsite.js';
 import { reportView } from '/assets/report.js';
 import { sessionsView, transcriptView } from '/assets/review.js';
 
@@ -202,17 +203,8 @@ function ticketParts(t, line, reload) {
       el('span', { class: 'when' }, when(h.at)), `${h.kind.replaceAll('_', ' ')} by ${h.actor}`,
       h.detail ? ` — ${h.detail}` : '')));
   const extra = [];
-  if (t.onsite) {
-    const v = t.onsite;
-    extra.push(el('section', { class: 'card', id: 'onsite', 'aria-labelledby': 'onsite-title' },
-      el('h2', { id: 'onsite-title' }, 'Onsite visit'),
-      el('dl', { class: 'fields' }, ...[
-        ['Window', `${when(v.window_start)} to ${when(v.window_end)}`], ['Address', v.address],
-        ['Access', v.access || '—'], ['Contact confirmed', v.contact_confirmed ? 'yes' : 'no'],
-        ['Technician', v.technician || 'not dispatched'], ['Arrival', v.eta ? when(v.eta) : '—'],
-        ['Signed off', v.signed_off ? `by ${v.signed_off[0]}, ${when(v.signed_off[1])}` : '—'],
-      ].flatMap(([k, x]) => [el('dt', {}, k), el('dd', {}, x)]))));
-  }
+  const visit = onsitePart(t, me, line, reload);
+  if (visit) extra.push(visit);
   const sessions = el('ul', { class: 'plain', 'aria-live': 'polite' });
   extra.push(el('section', { class: 'card', id: 'ticket-sessions', 'aria-labelledby': 'sessions-title' },
     el('h2', { id: 'sessions-title' }, 'Sessions'), sessions));

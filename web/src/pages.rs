@@ -29,7 +29,7 @@ const INDEX: Asset = Asset {
 
 const JS: &str = "text/javascript; charset=utf-8";
 
-const ASSETS: [Asset; 8] = [
+const ASSETS: [Asset; 9] = [
     Asset { name: "app.js", mime: JS, body: include_bytes!("../assets/app.js") },
     Asset { name: "lib.js", mime: JS, body: include_bytes!("../assets/lib.js") },
     Asset { name: "desk.js", mime: JS, body: include_bytes!("../assets/desk.js") },
@@ -37,6 +37,7 @@ const ASSETS: [Asset; 8] = [
     Asset { name: "review.js", mime: JS, body: include_bytes!("../assets/review.js") },
     Asset { name: "report.js", mime: JS, body: include_bytes!("../assets/report.js") },
     Asset { name: "terminal.js", mime: JS, body: include_bytes!("../assets/terminal.js") },
+    Asset { name: "onsite.js", mime: JS, body: include_bytes!("../assets/onsite.js") },
     Asset {
         name: "app.css",
         mime: "text/css; charset=utf-8",
