@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::shared::lock;
+use crate::sync::lock;
 
 /// The slots of a broker.
 #[derive(Debug)]

@@ -11,7 +11,7 @@
 //!   credentials for the session) handed to both sides for the direct path;
 //! - `rendezvous`: who waits for whom, under one lock; `session`: a paired session, its
 //!   consent, counters, helpers, and its start and end;
-//! - `shared`: what every connection shares;
+//! - `shared`: what every connection shares; `sync`: the mutex lock they are held with;
 //! - [`config`], [`datadir`], [`logging`], [`cli`]: what the binary sets up, and the host's
 //!   commands.
 //!
@@ -33,6 +33,7 @@ mod rendezvous;
 pub mod server;
 mod session;
 mod shared;
+mod sync;
 pub mod ws;
 
 pub use config::{Config, ConfigError};

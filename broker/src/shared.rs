@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tether_access::Access;
 use tether_desk::{Desk, Live};
@@ -47,12 +47,7 @@ pub(crate) struct Shared {
     next_conn: AtomicU64,
 }
 
-/// Locks a std mutex, carrying on through poisoning: every value behind these mutexes is
-/// plain data that a panicking holder cannot leave half-updated in a way that matters more
-/// than serving everyone else.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+pub(crate) use crate::sync::lock;
 
 impl Shared {
     pub(crate) fn new(

@@ -12,7 +12,7 @@ use tether_access::Actor;
 use tether_protocol::{ErrorCode, Secret};
 
 use crate::ApiError;
-use crate::service::Ctx;
+use crate::ctx::Ctx;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "tether_session";

@@ -36,7 +36,7 @@ fn refused_body(rejection: &JsonRejection) -> ApiError {
     };
     let message = match status {
         StatusCode::PAYLOAD_TOO_LARGE => {
-            format!("the body is larger than {} KiB", crate::service::MAX_BODY / 1024)
+            format!("the body is larger than {} KiB", crate::ctx::MAX_BODY / 1024)
         }
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "send JSON (Content-Type: application/json)".into(),
         _ => rejection.body_text(),

@@ -3,7 +3,8 @@
 //! websockets or sessions, and calls the desk and access services as every entry point does.
 //!
 //! Map:
-//! - [`service`]: [`Web`], what the HTTP side is made of, and its routes;
+//! - [`service`]: [`Web`], what the HTTP side is made of, built once at start;
+//! - [`ctx`]: what every handler is given, and the body limit;
 //! - [`serve`]: one connection, HTTP/1.1 or HTTP/2 as TLS's ALPN chose, starting with the
 //!   bytes the broker already read;
 //! - [`headers`]: the security headers on every response;
@@ -20,6 +21,7 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod ctx;
 pub mod error;
 pub mod headers;
 pub mod pages;

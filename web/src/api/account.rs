@@ -17,7 +17,7 @@ use tether_store::unix_now;
 use crate::ApiError;
 use crate::auth::{Caller, Via, cleared_cookie, csrf_token, session_cookie};
 use crate::body::Body;
-use crate::service::Ctx;
+use crate::ctx::Ctx;
 
 /// `POST /api/v1/sign-in`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -13,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::ApiError;
 use crate::auth::Caller;
-use crate::service::Ctx;
+use crate::ctx::Ctx;
 
 /// How often an idle stream sends a comment, so proxies and the browser keep it open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);

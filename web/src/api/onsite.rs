@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::Value;
 use tether_protocol::{Attachment, Availability, DeskRequest, OnsiteEntryKind};
 
+use super::common::{desk, ticket_id};
 use super::tickets::answer;
-use super::{desk, ticket_id};
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::body::Body;
-use crate::service::Ctx;
+use crate::ctx::Ctx;
 
 /// `POST /api/v1/tickets/{id}/onsite`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

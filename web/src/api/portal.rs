@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 use tether_desk::{CustomerAnswer, CustomerRequest};
 use tether_protocol::{CustomerTicket, Priority, Secret};
 
-use super::ticket_id;
+use super::common::ticket_id;
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::body::Body;
-use crate::service::Ctx;
+use crate::ctx::Ctx;
 
 /// The page a customer follows their ticket on, before the link's token.
 pub const LINK_PATH: &str = "/t/";

@@ -13,7 +13,7 @@ use tether_protocol::{AdminAnswer, AdminRequest, ExportFormat};
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::body::Params;
-use crate::service::Ctx;
+use crate::ctx::Ctx;
 
 /// `GET /api/v1/sessions` query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -39,7 +39,7 @@ pub async fn sessions(
     caller: Caller,
     Params(q): Params<SessionsQuery>,
 ) -> Result<Response, ApiError> {
-    let ticket = q.ticket.as_deref().map(super::ticket_id).transpose()?;
+    let ticket = q.ticket.as_deref().map(super::common::ticket_id).transpose()?;
     admin(
         &ctx,
         &caller,

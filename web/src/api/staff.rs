@@ -14,7 +14,7 @@ use super::doc::Message;
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::body::Body;
-use crate::service::Ctx;
+use crate::ctx::Ctx;
 
 /// Everyone at the desk, by name.
 #[utoipa::path(

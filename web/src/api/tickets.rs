@@ -13,12 +13,12 @@ use tether_protocol::{
     DeskReply, DeskRequest, Priority, TicketFilter, TicketStatus, TicketSummary,
 };
 
+use super::common::{desk, ticket_id};
 use super::doc::Message;
-use super::{desk, ticket_id};
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::body::{Body, Params};
-use crate::service::Ctx;
+use crate::ctx::Ctx;
 
 /// Tickets a list answers at most.
 const MAX_PAGE: usize = 1000;
